@@ -1,0 +1,32 @@
+// The wasibuild command line: parses a command and runs it against an Env.
+// `main` is a thin shell around `run_command_line`, so tests can run any
+// command in-process with a prepared environment.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wasibuild::driver {
+
+// All process state a command may use. No command calls getenv or reads the
+// working directory itself.
+struct Env {
+  std::map<std::string, std::string, std::less<>> variables;
+  std::filesystem::path working_directory;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+
+  [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
+  // The environment of this process (environ, the cwd, std::cout/std::cerr).
+  [[nodiscard]] static Env from_process();
+};
+
+// Runs `wasibuild <arguments...>`; returns the process exit status.
+[[nodiscard]] int run_command_line(const std::vector<std::string>& arguments, Env& env);
+
+}  // namespace wasibuild::driver

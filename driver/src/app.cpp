@@ -1,0 +1,142 @@
+// Parse, then run; report errors in one place.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+
+#include "command.hpp"
+#include "spellcheck.hpp"
+#include "wasibuild/runner.hpp"
+
+namespace wasibuild::driver {
+
+namespace {
+
+void report(const Env& env, const Failure& failure) {
+  *env.err << "wasibuild: error: " << failure.message << "\n";
+  for (const std::string& line : failure.help) *env.err << "help: " << line << "\n";
+  env.err->flush();
+}
+
+// CLI11 prints help and errors to the streams it is given.
+int report_parse_error(CLI::App& app, const CLI::ParseError& error, const Env& env, int usage_status) {
+  if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+    return app.exit(error, *env.out, *env.err);
+  }
+  const CLI::App* failing = &app;
+  for (CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front(); sub != nullptr;
+       sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands().front()) {
+    failing = sub;
+  }
+  std::string path = failing->get_name();
+  for (const CLI::App* parent = failing->get_parent(); parent != nullptr; parent = parent->get_parent()) {
+    path = parent->get_name() + " " + path;
+  }
+  report(env, Failure{error.what(), {fmt::format("run '{} --help' to see the usage", path)}, usage_status});
+  return usage_status;
+}
+
+// Does `token` name an option of `app` that takes a value ("--dir X")?
+bool takes_value(const CLI::App& app, const std::string& token) {
+  if (!token.starts_with("-") || token.find('=') != std::string::npos) return false;
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->check_name(token)) return option->get_expected_min() > 0;  // flags expect 0
+  }
+  return false;
+}
+
+// For `exec`-like commands: cuts `[OPTIONS] FILE [--] [ARGS...]` after FILE,
+// so the guest's arguments never meet CLI11. Returns the guest's arguments;
+// `arguments` keeps everything up to and including FILE.
+std::vector<std::string> split_guest_arguments(const CLI::App& sub, std::vector<std::string>& arguments,
+                                               std::size_t first) {
+  for (std::size_t i = first; i < arguments.size(); ++i) {
+    const std::string& token = arguments[i];
+    std::size_t file = arguments.size();
+    if (token == "--") {
+      file = i + 1;
+    } else if (!token.starts_with("-") || token == "-") {
+      file = i;
+    } else if (takes_value(sub, token)) {
+      ++i;
+      continue;
+    } else {
+      continue;
+    }
+    if (file >= arguments.size()) break;
+    std::size_t guest_start = file + 1;
+    // `exec FILE -- ARGS`: a `--` right after FILE only separates.
+    if (guest_start < arguments.size() && arguments[guest_start] == "--") ++guest_start;
+    std::vector<std::string> guest(arguments.begin() + static_cast<std::ptrdiff_t>(guest_start), arguments.end());
+    arguments.erase(arguments.begin() + static_cast<std::ptrdiff_t>(file + 1), arguments.end());
+    if (token == "--") arguments.erase(arguments.begin() + static_cast<std::ptrdiff_t>(i));
+    return guest;
+  }
+  return {};
+}
+
+Failure unknown_command(const std::string& word) {
+  std::vector<std::string> names;
+  for (const CommandEntry& entry : command_table()) names.emplace_back(entry.name);
+  Failure failure{fmt::format("unknown command '{}'", word), {}, kExitUsage};
+  if (auto guess = closest_match(word, names)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+  failure.help.push_back("run 'wasibuild --help' to see the commands");
+  return failure;
+}
+
+}  // namespace
+
+int run_command_line(const std::vector<std::string>& arguments, Env& env) {
+  CLI::App app("wasibuild: build C and C++ to WebAssembly and run it sandboxed", "wasibuild");
+  app.set_version_flag("--version", fmt::format("wasibuild {} (Wasmtime {})", "0.1.0", runner::engine_version()));
+  app.require_subcommand(1);
+
+  std::vector<std::unique_ptr<Command>> commands;
+  std::map<std::string, std::pair<Command*, CLI::App*>, std::less<>> by_name;
+  Command* chosen = nullptr;
+  for (const CommandEntry& entry : command_table()) {
+    commands.push_back(entry.make());
+    Command* command = commands.back().get();
+    CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
+    command->setup(*sub);
+    by_name[entry.name] = {command, sub};
+    // The callback only records the choice; the command runs after parsing.
+    sub->parse_complete_callback([&chosen, command] { chosen = command; });
+  }
+
+  // The first word that is not a top-level flag names the command.
+  std::vector<std::string> words = arguments;
+  const auto named = std::find_if(words.begin(), words.end(), [](const std::string& w) { return !w.starts_with("-"); });
+  Command* named_command = nullptr;
+  if (named != words.end()) {
+    auto found = by_name.find(*named);
+    if (found == by_name.end()) {
+      report(env, unknown_command(*named));
+      return kExitUsage;
+    }
+    {
+      named_command = found->second.first;
+      if (named_command->runs_a_guest()) {
+        const auto first = static_cast<std::size_t>(named - words.begin()) + 1;
+        named_command->set_guest_arguments(split_guest_arguments(*found->second.second, words, first));
+      }
+    }
+  }
+
+  // CLI11 takes arguments in reverse order.
+  std::vector<std::string> reversed(words.rbegin(), words.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    return report_parse_error(app, error, env, named_command != nullptr ? named_command->usage_status() : kExitUsage);
+  }
+  try {
+    return chosen->run(env);
+  } catch (const Failure& failure) {
+    report(env, failure);
+    return failure.exit_status;
+  }
+}
+
+}  // namespace wasibuild::driver

@@ -1,0 +1,58 @@
+// `wasibuild cache dir | info | clean`: the compiled-code cache.
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "commands.hpp"
+#include "paths.hpp"
+
+namespace wasibuild::driver {
+
+namespace {
+
+std::string human_size(std::uint64_t bytes) {
+  if (bytes >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+  if (bytes >= (1u << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
+  return fmt::format("{} B", bytes);
+}
+
+class CacheCommand final : public Command {
+ public:
+  void setup(CLI::App& app) override {
+    app.add_subcommand("dir", "Print the cache directory")->callback([this] { action_ = Action::dir; });
+    app.add_subcommand("info", "Print the number and size of cached modules")->callback([this] {
+      action_ = Action::info;
+    });
+    app.add_subcommand("clean", "Remove every cached module")->callback([this] { action_ = Action::clean; });
+    app.require_subcommand(1);
+  }
+
+  int run(Env& env) override {
+    const runner::CacheOptions cache = module_cache(env);
+    switch (action_) {
+      case Action::dir: *env.out << cache.directory.string() << "\n"; break;
+      case Action::info: {
+        const auto usage = runner::cache_usage(cache);
+        *env.out << fmt::format("{}: {} modules, {} (limit {})\n", cache.directory.string(), usage.entries,
+                                human_size(usage.bytes), human_size(cache.max_bytes));
+        break;
+      }
+      case Action::clean: {
+        const auto removed = runner::clean_cache(cache);
+        *env.out << fmt::format("removed {} modules ({}) from {}\n", removed.entries, human_size(removed.bytes),
+                                cache.directory.string());
+        break;
+      }
+    }
+    return 0;
+  }
+
+ private:
+  enum class Action { dir, info, clean };
+  Action action_ = Action::dir;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_cache_command() { return std::make_unique<CacheCommand>(); }
+
+}  // namespace wasibuild::driver

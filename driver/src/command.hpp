@@ -1,0 +1,51 @@
+// What every subcommand provides, and the one error type commands raise.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wasibuild/driver.hpp"
+
+namespace wasibuild::driver {
+
+// Exit statuses of the driver itself (the runner's are in docs/exit-status.md).
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitRunnerError = 125;
+
+// A command that cannot go on. `main` prints it once as
+// "wasibuild: error: <message>" followed by "help: <line>" lines.
+struct Failure {
+  std::string message;
+  std::vector<std::string> help;
+  int exit_status = kExitFailure;
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Binds the command's flags to its options (called before parsing).
+  virtual void setup(CLI::App& app) = 0;
+  // Runs with the parsed options; throws Failure on error.
+  virtual int run(Env& env) = 0;
+  // The exit status for a command-line error in this command's flags.
+  [[nodiscard]] virtual int usage_status() const { return kExitUsage; }
+  // Commands that run a guest take `[OPTIONS] FILE [--] [ARGS...]`: whatever
+  // follows FILE belongs to the guest and is never parsed as our flags.
+  [[nodiscard]] virtual bool runs_a_guest() const { return false; }
+  virtual void set_guest_arguments(std::vector<std::string> /*arguments*/) {}
+};
+
+struct CommandEntry {
+  const char* name;
+  const char* summary;
+  std::unique_ptr<Command> (*make)();
+};
+
+// One table, in help order (commands.cpp).
+[[nodiscard]] const std::vector<CommandEntry>& command_table();
+
+}  // namespace wasibuild::driver

@@ -1,0 +1,32 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include "wasibuild/driver.hpp"
+
+extern char** environ;
+
+namespace wasibuild::driver {
+
+std::optional<std::string> Env::get(std::string_view name) const {
+  auto found = variables.find(name);
+  if (found == variables.end()) return std::nullopt;
+  return found->second;
+}
+
+Env Env::from_process() {
+  Env env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    env.variables.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  std::error_code error;
+  env.working_directory = std::filesystem::current_path(error);
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  return env;
+}
+
+}  // namespace wasibuild::driver

@@ -1,0 +1,112 @@
+#include "sandbox_flags.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "command.hpp"
+#include "units.hpp"
+
+namespace wasibuild::driver {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string problem,
+                           std::string example) {
+  throw Failure{fmt::format("{} '{}': {}", flag, value, problem), {std::move(example)}, kExitRunnerError};
+}
+
+runner::DirectoryGrant parse_grant(std::string_view flag, const std::string& spec, runner::Access access,
+                                   const Env& env) {
+  const auto separator = spec.find("::");
+  const std::string host = spec.substr(0, separator);
+  std::string guest = separator == std::string::npos ? host : spec.substr(separator + 2);
+  if (host.empty() || guest.empty()) {
+    bad_flag(flag, spec, "expected HOST or HOST::GUEST", fmt::format("for example: {} ./data::/data", flag));
+  }
+  return {fs::path(env.working_directory) / host, std::move(guest), access};
+}
+
+void add_environment(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
+  if (flags.inherit_env) {
+    for (const auto& [name, value] : env.variables) policy.environment.emplace_back(name, value);
+  }
+  for (const std::string& spec : flags.env) {
+    const auto equals = spec.find('=');
+    const std::string name = spec.substr(0, equals);
+    if (name.empty()) bad_flag("--env", spec, "the variable has no name", "for example: --env LANG=C or --env HOME");
+    // Like `docker -e NAME`: a variable the host does not have is left unset.
+    std::optional<std::string> value =
+        equals == std::string::npos ? env.get(name) : std::optional(spec.substr(equals + 1));
+    if (!value) continue;
+    std::erase_if(policy.environment, [&](const auto& pair) { return pair.first == name; });
+    policy.environment.emplace_back(name, *value);
+  }
+}
+
+}  // namespace
+
+void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
+  app.add_option("--dir", flags.dirs, "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)")
+      ->type_name("HOST[::GUEST]")
+      ->group("Capabilities (none by default)");
+  app.add_option("--dir-ro", flags.read_only_dirs, "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)")
+      ->type_name("HOST[::GUEST]")
+      ->group("Capabilities (none by default)");
+  app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
+      ->type_name("NAME[=VALUE]")
+      ->group("Capabilities (none by default)");
+  app.add_flag("--inherit-env", flags.inherit_env, "Give the guest every host environment variable")
+      ->group("Capabilities (none by default)");
+  app.add_option("--max-memory", flags.max_memory, "Cap each linear memory (e.g. --max-memory 64MiB)")
+      ->type_name("SIZE")
+      ->group("Limits");
+  app.add_option("--timeout", flags.timeout, "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)")
+      ->type_name("DURATION")
+      ->group("Limits");
+  app.add_option("--fuel", flags.fuel, "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)")
+      ->type_name("N")
+      ->group("Limits");
+}
+
+runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
+  runner::Policy policy;
+  for (const auto& spec : flags.dirs) {
+    policy.directories.push_back(parse_grant("--dir", spec, runner::Access::read_write, env));
+  }
+  for (const auto& spec : flags.read_only_dirs) {
+    policy.directories.push_back(parse_grant("--dir-ro", spec, runner::Access::read_only, env));
+  }
+  add_environment(policy, flags, env);
+  return policy;
+}
+
+runner::Limits limits_from(const SandboxFlags& flags) {
+  runner::Limits limits;
+  if (!flags.max_memory.empty()) {
+    limits.max_memory_bytes = parse_size(flags.max_memory);
+    if (!limits.max_memory_bytes) {
+      bad_flag("--max-memory", flags.max_memory, "not a size", "for example: --max-memory 64MiB");
+    }
+  }
+  if (!flags.timeout.empty()) {
+    limits.timeout = parse_duration(flags.timeout);
+    if (!limits.timeout || limits.timeout->count() == 0) {
+      bad_flag("--timeout", flags.timeout, "not a positive duration", "for example: --timeout 250ms or --timeout 2s");
+    }
+  }
+  if (!flags.fuel.empty()) {
+    std::uint64_t fuel = 0;
+    const auto* end = flags.fuel.data() + flags.fuel.size();
+    const auto [stop, error] = std::from_chars(flags.fuel.data(), end, fuel);
+    if (error != std::errc() || stop != end) {
+      bad_flag("--fuel", flags.fuel, "not a whole number", "for example: --fuel 1000000");
+    }
+    limits.fuel = fuel;
+  }
+  return limits;
+}
+
+}  // namespace wasibuild::driver

@@ -1,0 +1,126 @@
+// The embedded WebAssembly runner: runs a WASI preview1 command module in
+// Wasmtime (Cranelift JIT) with exactly the authority it was granted.
+//
+// The runner knows nothing about CMake or toolchains. It never prints: every
+// result comes back as a value, and `describe()` / `exit_status()` turn it into
+// the documented stderr text and process exit code (docs/exit-status.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace wasibuild::runner {
+
+// ---- What the guest may touch (deny by default) ---------------------------
+
+enum class Access { read_only, read_write };
+
+struct DirectoryGrant {
+  std::filesystem::path host;  // must be an existing directory
+  std::string guest;           // the name the guest opens it by
+  Access access = Access::read_write;
+};
+
+// An empty policy grants argv, stdio, clocks and random numbers, nothing else.
+// Preview1 guests cannot open sockets, so there is no network to grant.
+struct Policy {
+  std::vector<DirectoryGrant> directories;
+  std::vector<std::pair<std::string, std::string>> environment;
+};
+
+struct Limits {
+  std::optional<std::uint64_t> max_memory_bytes;    // per linear memory
+  std::optional<std::chrono::milliseconds> timeout;  // wall clock
+  std::optional<std::uint64_t> fuel;                 // deterministic budget
+};
+
+// ---- Compiled-code cache ---------------------------------------------------
+
+struct CacheOptions {
+  std::filesystem::path directory;
+  std::uint64_t max_bytes = std::uint64_t{1} << 30;
+};
+
+struct CacheUsage {
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+
+// ---- Running ----------------------------------------------------------------
+
+struct Program {
+  std::filesystem::path module;         // .wasm, .wat, or .cwasm
+  std::vector<std::string> arguments;   // argv[1..] of the guest
+  bool allow_precompiled = false;       // a .cwasm is native code: opt in
+};
+
+// Why a run could not start or finish, with the data its message needs.
+struct Error {
+  enum class Kind {
+    unreadable_file,         // detail: the OS error
+    empty_file,
+    not_webassembly,         // neither a wasm binary, text, nor a .cwasm
+    invalid_module,          // detail: the validator's reason and offset
+    precompiled_not_allowed,
+    incompatible_precompiled,  // detail: why Wasmtime refused the artifact
+    not_a_command,           // no `_start` export
+    instantiation_failed,    // detail: e.g. the unknown import
+    bad_grant,               // detail: the host path and the OS error
+    exit_code_out_of_range,  // detail: the code the guest asked for
+    output_failure,          // detail: the output path and the OS error
+  };
+  Kind kind;
+  std::filesystem::path file;
+  std::string detail;
+
+  [[nodiscard]] std::string message() const;
+};
+
+struct Exited { int code; };
+struct Trapped {
+  std::filesystem::path file;
+  std::string reason;     // e.g. "wasm trap: integer divide by zero"
+  std::string backtrace;  // symbolized frames, one per line
+};
+struct TimedOut {
+  std::filesystem::path file;
+  std::chrono::milliseconds limit;
+};
+
+using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
+
+// Runs `program` to completion. Guest stdio is the process's own stdio.
+// With a timeout, a guest blocked in a host call (sleep, a stdin read) cannot
+// be interrupted by Wasmtime; if it is still running a short grace period
+// after the deadline, the whole process ends with the timeout message and
+// exit status 124 (the runner is meant to own its process, as `exec` does).
+[[nodiscard]] Outcome run(const Program& program, const Policy& policy, const Limits& limits,
+                          const std::optional<CacheOptions>& cache);
+
+// The process exit status for an outcome, as documented in docs/exit-status.md:
+// the guest's code, 134 for a trap, 124 for a timeout, 125 for a runner error.
+[[nodiscard]] int exit_status(const Outcome& outcome);
+
+// What to print on stderr for an outcome: whole lines starting with
+// "wasibuild: error: <file>: ", or "" for a guest that exited.
+[[nodiscard]] std::string describe(const Outcome& outcome);
+
+// Compiles `input` ahead of time into a `.cwasm` artifact for this host and
+// the default engine settings.
+[[nodiscard]] std::optional<Error> precompile(const std::filesystem::path& input,
+                                              const std::filesystem::path& output);
+
+[[nodiscard]] CacheUsage cache_usage(const CacheOptions& cache);
+// Removes every entry; returns what was removed.
+[[nodiscard]] CacheUsage clean_cache(const CacheOptions& cache);
+
+// The Wasmtime version linked into this binary.
+[[nodiscard]] std::string engine_version();
+
+}  // namespace wasibuild::runner

@@ -1,0 +1,73 @@
+// Exit statuses and messages for run outcomes (docs/exit-status.md).
+#include <fmt/format.h>
+
+#include "wasibuild/runner.hpp"
+
+namespace wasibuild::runner {
+
+namespace {
+
+constexpr int kTimeoutStatus = 124;
+constexpr int kRunnerErrorStatus = 125;
+constexpr int kTrapStatus = 134;
+
+template <class... Visitors>
+struct Overloaded : Visitors... {
+  using Visitors::operator()...;
+};
+
+std::string problem(const Error& error) {
+  using Kind = Error::Kind;
+  switch (error.kind) {
+    case Kind::unreadable_file: return "cannot read it: " + error.detail;
+    case Kind::empty_file: return "empty file, not a WebAssembly module";
+    case Kind::not_webassembly:
+      return "not a WebAssembly module (a binary starts with \\0asm; .wat text and --allow-precompiled .cwasm files "
+             "are accepted too)";
+    case Kind::invalid_module: return "invalid WebAssembly module: " + error.detail;
+    case Kind::precompiled_not_allowed:
+      return "is a precompiled module, which is native code outside the sandbox; pass --allow-precompiled to run it";
+    case Kind::incompatible_precompiled: return "cannot load the precompiled module: " + error.detail;
+    case Kind::not_a_command: return "not a WASI command: the module exports no `_start` function";
+    case Kind::instantiation_failed: return "cannot instantiate the module: " + error.detail;
+    case Kind::bad_grant: return error.detail;
+    case Kind::exit_code_out_of_range:
+      return "the guest exited with a status of 126 or more, which WASI cannot pass on (it allows 0-125)";
+    case Kind::output_failure: return "cannot write it: " + error.detail;
+  }
+  return error.detail;
+}
+
+}  // namespace
+
+std::string Error::message() const { return fmt::format("{}: {}", file.string(), problem(*this)); }
+
+int exit_status(const Outcome& outcome) {
+  return std::visit(Overloaded{
+                        [](const Exited& exited) { return exited.code; },
+                        [](const Trapped&) { return kTrapStatus; },
+                        [](const TimedOut&) { return kTimeoutStatus; },
+                        [](const Error&) { return kRunnerErrorStatus; },
+                    },
+                    outcome);
+}
+
+std::string describe(const Outcome& outcome) {
+  return std::visit(
+      Overloaded{
+          [](const Exited&) { return std::string(); },
+          [](const Trapped& trap) {
+            std::string text = fmt::format("wasibuild: error: {}: {}\n", trap.file.string(), trap.reason);
+            if (!trap.backtrace.empty()) text += "wasm backtrace:\n" + trap.backtrace;
+            return text;
+          },
+          [](const TimedOut& timeout) {
+            return fmt::format("wasibuild: error: {}: timed out after {} ms (--timeout)\n", timeout.file.string(),
+                               timeout.limit.count());
+          },
+          [](const Error& error) { return fmt::format("wasibuild: error: {}\n", error.message()); },
+      },
+      outcome);
+}
+
+}  // namespace wasibuild::runner

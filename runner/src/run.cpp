@@ -1,0 +1,270 @@
+// Loading, sandboxing and running one WASI command module.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <wasmtime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <wasmtime.hh>
+
+#include "atomic_file.hpp"
+#include "code_cache.hpp"
+#include "engine.hpp"
+#include "mapped_file.hpp"
+#include "messages.hpp"
+#include "sha256.hpp"
+#include "wasibuild/runner.hpp"
+
+namespace wasibuild::runner {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+enum class Format { binary, text, precompiled };
+
+constexpr std::uint8_t kWasmMagic[] = {0x00, 'a', 's', 'm'};
+constexpr std::uint8_t kElfMagic[] = {0x7f, 'E', 'L', 'F'};
+
+bool starts_with(std::span<const std::uint8_t> bytes, std::span<const std::uint8_t> magic) {
+  return bytes.size() >= magic.size() && std::equal(magic.begin(), magic.end(), bytes.begin());
+}
+
+bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  if (path.extension() == ".wat") return true;
+  const auto first = std::find_if(bytes.begin(), bytes.end(), [](std::uint8_t c) { return !std::isspace(c); });
+  return first != bytes.end() && (*first == '(' || *first == ';');
+}
+
+std::variant<Format, Error> classify(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return Error{Error::Kind::empty_file, path, {}};
+  if (starts_with(bytes, kWasmMagic)) return Format::binary;
+  // Wasmtime's precompiled artifacts are ELF images.
+  if (starts_with(bytes, kElfMagic)) return Format::precompiled;
+  if (looks_like_text(path, bytes)) return Format::text;
+  return Error{Error::Kind::not_webassembly, path, {}};
+}
+
+std::string cache_key(std::span<const std::uint8_t> bytes, const EngineSettings& settings) {
+  Sha256 hasher;
+  hasher.update(bytes);
+  hasher.update(std::string_view("\0", 1));
+  hasher.update(fingerprint(settings));
+  return to_hex(hasher.finish());
+}
+
+wasmtime::Result<wasmtime::Module> compile(wasmtime::Engine& engine, Format format,
+                                           std::span<const std::uint8_t> bytes) {
+  if (format == Format::text) {
+    return wasmtime::Module::compile(engine,
+                                     std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  return wasmtime::Module::compile(engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// Compiles the module, or takes it from the cache when an intact entry made
+// by this engine exists.
+std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, const EngineSettings& settings,
+                                                  const Program& program, Format format,
+                                                  std::span<const std::uint8_t> bytes,
+                                                  const std::optional<CacheOptions>& cache_options) {
+  if (format == Format::precompiled) {
+    if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
+    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
+    if (!module) return Error{Error::Kind::incompatible_precompiled, program.module, one_line(module.err().message())};
+    return module.ok();
+  }
+  std::optional<CodeCache> cache;
+  std::string key;
+  if (cache_options) {
+    cache.emplace(*cache_options);
+    key = cache_key(bytes, settings);
+    if (auto entry = cache->load(key)) {
+      auto payload = entry->payload();
+      auto module = wasmtime::Module::deserialize(
+          engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(payload.data()), payload.size()));
+      if (module) return module.ok();
+      cache->discard(key);  // made by an incompatible engine or host: rebuild it
+    }
+  }
+  auto module = compile(engine, format, bytes);
+  if (!module) return Error{Error::Kind::invalid_module, program.module, one_line(module.err().message())};
+  if (cache) {
+    if (auto artifact = module.ok().serialize()) cache->store(key, artifact.ok());
+  }
+  return module.ok();
+}
+
+bool exports_start(const wasmtime::Module& module) {
+  for (const auto& item : module.exports()) {
+    if (item.name() == "_start") return true;
+  }
+  return false;
+}
+
+std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const Policy& policy) {
+  for (const DirectoryGrant& grant : policy.directories) {
+    std::error_code error;
+    const auto status = fs::status(grant.host, error);
+    if (error || !fs::exists(status)) {
+      return Error{Error::Kind::bad_grant, grant.host, "cannot grant a directory that does not exist"};
+    }
+    if (!fs::is_directory(status)) return Error{Error::Kind::bad_grant, grant.host, "cannot grant it: not a directory"};
+    const bool writable = grant.access == Access::read_write;
+    const std::string guest = grant.guest.empty() ? grant.host.string() : grant.guest;
+    if (!wasi.preopen_dir(grant.host.string(), guest, writable)) {
+      return Error{Error::Kind::bad_grant, grant.host, "Wasmtime could not open it"};
+    }
+  }
+  return std::nullopt;
+}
+
+wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
+  wasmtime::WasiConfig wasi;
+  std::vector<std::string> argv{program.module.string()};
+  argv.insert(argv.end(), program.arguments.begin(), program.arguments.end());
+  wasi.argv(argv);
+  wasi.env(policy.environment);
+  wasi.inherit_stdin();
+  wasi.inherit_stdout();
+  wasi.inherit_stderr();
+  return wasi;
+}
+
+// Ends a run at its wall-clock deadline. An epoch tick stops a guest that is
+// executing wasm; a guest blocked in a host call (sleep, a stdin read) never
+// sees the tick, so after a short grace period the process is ended outright
+// with the same message and status a normal timeout gives.
+class Deadline {
+ public:
+  Deadline(const wasmtime::Engine& engine, std::chrono::milliseconds limit, std::string message)
+      : engine_(engine), limit_(limit), message_(std::move(message)), thread_([this] { watch(); }) {}
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+  ~Deadline() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  static constexpr auto kGrace = 50ms;
+
+  void watch() {
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, limit_, [this] { return done_; })) return;
+    engine_.increment_epoch();
+    if (wake_.wait_for(lock, kGrace, [this] { return done_; })) return;
+    // Still blocked in the host: nothing can unwind the guest's thread.
+    (void)!::write(STDERR_FILENO, message_.data(), message_.size());
+    ::_exit(exit_status(TimedOut{}));
+  }
+
+  const wasmtime::Engine& engine_;
+  std::chrono::milliseconds limit_;
+  std::string message_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;  // last: it starts once everything above exists
+};
+
+Outcome outcome_of_failure(const Program& program, const Limits& limits, const wasmtime::TrapError& failure) {
+  if (const auto* error = std::get_if<wasmtime::Error>(&failure.data)) {
+    if (auto code = error->i32_exit()) return Exited{*code};
+  }
+  const std::string message = failure.message();
+  if (message.find("invalid exit status") != std::string::npos) {
+    return Error{Error::Kind::exit_code_out_of_range, program.module, {}};
+  }
+  if (const auto* trap = std::get_if<wasmtime::Trap>(&failure.data)) {
+    if (trap->code() == WASMTIME_TRAP_CODE_INTERRUPT && limits.timeout) {
+      return TimedOut{program.module, *limits.timeout};
+    }
+  }
+  auto [reason, backtrace] = split_trap_message(message);
+  return Trapped{program.module, std::move(reason), std::move(backtrace)};
+}
+
+}  // namespace
+
+Outcome run(const Program& program, const Policy& policy, const Limits& limits,
+            const std::optional<CacheOptions>& cache) {
+  MappedFile file(program.module);
+  if (file.error()) return Error{Error::Kind::unreadable_file, program.module, file.error().message()};
+  auto format = classify(program.module, file.bytes());
+  if (auto* error = std::get_if<Error>(&format)) return *error;
+
+  const EngineSettings settings{.consume_fuel = limits.fuel.has_value(),
+                                .epoch_interruption = limits.timeout.has_value()};
+  wasmtime::Engine engine = make_engine(settings);
+  auto loaded = load_module(engine, settings, program, std::get<Format>(format), file.bytes(), cache);
+  if (auto* error = std::get_if<Error>(&loaded)) return *error;
+  auto& module = std::get<wasmtime::Module>(loaded);
+  if (!exports_start(module)) return Error{Error::Kind::not_a_command, program.module, {}};
+
+  wasmtime::Store store(engine);
+  if (limits.max_memory_bytes) {
+    store.limiter(static_cast<std::int64_t>(*limits.max_memory_bytes), -1, -1, -1, -1);
+  }
+  if (limits.fuel) (void)store.context().set_fuel(*limits.fuel);
+  if (limits.timeout) store.context().set_epoch_deadline(1);
+
+  wasmtime::WasiConfig wasi = make_wasi(program, policy);
+  if (auto error = grant_directories(wasi, policy)) return *error;
+  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
+    return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
+  }
+  wasmtime::Linker linker(engine);
+  if (auto defined = linker.define_wasi(); !defined) {
+    return Error{Error::Kind::instantiation_failed, program.module, one_line(defined.err().message())};
+  }
+  auto instance = linker.instantiate(store, module);
+  if (!instance) {
+    return Error{Error::Kind::instantiation_failed, program.module, one_line(instance.err().message())};
+  }
+  auto start = instance.ok().get(store, "_start");
+  auto* start_func = start ? std::get_if<wasmtime::Func>(&*start) : nullptr;
+  if (start_func == nullptr) return Error{Error::Kind::not_a_command, program.module, {}};
+
+  std::optional<Deadline> deadline;
+  if (limits.timeout) {
+    deadline.emplace(engine, *limits.timeout, describe(TimedOut{program.module, *limits.timeout}));
+  }
+  auto result = start_func->call(store, {});
+  deadline.reset();
+  if (!result) return outcome_of_failure(program, limits, result.err());
+  return Exited{0};
+}
+
+std::optional<Error> precompile(const fs::path& input, const fs::path& output) {
+  MappedFile file(input);
+  if (file.error()) return Error{Error::Kind::unreadable_file, input, file.error().message()};
+  auto format = classify(input, file.bytes());
+  if (auto* error = std::get_if<Error>(&format)) return *error;
+  if (std::get<Format>(format) == Format::precompiled) {
+    return Error{Error::Kind::invalid_module, input, "it is already a precompiled .cwasm"};
+  }
+  wasmtime::Engine engine = make_engine({});
+  auto module = compile(engine, std::get<Format>(format), file.bytes());
+  if (!module) return Error{Error::Kind::invalid_module, input, one_line(module.err().message())};
+  auto artifact = module.ok().serialize();
+  if (!artifact) return Error{Error::Kind::invalid_module, input, one_line(artifact.err().message())};
+  const std::vector<uint8_t>& bytes = artifact.ok();
+  if (auto error = write_file_atomically(output, {std::span<const std::uint8_t>(bytes)})) {
+    return Error{Error::Kind::output_failure, output, *error};
+  }
+  return std::nullopt;
+}
+
+std::string engine_version() { return WASMTIME_VERSION; }
+
+}  // namespace wasibuild::runner

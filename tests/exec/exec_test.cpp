@@ -1,0 +1,102 @@
+// `wasibuild exec`: arguments, environment, stdio, exit statuses and traps
+// with real guests compiled from C and C++.
+#include "exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+
+TEST_CASE("arguments reach the guest, argv[0] is the module path") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("args_env"), "one", "two words"});
+  CHECK(result.exit_status == 0);
+  CHECK(result.out == "arg[0]=" + fixture("args_env") + "\narg[1]=one\narg[2]=two words\n");
+  CHECK(result.err == "");
+}
+
+TEST_CASE("everything after FILE goes to the guest, even flags wasibuild knows") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("args_env"), "--help", "--dir", "/"});
+  CHECK(result.exit_status == 0);
+  CHECK(result.out == "arg[0]=" + fixture("args_env") + "\narg[1]=--help\narg[2]=--dir\narg[3]=/\n");
+}
+
+TEST_CASE("-- before FILE (CTest's emulator form) and -- after FILE only separate") {
+  Wasibuild wasibuild;
+  const auto before = wasibuild.exec({"--", fixture("args_env"), "--version"});
+  CHECK(before.exit_status == 0);
+  CHECK(before.out == "arg[0]=" + fixture("args_env") + "\narg[1]=--version\n");
+  const auto after = wasibuild.exec({fixture("args_env"), "--", "-x"});
+  CHECK(after.out == "arg[0]=" + fixture("args_env") + "\narg[1]=-x\n");
+}
+
+TEST_CASE("stdin, stdout and stderr are the process's own") {
+  Wasibuild wasibuild;
+  wasibuild.options.input = "hello sandbox\n";
+  const auto result = wasibuild.exec({fixture("stdio_echo")});
+  CHECK(result.exit_status == 0);
+  CHECK(result.out == "HELLO SANDBOX\n");
+  CHECK(result.err == "read 14 bytes\n");
+}
+
+TEST_CASE("a C++ guest with iostream runs") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("hello_cpp"), "zeta", "alpha"});
+  CHECK(result.exit_status == 0);
+  CHECK(result.out == "hello from C++ alpha zeta\n");
+}
+
+TEST_CASE("the guest's exit status passes through") {
+  Wasibuild wasibuild;
+  for (int code : {0, 1, 3, 42, 124, 125}) {
+    CAPTURE(code);
+    const auto result = wasibuild.exec({fixture("exit_code"), std::to_string(code)});
+    CHECK(result.exit_status == code);
+    CHECK(result.err == "");
+  }
+}
+
+TEST_CASE("an exit status WASI cannot carry is reported and becomes 125") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("exit_code"), "200"});
+  CHECK(result.exit_status == 125);
+  CHECK(result.err == "wasibuild: error: " + fixture("exit_code") +
+                          ": the guest exited with a status of 126 or more, which WASI cannot pass on (it allows "
+                          "0-125)\n");
+}
+
+TEST_CASE("a module in text format runs") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture_source("exit_wat.wat")});
+  CHECK(result.exit_status == 7);
+}
+
+TEST_CASE("traps exit 134 with the reason and a symbolized backtrace") {
+  struct Case {
+    const char* kind;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"unreachable", "wasm trap: wasm `unreachable` instruction executed"},
+      {"divide", "wasm trap: integer divide by zero"},
+      {"out-of-bounds", "wasm trap: out of bounds memory access"},
+      {"stack-overflow", "wasm trap: call stack exhausted"},
+  };
+  Wasibuild wasibuild;
+  for (const Case& trap : cases) {
+    CAPTURE(trap.kind);
+    const auto result = wasibuild.exec({fixture("traps"), trap.kind});
+    CHECK(result.exit_status == 134);
+    const std::string first_line = result.err.substr(0, result.err.find('\n'));
+    CHECK(first_line.starts_with("wasibuild: error: " + fixture("traps") + ": "));
+    CHECK(first_line.ends_with(trap.reason));
+    CHECK(result.err.find("wasm backtrace:\n") != std::string::npos);
+    CHECK(result.err.find("main") != std::string::npos);
+  }
+}
+
+TEST_CASE("a trap backtrace names the function and its file:line from DWARF") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("traps"), "divide"});
+  CHECK(result.exit_status == 134);
+  CHECK(result.err.find("divide") != std::string::npos);
+  CHECK(result.err.find("traps.c:6") != std::string::npos);
+}

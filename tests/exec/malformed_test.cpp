@@ -1,0 +1,149 @@
+// Bad input: one clear line naming the file and the problem, exit 125,
+// never a crash or a hang.
+#include <algorithm>
+#include <filesystem>
+
+#include "exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string error_line(const std::string& file, const std::string& problem) {
+  return "wasibuild: error: " + file + ": " + problem + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a missing file, a directory and an empty file") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  const auto missing = wasibuild.exec({(temp / "nope.wasm").string()});
+  CHECK(missing.exit_status == 125);
+  CHECK(missing.err == error_line((temp / "nope.wasm").string(), "cannot read it: No such file or directory"));
+
+  const auto directory = wasibuild.exec({temp.path().string()});
+  CHECK(directory.exit_status == 125);
+  CHECK(directory.err == error_line(temp.path().string(), "cannot read it: Is a directory"));
+
+  write_file(temp / "empty.wasm", "");
+  const auto empty = wasibuild.exec({(temp / "empty.wasm").string()});
+  CHECK(empty.exit_status == 125);
+  CHECK(empty.err == error_line((temp / "empty.wasm").string(), "empty file, not a WebAssembly module"));
+}
+
+TEST_CASE("random bytes are not a module") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  std::string noise;
+  for (int i = 0; i < 4096; ++i) noise.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  write_file(temp / "noise.wasm", noise);
+  const auto result = wasibuild.exec({(temp / "noise.wasm").string()});
+  CHECK(result.exit_status == 125);
+  CHECK(result.err == error_line((temp / "noise.wasm").string(),
+                                 "not a WebAssembly module (a binary starts with \\0asm; .wat text and "
+                                 "--allow-precompiled .cwasm files are accepted too)"));
+}
+
+TEST_CASE("a truncated module is rejected with the validator's reason and offset") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  const std::string whole = read_file(fixture("args_env"));
+  for (std::size_t size : {std::size_t{8}, std::size_t{100}, whole.size() / 2, whole.size() - 1}) {
+    CAPTURE(size);
+    write_file(temp / "cut.wasm", whole.substr(0, size));
+    const auto result = wasibuild.exec({(temp / "cut.wasm").string()});
+    CHECK(result.exit_status == 125);
+    CHECK(result.err.starts_with("wasibuild: error: " + (temp / "cut.wasm").string() + ": "));
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+    if (size > 8) CHECK(result.err.find("(at offset 0x") != std::string::npos);
+  }
+}
+
+TEST_CASE("valid modules that are not commands, or import what nobody provides") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  write_file(temp / "bare.wasm", std::string("\0asm\1\0\0\0", 8));
+  const auto bare = wasibuild.exec({(temp / "bare.wasm").string()});
+  CHECK(bare.exit_status == 125);
+  CHECK(bare.err ==
+        error_line((temp / "bare.wasm").string(), "not a WASI command: the module exports no `_start` function"));
+
+  const auto library = wasibuild.exec({fixture_source("not_command.wat")});
+  CHECK(library.exit_status == 125);
+  CHECK(library.err ==
+        error_line(fixture_source("not_command.wat"), "not a WASI command: the module exports no `_start` function"));
+
+  const auto imports = wasibuild.exec({fixture_source("unknown_import.wat")});
+  CHECK(imports.exit_status == 125);
+  CHECK(imports.err == error_line(fixture_source("unknown_import.wat"),
+                                  "cannot instantiate the module: unknown import: `env::host_secret` has not been "
+                                  "defined"));
+}
+
+TEST_CASE("malformed text format names the line and column") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  write_file(temp / "bad.wat", "(module\n  (func (result i32)\n    i32.const)\n");
+  const auto result = wasibuild.exec({(temp / "bad.wat").string()});
+  CHECK(result.exit_status == 125);
+  CHECK(result.err.starts_with("wasibuild: error: " + (temp / "bad.wat").string() + ": invalid WebAssembly module: "));
+  CHECK(result.err.find(" at line 3, column ") != std::string::npos);
+}
+
+TEST_CASE("precompiled modules run only with --allow-precompiled and the same engine settings") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  const std::string artifact = (temp / "exit.cwasm").string();
+  const auto compiled = wasibuild({"compile", fixture("exit_code"), "-o", artifact});
+  CHECK(compiled.exit_status == 0);
+  CHECK(compiled.out == "compiled " + artifact + "\n");
+
+  const auto refused = wasibuild.exec({artifact, "6"});
+  CHECK(refused.exit_status == 125);
+  CHECK(refused.err == error_line(artifact,
+                                  "is a precompiled module, which is native code outside the sandbox; pass "
+                                  "--allow-precompiled to run it"));
+
+  const auto allowed = wasibuild.exec({"--allow-precompiled", artifact, "6"});
+  CHECK(allowed.exit_status == 6);
+
+  const auto mismatched = wasibuild.exec({"--allow-precompiled", "--fuel", "1000000", artifact, "6"});
+  CHECK(mismatched.exit_status == 125);
+  CHECK(mismatched.err.starts_with("wasibuild: error: " + artifact + ": cannot load the precompiled module: "));
+
+  std::string damaged = read_file(artifact);
+  damaged.resize(damaged.size() / 3);
+  write_file(temp / "cut.cwasm", damaged);
+  const auto cut = wasibuild.exec({"--allow-precompiled", (temp / "cut.cwasm").string()});
+  CHECK(cut.exit_status == 125);
+  CHECK(cut.err.starts_with("wasibuild: error: " + (temp / "cut.cwasm").string() + ": cannot load"));
+}
+
+TEST_CASE("command-line mistakes are runner errors with a pointer to --help") {
+  Wasibuild wasibuild;
+  const auto unknown = wasibuild.exec({"--bogus", fixture("exit_code")});
+  CHECK(unknown.exit_status == 125);
+  CHECK(unknown.err == "wasibuild: error: The following argument was not expected: --bogus\n"
+                       "help: run 'wasibuild exec --help' to see the usage\n");
+  const auto no_file = wasibuild.exec({});
+  CHECK(no_file.exit_status == 125);
+  CHECK(no_file.err == "wasibuild: error: FILE is required\nhelp: run 'wasibuild exec --help' to see the usage\n");
+  const auto bad_dir = wasibuild.exec({"--dir", "::/guest", fixture("exit_code")});
+  CHECK(bad_dir.exit_status == 125);
+  CHECK(bad_dir.err == "wasibuild: error: --dir '::/guest': expected HOST or HOST::GUEST\n"
+                       "help: for example: --dir ./data::/data\n");
+}
+
+TEST_CASE("exec --help shows every flag with an example") {
+  Wasibuild wasibuild;
+  const auto help = wasibuild.exec({"--help"});
+  CHECK(help.exit_status == 0);
+  for (const char* flag : {"--dir HOST[::GUEST]", "--dir-ro HOST[::GUEST]", "--env NAME[=VALUE]", "--inherit-env",
+                           "--max-memory SIZE", "--timeout DURATION", "--fuel N", "--allow-precompiled", "--no-cache",
+                           "e.g. --max-memory 64MiB", "e.g. --timeout 250ms", "e.g. --dir ./out::/out"}) {
+    CAPTURE(flag);
+    CHECK(help.out.find(flag) != std::string::npos);
+  }
+}

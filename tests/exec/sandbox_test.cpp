@@ -1,0 +1,179 @@
+// Deny by default: every grant is tested by a real guest that tries to
+// escape it. Guest paths are explicit (wasi-libc resolves an absolute path
+// against the longest matching preopen, and treats "/" and "." alike).
+#include <filesystem>
+
+#include "exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// t/sandbox (granted read-write as /sandbox), t/ro (granted read-only as
+// /ro), t/outside (never granted), and symlinks from the sandbox outwards.
+struct Tree {
+  Tree() {
+    fs::create_directories(root / "sandbox");
+    fs::create_directories(root / "outside");
+    fs::create_directories(root / "ro");
+    write_file(root / "sandbox/inside.txt", "inside\n");
+    write_file(root / "outside/secret.txt", "secret\n");
+    write_file(root / "ro/data.txt", "read only\n");
+    fs::create_symlink("../outside/secret.txt", root / "sandbox/link_rel");
+    fs::create_symlink(root / "outside/secret.txt", root / "sandbox/link_abs");
+    fs::create_symlink("..", root / "sandbox/dir_up");
+    fs::create_symlink(root / "outside", root / "sandbox/dir_abs");
+  }
+  std::string host(const std::string& relative) const { return (root / relative).string(); }
+  std::vector<std::string> grants() const {
+    return {"--dir", host("sandbox") + "::/sandbox", "--dir-ro", host("ro") + "::/ro"};
+  }
+
+  TempDir temp;
+  fs::path root = temp.path();
+};
+
+ProcessResult probe(const Wasibuild& wasibuild, std::vector<std::string> flags, std::vector<std::string> operation) {
+  flags.push_back(fixture("fs_probe"));
+  flags.insert(flags.end(), operation.begin(), operation.end());
+  return wasibuild.exec(flags);
+}
+
+}  // namespace
+
+TEST_CASE("granted directories are usable") {
+  Tree tree;
+  Wasibuild wasibuild;
+  CHECK(probe(wasibuild, tree.grants(), {"read", "/sandbox/inside.txt"}).out == "ok inside\n");
+  CHECK(probe(wasibuild, tree.grants(), {"write", "/sandbox/new.txt"}).out == "ok written\n");
+  CHECK(read_file(tree.root / "sandbox/new.txt") == "written by guest\n");
+  CHECK(probe(wasibuild, tree.grants(), {"read", "/ro/data.txt"}).out == "ok read only\n");
+  CHECK(probe(wasibuild, tree.grants(), {"list", "/sandbox"}).exit_status == 0);
+}
+
+TEST_CASE("without a grant the guest sees no filesystem at all") {
+  Tree tree;
+  Wasibuild wasibuild;
+  for (const std::string& path : {std::string("/sandbox/inside.txt"), tree.host("sandbox/inside.txt"),
+                                  std::string("inside.txt"), std::string("/etc/passwd")}) {
+    CAPTURE(path);
+    const auto result = probe(wasibuild, {}, {"read", path});
+    CHECK(result.exit_status == 1);
+    CHECK(result.out.starts_with("denied "));
+  }
+  CHECK(probe(wasibuild, {}, {"list", "."}).out.starts_with("denied "));
+  CHECK(probe(wasibuild, {}, {"list", "/"}).out.starts_with("denied "));
+}
+
+TEST_CASE("reads cannot escape a grant through .., absolute paths or symlinks") {
+  Tree tree;
+  Wasibuild wasibuild;
+  const std::string escapes[] = {
+      "/sandbox/../outside/secret.txt",
+      "/sandbox/../../../../../../etc/passwd",
+      "/sandbox/./../outside/secret.txt",
+      tree.host("outside/secret.txt"),
+      "/etc/passwd",
+      "../outside/secret.txt",
+      "/sandbox/link_rel",
+      "/sandbox/link_abs",
+      "/sandbox/dir_up/outside/secret.txt",
+      "/sandbox/dir_abs/secret.txt",
+      "/ro/../outside/secret.txt",
+  };
+  for (const std::string& path : escapes) {
+    CAPTURE(path);
+    const auto result = probe(wasibuild, tree.grants(), {"read", path});
+    CHECK(result.exit_status == 1);
+    CHECK(result.out.starts_with("denied "));
+    CHECK(result.out.find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("writes cannot escape a grant, and the host outside is untouched") {
+  Tree tree;
+  Wasibuild wasibuild;
+  const std::string escapes[] = {
+      "/sandbox/../outside/planted.txt",
+      "/sandbox/dir_up/outside/planted.txt",
+      "/sandbox/dir_abs/planted.txt",
+      tree.host("outside/planted.txt"),
+  };
+  for (const std::string& path : escapes) {
+    CAPTURE(path);
+    CHECK(probe(wasibuild, tree.grants(), {"write", path}).out.starts_with("denied "));
+  }
+  CHECK(probe(wasibuild, tree.grants(), {"write", "/sandbox/link_rel"}).out.starts_with("denied "));
+  CHECK(probe(wasibuild, tree.grants(), {"append", "/sandbox/link_abs"}).out.starts_with("denied "));
+  CHECK_FALSE(fs::exists(tree.root / "outside/planted.txt"));
+  CHECK(read_file(tree.root / "outside/secret.txt") == "secret\n");
+}
+
+TEST_CASE("a symlink the guest makes cannot lead outside either") {
+  Tree tree;
+  Wasibuild wasibuild;
+  // Creating it may be refused or allowed; following it must fail.
+  (void)probe(wasibuild, tree.grants(), {"symlink", tree.host("outside/secret.txt"), "/sandbox/made_abs"});
+  (void)probe(wasibuild, tree.grants(), {"symlink", "../outside/secret.txt", "/sandbox/made_rel"});
+  for (const char* link : {"/sandbox/made_abs", "/sandbox/made_rel"}) {
+    CAPTURE(link);
+    const auto result = probe(wasibuild, tree.grants(), {"read", link});
+    CHECK(result.out.starts_with("denied "));
+  }
+}
+
+TEST_CASE("a read-only grant refuses every kind of write") {
+  Tree tree;
+  Wasibuild wasibuild;
+  const std::vector<std::vector<std::string>> writes = {
+      {"write", "/ro/new.txt"},   {"write", "/ro/data.txt"},          {"append", "/ro/data.txt"},
+      {"unlink", "/ro/data.txt"}, {"mkdir", "/ro/sub"},               {"rename", "/ro/data.txt", "/ro/moved.txt"},
+      {"rename", "/ro/data.txt", "/sandbox/moved.txt"},               {"symlink", "data.txt", "/ro/link"},
+  };
+  for (const auto& operation : writes) {
+    CAPTURE(operation[0]);
+    CAPTURE(operation[1]);
+    const auto result = probe(wasibuild, tree.grants(), operation);
+    CHECK(result.exit_status == 1);
+    CHECK(result.out.starts_with("denied "));
+  }
+  CHECK(read_file(tree.root / "ro/data.txt") == "read only\n");
+  CHECK(fs::directory_iterator(tree.root / "ro") != fs::directory_iterator());
+  CHECK(std::distance(fs::directory_iterator(tree.root / "ro"), fs::directory_iterator()) == 1);
+  CHECK_FALSE(fs::exists(tree.root / "sandbox/moved.txt"));
+}
+
+TEST_CASE("a grant of a missing path or a file is a runner error naming it") {
+  Tree tree;
+  Wasibuild wasibuild;
+  const auto missing = wasibuild.exec({"--dir", tree.host("nope"), fixture("fs_probe"), "list", "/"});
+  CHECK(missing.exit_status == 125);
+  CHECK(missing.err == "wasibuild: error: " + tree.host("nope") + ": cannot grant a directory that does not exist\n");
+  const auto file = wasibuild.exec({"--dir-ro", tree.host("ro/data.txt"), fixture("fs_probe"), "list", "/"});
+  CHECK(file.exit_status == 125);
+  CHECK(file.err == "wasibuild: error: " + tree.host("ro/data.txt") + ": cannot grant it: not a directory\n");
+}
+
+TEST_CASE("the guest gets no host environment unless granted") {
+  Wasibuild wasibuild;
+  wasibuild.options.environment["SECRET_TOKEN"] = "hunter2";
+  const auto none = wasibuild.exec({fixture("args_env")});
+  CHECK(none.out.find("env:") == std::string::npos);
+
+  const auto set = wasibuild.exec({"--env", "LANG=C", "--env", "EMPTY=", fixture("args_env")});
+  CHECK(set.out.find("env:LANG=C\n") != std::string::npos);
+  CHECK(set.out.find("env:EMPTY=\n") != std::string::npos);
+  CHECK(set.out.find("SECRET_TOKEN") == std::string::npos);
+  CHECK(set.out.find("PATH") == std::string::npos);
+
+  const auto copied = wasibuild.exec({"--env", "SECRET_TOKEN", "--env", "NOT_SET_ANYWHERE", fixture("args_env")});
+  CHECK(copied.out.find("env:SECRET_TOKEN=hunter2\n") != std::string::npos);
+  CHECK(copied.out.find("NOT_SET_ANYWHERE") == std::string::npos);
+  CHECK(copied.out.find("PATH") == std::string::npos);
+
+  const auto inherited = wasibuild.exec({"--inherit-env", "--env", "PATH=/guest", fixture("args_env")});
+  CHECK(inherited.out.find("env:SECRET_TOKEN=hunter2\n") != std::string::npos);
+  CHECK(inherited.out.find("env:PATH=/guest\n") != std::string::npos);
+  CHECK(inherited.out.find("env:PATH=/usr/bin") == std::string::npos);
+}

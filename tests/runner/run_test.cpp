@@ -1,0 +1,56 @@
+// The runner in-process: outcomes and their exit statuses with real guests.
+#include <doctest/doctest.h>
+
+#include "process.hpp"
+#include "wasibuild/runner.hpp"
+
+using namespace wasibuild::runner;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(FIXTURE_DIR) + "/" + name + ".wasm"; }
+
+Outcome run_fixture(const std::string& name, std::vector<std::string> arguments, Limits limits = {}) {
+  return run(Program{fixture(name), std::move(arguments), false}, Policy{}, limits, std::nullopt);
+}
+
+}  // namespace
+
+TEST_CASE("exit codes map to themselves") {
+  const auto outcome = run_fixture("exit_code", {"17"});
+  REQUIRE(std::holds_alternative<Exited>(outcome));
+  CHECK(std::get<Exited>(outcome).code == 17);
+  CHECK(exit_status(outcome) == 17);
+  CHECK(describe(outcome) == "");
+}
+
+TEST_CASE("a trap maps to 134 and keeps its backtrace") {
+  const auto outcome = run_fixture("traps", {"unreachable"});
+  REQUIRE(std::holds_alternative<Trapped>(outcome));
+  CHECK(std::get<Trapped>(outcome).reason == "wasm trap: wasm `unreachable` instruction executed");
+  CHECK(std::get<Trapped>(outcome).backtrace.find("traps.c") != std::string::npos);
+  CHECK(exit_status(outcome) == 134);
+}
+
+TEST_CASE("two traps in one process: Wasmtime's handlers stay installed") {
+  CHECK(exit_status(run_fixture("traps", {"out-of-bounds"})) == 134);
+  CHECK(exit_status(run_fixture("traps", {"divide"})) == 134);
+  CHECK(exit_status(run_fixture("exit_code", {"0"})) == 0);
+}
+
+TEST_CASE("a timeout maps to 124") {
+  Limits limits;
+  limits.timeout = 100ms;
+  const auto outcome = run_fixture("traps", {"spin"}, limits);
+  REQUIRE(std::holds_alternative<TimedOut>(outcome));
+  CHECK(exit_status(outcome) == 124);
+  CHECK(describe(outcome) == "wasibuild: error: " + fixture("traps") + ": timed out after 100 ms (--timeout)\n");
+}
+
+TEST_CASE("runner errors map to 125 with a message naming the file") {
+  const auto outcome = run(Program{"/nonexistent/x.wasm", {}, false}, Policy{}, Limits{}, std::nullopt);
+  REQUIRE(std::holds_alternative<Error>(outcome));
+  CHECK(exit_status(outcome) == 125);
+  CHECK(describe(outcome) == "wasibuild: error: /nonexistent/x.wasm: cannot read it: No such file or directory\n");
+}
