@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: a warnings-as-errors build and a build with
+# -fsanitize=address,undefined, each running every test through CTest.
+# Expects scripts/setup.sh to have installed the packages (CI runs both).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/common.sh
+source "$repo/scripts/common.sh"
+
+require_cargo
+# Tests must never reach the network through a proxy the host set.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1,localhost
+
+build_wasibuild "$repo/build/test" RelWithDebInfo -DWASIBUILD_WERROR=ON
+step "running the test suite"
+ctest --test-dir "$repo/build/test" -j2 --output-on-failure
+
+build_wasibuild "$repo/build/asan" Debug -DWASIBUILD_WERROR=ON -DWASIBUILD_SANITIZE=ON
+step "running the test suite under AddressSanitizer and UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$repo/build/asan" -j2 --output-on-failure
