@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: a warnings-as-errors build and a build with
-# -fsanitize=address,undefined, each running every test through CTest.
+# The whole test suite, twice: a GCC 12 build and a clang 19 build with
+# -fsanitize=address,undefined, both with warnings as errors, each running
+# every test through CTest.
 # Expects scripts/setup.sh to have installed the packages (CI runs both).
 set -euo pipefail
 
@@ -17,7 +18,7 @@ build_wasibuild "$repo/build/test" RelWithDebInfo -DWASIBUILD_WERROR=ON
 step "running the test suite"
 ctest --test-dir "$repo/build/test" -j2 --output-on-failure
 
-build_wasibuild "$repo/build/asan" Debug -DWASIBUILD_WERROR=ON -DWASIBUILD_SANITIZE=ON
+CC=clang-19 CXX=clang++-19 build_wasibuild "$repo/build/asan" Debug -DWASIBUILD_WERROR=ON -DWASIBUILD_SANITIZE=ON
 step "running the test suite under AddressSanitizer and UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$repo/build/asan" -j2 --output-on-failure

@@ -1,14 +1,15 @@
-// SHA-256 through OpenSSL's EVP interface, as a move-only streaming hasher.
+// SHA-256 from OpenSSL's libcrypto, as a streaming hasher.
 #pragma once
+
+#define OPENSSL_SUPPRESS_DEPRECATED  // see sha256.cpp
+#include <openssl/sha.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
-
-struct evp_md_ctx_st;
+#include <string_view>
 
 namespace wasibuild::runner {
 
@@ -22,10 +23,7 @@ class Sha256 {
   [[nodiscard]] Digest finish();
 
  private:
-  struct Free {
-    void operator()(evp_md_ctx_st* context) const;
-  };
-  std::unique_ptr<evp_md_ctx_st, Free> context_;
+  SHA256_CTX context_{};
 };
 
 [[nodiscard]] std::string to_hex(const Digest& digest);

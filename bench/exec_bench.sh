@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# exec_bench.sh: how fast does `wasibuild exec` run CPU-bound C, next to the
+# same C built natively and the same .wasm run by node's WASI?
+#
+#   bash bench/exec_bench.sh [PATH/TO/wasibuild]
+#
+# Default wasibuild: build/dev/driver/wasibuild under the repository root.
+# Outputs (binaries, hyperfine JSON, caches) go to build/bench/ under the
+# repository root. Needs clang-19 (+ Debian's wasi-libc for wasm32-wasi) and
+# node; uses hyperfine when installed (apt-get install hyperfine), otherwise a
+# date +%s%N loop; /usr/bin/time (Debian package `time`) for peak RSS.
+#
+# This is a benchmark, not a test: missed targets print MISS, and the script
+# still exits 0. It exits non-zero only if something cannot be built or run,
+# or if the runtimes disagree on a workload's output.
+#
+# Environment knobs: BENCH_RUNS (timed runs per workload and runtime, default 5),
+# BENCH_STARTUP_RUNS (runs per start-up measurement, default 30), BENCH_NO_HYPERFINE=1
+# (use the date +%s%N loop even where hyperfine is installed).
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR="$REPO_ROOT/bench"
+WORKLOADS="$BENCH_DIR/workloads"
+OUT="$REPO_ROOT/build/bench"
+
+WASIBUILD=${1:-"$REPO_ROOT/build/dev/driver/wasibuild"}
+WASIBUILD=$(readlink -f -- "$WASIBUILD" 2>/dev/null || echo "$WASIBUILD")
+RUNS=${BENCH_RUNS:-5}
+STARTUP_RUNS=${BENCH_STARTUP_RUNS:-30}
+
+CC=${CC:-clang-19}
+NATIVE_FLAGS=(-O2)
+WASM_FLAGS=(--target=wasm32-wasi --sysroot=/usr -O2 -Wl,-z,stack-size=1048576)
+NODE_RUNNER=(node --no-warnings "$BENCH_DIR/node_wasi.mjs")
+
+# name | arguments (the iteration counts; sized for ~0.5-1 s natively at -O2)
+WORKLOAD_LIST=(
+  "nbody|8000000"
+  "crc32|400"
+  "sieve|16"
+  "matmul|25 400"
+  "fib|41"
+  "strproc|1200"
+)
+
+log() { printf '[exec_bench] %s\n' "$*" >&2; }
+die() { printf '[exec_bench] error: %s\n' "$*" >&2; exit 1; }
+
+for tool in "$CC" node awk; do
+  command -v "$tool" >/dev/null || die "$tool not found"
+done
+[[ -x "$WASIBUILD" ]] || die "wasibuild binary not found or not executable: $WASIBUILD"
+HAVE_HYPERFINE=0
+if command -v hyperfine >/dev/null && [[ -z "${BENCH_NO_HYPERFINE:-}" ]]; then HAVE_HYPERFINE=1; else
+  log "hyperfine not found (apt-get install -y hyperfine): falling back to a date +%s%N loop"
+fi
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+BIN_STAMP_START=$(stat -c '%Y %s' "$WASIBUILD")
+awk -v l="${LOAD_START%% *}" 'BEGIN { exit !(l > 0.5) }' \
+  && log "warning: load average is $LOAD_START before starting; timings will be noisy"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/bin" "$OUT/json" "$OUT/out" "$OUT/home"
+# Keep wasibuild's files inside build/bench: its own home and a warm cache.
+export WASIBUILD_HOME="$OUT/home"
+export WASIBUILD_CACHE_DIR="$OUT/cache-warm"
+COLD_CACHE="$OUT/cache-cold"
+
+# ---------------------------------------------------------------- timing ----
+# measure NAME RUNS WARMUP PREPARE -- CMD...  -> writes $OUT/json/NAME.json
+# (hyperfine's JSON layout; the fallback writes the same fields) and prints
+# nothing. PREPARE is a command run before every timed run ("" for none).
+measure() {
+  local name=$1 runs=$2 warmup=$3 prepare=$4
+  shift 5
+  local json="$OUT/json/$name.json"
+  if ((HAVE_HYPERFINE)); then
+    local args=(-N --style basic --runs "$runs" --warmup "$warmup" --export-json "$json")
+    if [[ -n "$prepare" ]]; then args+=(--prepare "$prepare"); fi
+    # -N runs the command without a shell: it takes one string, so quote each word.
+    hyperfine "${args[@]}" "$(printf '%q ' "$@")" >>"$OUT/hyperfine.log" 2>&1 \
+      || die "hyperfine failed for $name (see $OUT/hyperfine.log)"
+  else
+    local i t0 t1 times=()
+    for ((i = 0; i < warmup; i++)); do
+      if [[ -n "$prepare" ]]; then bash -c "$prepare"; fi
+      "$@" >/dev/null 2>&1
+    done
+    for ((i = 0; i < runs; i++)); do
+      if [[ -n "$prepare" ]]; then bash -c "$prepare"; fi
+      t0=$(date +%s%N)
+      "$@" >/dev/null 2>&1 || die "$name failed"
+      t1=$(date +%s%N)
+      times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.9f", (b - a) / 1e9 }')")
+    done
+    node -e '
+      const t = process.argv.slice(1).map(Number), s = [...t].sort((a, b) => a - b);
+      const mean = t.reduce((a, b) => a + b, 0) / t.length;
+      const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+      const stddev = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1));
+      console.log(JSON.stringify({ results: [{ mean, median, stddev, min: s[0], max: s[s.length - 1], times: t }] }));
+    ' "${times[@]}" >"$json"
+  fi
+}
+
+# tstat NAME FIELD -> the field (median, mean, stddev, min, max) in seconds
+tstat() {
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results[0];
+           console.log(r[process.argv[2]]);' "$OUT/json/$1.json" "$2"
+}
+
+# ----------------------------------------------------------------- build ----
+log "building workloads with $CC into $OUT/bin"
+for entry in "${WORKLOAD_LIST[@]}" "hello|"; do
+  name=${entry%%|*}
+  "$CC" "${NATIVE_FLAGS[@]}" -o "$OUT/bin/$name" "$WORKLOADS/$name.c" -lm
+  "$CC" "${WASM_FLAGS[@]}" -o "$OUT/bin/$name.wasm" "$WORKLOADS/$name.c" -lm
+done
+
+# ------------------------------------------------------------ workloads ----
+# First, one untimed run of each runtime: checks that all three print the same
+# checksum, and fills wasibuild's compiled-code cache (so timed runs are warm).
+for entry in "${WORKLOAD_LIST[@]}"; do
+  name=${entry%%|*}
+  read -r -a args <<<"${entry#*|}"
+  log "$name ${args[*]}: checking outputs (and warming the cache)"
+  "$OUT/bin/$name" "${args[@]}" >"$OUT/out/$name.native"
+  "$WASIBUILD" exec "$OUT/bin/$name.wasm" "${args[@]}" >"$OUT/out/$name.wasibuild"
+  "${NODE_RUNNER[@]}" "$OUT/bin/$name.wasm" "${args[@]}" >"$OUT/out/$name.node"
+  cmp -s "$OUT/out/$name.native" "$OUT/out/$name.wasibuild" \
+    || die "$name: wasibuild output differs from native: $(diff "$OUT/out/$name.native" "$OUT/out/$name.wasibuild" | tr '\n' ' ')"
+  cmp -s "$OUT/out/$name.native" "$OUT/out/$name.node" \
+    || die "$name: node output differs from native: $(diff "$OUT/out/$name.native" "$OUT/out/$name.node" | tr '\n' ' ')"
+done
+
+for entry in "${WORKLOAD_LIST[@]}"; do
+  name=${entry%%|*}
+  read -r -a args <<<"${entry#*|}"
+  log "$name ${args[*]}: timing native, wasibuild exec, node ($RUNS runs each)"
+  measure "$name.native" "$RUNS" 0 "" -- "$OUT/bin/$name" "${args[@]}"
+  measure "$name.wasibuild" "$RUNS" 0 "" -- "$WASIBUILD" exec "$OUT/bin/$name.wasm" "${args[@]}"
+  measure "$name.node" "$RUNS" 0 "" -- "${NODE_RUNNER[@]}" "$OUT/bin/$name.wasm" "${args[@]}"
+done
+
+# -------------------------------------------------------------- start-up ----
+log "start-up: hello ($STARTUP_RUNS runs each)"
+HELLO=$OUT/bin/hello.wasm
+[[ "$("$WASIBUILD" exec "$HELLO")" == "$("$OUT/bin/hello")" ]] || die "hello: wasibuild output differs from native"
+measure hello.native "$STARTUP_RUNS" 3 "" -- "$OUT/bin/hello"
+measure wasibuild.version "$STARTUP_RUNS" 3 "" -- "$WASIBUILD" --version
+measure hello.warm "$STARTUP_RUNS" 3 "" -- "$WASIBUILD" exec "$HELLO"
+cold_runs=$((STARTUP_RUNS < 10 ? STARTUP_RUNS : 10))
+WASIBUILD_CACHE_DIR=$COLD_CACHE measure hello.cold "$cold_runs" 0 "rm -rf $COLD_CACHE" -- \
+  "$WASIBUILD" exec "$HELLO"
+measure hello.nocache "$cold_runs" 0 "" -- "$WASIBUILD" exec --no-cache "$HELLO"
+measure hello.node "$cold_runs" 1 "" -- "${NODE_RUNNER[@]}" "$HELLO"
+
+# Peak RSS of the warm hello run: the median of 5 runs of /usr/bin/time -f %M.
+RSS_KB="n/a (install Debian package 'time') "
+if [[ -x /usr/bin/time ]]; then
+  rss=()
+  for _ in 1 2 3 4 5; do
+    rss+=("$(/usr/bin/time -f %M "$WASIBUILD" exec "$HELLO" 2>&1 >/dev/null | tail -n 1)")
+  done
+  RSS_KB="$(printf '%s\n' "${rss[@]}" | sort -n | sed -n 3p) "
+  NATIVE_RSS_KB=$(/usr/bin/time -f %M "$OUT/bin/hello" 2>&1 >/dev/null | tail -n 1)
+fi
+
+# ------------------------------------------------------- dynamic loading ----
+LDD_OUT=$(ldd "$WASIBUILD" 2>&1 || true)
+# Libraries the loader must find and map: lines with "=>" (not the vDSO, not ld.so itself).
+LDD_COUNT=$(grep -c '=>' <<<"$LDD_OUT" || true)
+LDD_NAMES=$(grep '=>' <<<"$LDD_OUT" | awk '{print $1}' | tr '\n' ' ')
+# glibc's own account of its start-up work (TSC cycles) for `wasibuild --version`.
+LD_STATS=$(LD_DEBUG=statistics "$WASIBUILD" --version 2>&1 >/dev/null || true)
+LD_CYCLES=$(sed -n 's/.*total startup time in dynamic loader: *\([0-9]*\) cycles.*/\1/p' <<<"$LD_STATS" | head -n 1)
+LD_RELOCS=$(sed -n 's/.*final number of relocations: *\([0-9]*\).*/\1/p' <<<"$LD_STATS" | head -n 1)
+LD_RELATIVE=$(sed -n 's/.*number of relative relocations: *\([0-9]*\).*/\1/p' <<<"$LD_STATS" | head -n 1)
+CPU_MHZ=$(awk -F: '/^cpu MHz/ { gsub(/ /, "", $2); print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+
+# ---------------------------------------------------------------- report ----
+ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+sec() { awk -v s="$1" 'BEGIN { printf "%.3f", s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# verdict VALUE LIMIT -> PASS if VALUE <= LIMIT, else MISS
+verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > 0 && a + 0 <= b + 0) }'; then echo PASS; else echo MISS; fi; }
+
+echo
+echo "## wasibuild exec benchmark"
+echo
+echo "wasibuild: $WASIBUILD ($("$WASIBUILD" --version 2>/dev/null | head -n 1))"
+echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (nproc $(nproc))"
+[[ "$(stat -c '%Y %s' "$WASIBUILD")" == "$BIN_STAMP_START" ]] \
+  || echo "WARNING: the wasibuild binary changed during the run; results mix two builds"
+echo "native: $CC ${NATIVE_FLAGS[*]}; wasm: $CC ${WASM_FLAGS[*]}"
+if ((HAVE_HYPERFINE)); then
+  echo "timing: $(hyperfine --version), median of $RUNS runs (wall clock), warm wasibuild cache"
+else
+  echo "timing: date +%s%N loop, median of $RUNS runs (wall clock), warm wasibuild cache"
+fi
+echo
+printf '| %-8s | %-12s | %9s | %11s | %9s | %9s | %9s | %10s |\n' \
+  workload args "native s" "wasibuild s" "node s" "wb/native" "node/nat" "wb/node"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ----------: ------------: \
+  ----------: ----------: ----------: -----------:
+log_sum=0
+count=0
+slower_than_node=()
+for entry in "${WORKLOAD_LIST[@]}"; do
+  name=${entry%%|*}
+  t_nat=$(tstat "$name.native" median)
+  t_wb=$(tstat "$name.wasibuild" median)
+  t_node=$(tstat "$name.node" median)
+  printf '| %-8s | %-12s | %9s | %11s | %9s | %9s | %9s | %10s |\n' "$name" "${entry#*|}" \
+    "$(sec "$t_nat")" "$(sec "$t_wb")" "$(sec "$t_node")" \
+    "$(ratio "$t_wb" "$t_nat")" "$(ratio "$t_node" "$t_nat")" "$(ratio "$t_wb" "$t_node")"
+  log_sum=$(awk -v s="$log_sum" -v a="$t_wb" -v b="$t_nat" 'BEGIN { printf "%.12f", s + log(a / b) }')
+  count=$((count + 1))
+  awk -v a="$t_wb" -v b="$t_node" 'BEGIN { exit !(a < b) }' || slower_than_node+=("$name")
+done
+GEOMEAN=$(awk -v s="$log_sum" -v n="$count" 'BEGIN { printf "%.3f", exp(s / n) }')
+NODE_GEOMEAN=$(
+  for entry in "${WORKLOAD_LIST[@]}"; do
+    name=${entry%%|*}
+    echo "$(tstat "$name.node" median) $(tstat "$name.native" median)"
+  done | awk '{ s += log($1 / $2); n++ } END { printf "%.3f", exp(s / n) }'
+)
+echo
+echo "geomean wasibuild/native: $GEOMEAN   (node/native: $NODE_GEOMEAN)"
+
+T_NAT=$(tstat hello.native median)
+T_WARM=$(tstat hello.warm median)
+T_COLD=$(tstat hello.cold median)
+T_NOCACHE=$(tstat hello.nocache median)
+T_NODE=$(tstat hello.node median)
+T_VERSION=$(tstat wasibuild.version median)
+echo
+echo "start-up, hello world (median wall time):"
+printf '  %-44s %8s ms  (%d runs)\n' "native hello" "$(ms "$T_NAT")" "$STARTUP_RUNS"
+printf '  %-44s %8s ms  (%d runs)\n' "wasibuild --version (no module at all)" "$(ms "$T_VERSION")" "$STARTUP_RUNS"
+printf '  %-44s %8s ms  (%d runs)\n' "wasibuild exec hello.wasm, warm cache" "$(ms "$T_WARM")" "$STARTUP_RUNS"
+printf '  %-44s %8s ms  (%d runs)\n' "wasibuild exec hello.wasm, cold cache" "$(ms "$T_COLD")" "$cold_runs"
+printf '  %-44s %8s ms  (%d runs)\n' "wasibuild exec --no-cache hello.wasm" "$(ms "$T_NOCACHE")" "$cold_runs"
+printf '  %-44s %8s ms  (%d runs)\n' "node node_wasi.mjs hello.wasm" "$(ms "$T_NODE")" "$cold_runs"
+echo "  peak RSS, wasibuild exec hello.wasm (warm): ${RSS_KB}KB   (native hello: ${NATIVE_RSS_KB:-n/a} KB)"
+echo
+echo "dynamic loading: ldd lists $LDD_COUNT shared libraries for wasibuild: $LDD_NAMES"
+echo "  binary size: $(stat -c %s "$WASIBUILD" 2>/dev/null || wc -c <"$WASIBUILD") bytes"
+if [[ -n "$LD_CYCLES" ]]; then
+  approx=""
+  [[ -n "$CPU_MHZ" ]] && approx=" (~$(awk -v c="$LD_CYCLES" -v m="$CPU_MHZ" 'BEGIN { printf "%.2f", c / m / 1000 }') ms at $CPU_MHZ MHz)"
+  echo "  LD_DEBUG=statistics: $LD_CYCLES cycles in the dynamic loader before main$approx;" \
+    "$LD_RELOCS symbol relocations, $LD_RELATIVE relative relocations"
+fi
+
+echo
+echo "targets:"
+echo "  $(verdict "$GEOMEAN" 1.3) exec/native geomean <= 1.3 (measured $GEOMEAN)"
+if ((${#slower_than_node[@]} == 0)); then
+  echo "  PASS exec faster than node on every workload"
+else
+  echo "  MISS exec faster than node on every workload (not on: ${slower_than_node[*]})"
+fi
+echo "  $(verdict "$T_WARM" 0.005) warm hello start-up <= 5 ms (measured $(ms "$T_WARM") ms)"
+echo
+echo "raw data: $OUT/json/*.json"
+exit 0
