@@ -71,14 +71,16 @@ TEST_CASE("a module in text format runs") {
 
 TEST_CASE("traps exit 134 with the reason and a symbolized backtrace") {
   struct Case {
-    const char* kind;
-    const char* reason;
+    std::string kind;
+    std::string reason;
+    std::string innermost_function;
   };
   const Case cases[] = {
-      {"unreachable", "wasm trap: wasm `unreachable` instruction executed"},
-      {"divide", "wasm trap: integer divide by zero"},
-      {"out-of-bounds", "wasm trap: out of bounds memory access"},
-      {"stack-overflow", "wasm trap: call stack exhausted"},
+      {"unreachable", "wasm trap: wasm `unreachable` instruction executed", "main"},
+      {"divide", "wasm trap: integer divide by zero", "divide"},
+      {"out-of-bounds", "wasm trap: out of bounds memory access", "main"},
+      // Wasmtime keeps the innermost 20 frames: all of them are `recurse`.
+      {"stack-overflow", "wasm trap: call stack exhausted", "recurse"},
   };
   Wasibuild wasibuild;
   for (const Case& trap : cases) {
@@ -89,7 +91,7 @@ TEST_CASE("traps exit 134 with the reason and a symbolized backtrace") {
     CHECK(first_line.starts_with("wasibuild: error: " + fixture("traps") + ": "));
     CHECK(first_line.ends_with(trap.reason));
     CHECK(result.err.find("wasm backtrace:\n") != std::string::npos);
-    CHECK(result.err.find("main") != std::string::npos);
+    CHECK(result.err.find(trap.innermost_function) != std::string::npos);
   }
 }
 
