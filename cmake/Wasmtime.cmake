@@ -45,9 +45,12 @@ separate_arguments(WASMTIME_NATIVE_LIBS UNIX_COMMAND "${CMAKE_MATCH_1}")
 list(REMOVE_ITEM WASMTIME_NATIVE_LIBS "-lc")
 
 # Cargo decides itself whether anything changed, so it runs on every build
-# (a no-op takes a fraction of a second).
+# (a no-op takes a fraction of a second). CC/CXX/*FLAGS are cleared: Wasmtime's
+# build scripts compile C helpers and rebuild when those variables change,
+# so a clang (sanitizer) tree next to a GCC tree would recompile Wasmtime.
 add_custom_target(wasmtime_cargo_build
-  COMMAND "${CMAKE_COMMAND}" -E env "CARGO_TARGET_DIR=${WASIBUILD_CARGO_TARGET_DIR}"
+  COMMAND "${CMAKE_COMMAND}" -E env --unset=CC --unset=CXX --unset=CFLAGS --unset=CXXFLAGS
+          "CARGO_TARGET_DIR=${WASIBUILD_CARGO_TARGET_DIR}"
           "${CARGO_EXECUTABLE}" build --release --locked
           --manifest-path "${_wasmtime_crate}/Cargo.toml"
   BYPRODUCTS "${_wasmtime_lib}" "${WASMTIME_INCLUDE_DIR}/wasmtime.h"
