@@ -53,7 +53,7 @@ done
 [[ -x "$WASIBUILD" ]] || die "wasibuild binary not found or not executable: $WASIBUILD"
 HAVE_HYPERFINE=0
 if command -v hyperfine >/dev/null && [[ -z "${BENCH_NO_HYPERFINE:-}" ]]; then HAVE_HYPERFINE=1; else
-  log "hyperfine not found (apt-get install -y hyperfine): falling back to a date +%s%N loop"
+  log "not using hyperfine (absent, or BENCH_NO_HYPERFINE set): timing with a date +%s%N loop"
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -20,7 +20,7 @@ inline constexpr int kExitRunnerError = 125;
 // "wasibuild: error: <message>" followed by "help: <line>" lines.
 struct Failure {
   std::string message;
-  std::vector<std::string> help;
+  std::vector<std::string> help = {};
   int exit_status = kExitFailure;
 };
 

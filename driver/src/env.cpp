@@ -26,6 +26,8 @@ Env Env::from_process() {
   env.working_directory = std::filesystem::current_path(error);
   env.out = &std::cout;
   env.err = &std::cerr;
+  env.err_is_terminal = ::isatty(STDERR_FILENO) == 1;
+  env.executable = std::filesystem::read_symlink("/proc/self/exe", error);
   return env;
 }
 

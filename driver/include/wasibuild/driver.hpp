@@ -20,6 +20,8 @@ struct Env {
   std::filesystem::path working_directory;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
+  bool err_is_terminal = false;  // progress bars only on a terminal
+  std::filesystem::path executable;  // this program, for finding its modules
 
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
   // The environment of this process (environ, the cwd, std::cout/std::cerr).

@@ -1,0 +1,84 @@
+// Installing a toolchain: download (libcurl) with SHA-256 computed while
+// streaming (OpenSSL EVP), extraction with libarchive into a staging
+// directory on the same filesystem, layout validation, capability probes,
+// metadata, then an atomic rename under an exclusive lock. Nothing is
+// unpacked before its hash is verified, and an interrupted install never
+// leaves a directory that `Store::installed()` reports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "wasibuild/toolchain.hpp"
+
+namespace wasibuild::toolchain {
+
+// Progress as events; the installer never prints. The driver renders them
+// (a bar on a terminal, plain lines otherwise).
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void begin(std::string_view label, std::optional<std::uint64_t> total_bytes) = 0;
+  virtual void advance(std::uint64_t bytes_so_far) = 0;
+  virtual void end(bool succeeded) = 0;
+  // A one-line notice ("waiting for lock on ...", "retrying ...").
+  virtual void note(std::string_view line) = 0;
+};
+
+struct DownloadSettings {
+  std::optional<std::filesystem::path> ca_bundle;  // for company mirrors
+  std::chrono::seconds connect_timeout{30};
+  std::uint64_t low_speed_bytes_per_second = 1024;  // slower than this ...
+  std::chrono::seconds low_speed_time{30};           // ... for this long fails
+  int attempts = 4;                                  // retries with backoff
+  std::chrono::milliseconds first_backoff{500};
+};
+
+struct Downloaded {
+  std::filesystem::path file;  // the verified archive in the download cache
+  std::string sha256;
+};
+
+// Downloads `url` (http, https, file) into `cache_dir`, or reuses a verified
+// earlier download. With `expected_sha256`, a mismatch deletes the partial
+// file and fails; without it, the actual hash is returned for the caller to
+// record. A network failure keeps `<cache>/<key>.part` for resumption with
+// an HTTP Range request.
+[[nodiscard]] Result<Downloaded> download(const std::string& url, const std::optional<std::string>& expected_sha256,
+                                          const std::filesystem::path& cache_dir, const DownloadSettings& settings,
+                                          ProgressSink& progress);
+
+// The SHA-256 of a file, streamed.
+[[nodiscard]] Result<std::string> sha256_of_file(const std::filesystem::path& file);
+
+// Unpacks `archive` into the empty directory `destination`, refusing
+// absolute paths, `..`, links that lead outside, device files and fifos.
+[[nodiscard]] std::optional<Error> extract_safely(const std::filesystem::path& archive,
+                                                  const std::filesystem::path& destination);
+
+struct InstallRequest {
+  std::string name;                       // directory name in the store
+  std::string source;                     // URL, or a local archive path
+  std::optional<std::string> sha256;      // expected hash (pin or --sha256)
+  bool allow_unpinned = false;            // record the hash of an unpinned source
+  Provider provider = Provider::custom;
+  std::string version;
+  std::string top_directory;              // expected top directory ("" = detect)
+  std::string default_target = "wasm32-wasi";
+  // A sysroot-only archive (wasi-sysroot-*.tar.gz) is paired with this clang.
+  std::optional<Toolchain> system_compiler;
+  bool replace_existing = false;
+  std::filesystem::path toolchains_dir;
+  std::filesystem::path download_cache;
+  DownloadSettings download;
+};
+
+// Runs the whole pipeline; returns the installed toolchain (or the one
+// already installed under that name, unless replace_existing).
+[[nodiscard]] Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress);
+
+}  // namespace wasibuild::toolchain

@@ -1,0 +1,84 @@
+// Capabilities, learned by compiling small programs once per toolchain.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "layout.hpp"
+#include "process.hpp"
+#include "wasibuild/toolchain.hpp"
+
+namespace wasibuild::toolchain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Compiles and links `source` (C++) for `target`; true when clang succeeds.
+bool compiles(const Toolchain& toolchain, const fs::path& scratch, const std::string& name,
+              const std::string& source, const std::string& target, std::vector<std::string> flags) {
+  const fs::path file = scratch / (name + ".cpp");
+  std::ofstream(file) << source;
+  std::vector<std::string> argv = {toolchain.clangxx.string(), "--target=" + target,
+                                   "--sysroot=" + toolchain.sysroot.string(), "-O0", file.string(), "-o",
+                                   (scratch / (name + ".wasm")).string()};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return run_tool(argv).exit_status == 0;
+}
+
+constexpr const char* kFilesystemProbe = R"(#include <filesystem>
+#include <algorithm>
+#include <fstream>
+int main() { std::ofstream out("x"); return std::filesystem::exists("x") ? 0 : 1; }
+)";
+
+constexpr const char* kExceptionsProbe = R"(#include <stdexcept>
+int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) { return 0; } return 1; }
+)";
+
+constexpr const char* kThreadsProbe = R"(#include <thread>
+int main() { std::thread t([] {}); t.join(); return 0; }
+)";
+
+}  // namespace
+
+bool has_libc(const fs::path& lib_dir) {
+  std::error_code error;
+  return fs::is_regular_file(lib_dir / "libc.a", error);
+}
+
+std::vector<std::string> sysroot_targets(const fs::path& sysroot) {
+  std::vector<std::string> targets;
+  for (const char* triple : {"wasm32-wasi", "wasm32-wasip1", "wasm32-wasip2", "wasm32-wasi-threads",
+                             "wasm32-wasip1-threads"}) {
+    if (has_libc(sysroot / "lib" / triple)) targets.emplace_back(triple);
+  }
+  if (targets.empty() && has_libc(sysroot / "lib")) targets.emplace_back("wasm32-wasi");  // pre-multiarch
+  return targets;
+}
+
+Capabilities probe_capabilities(const Toolchain& toolchain, const fs::path& scratch) {
+  Capabilities caps;
+  caps.targets = sysroot_targets(toolchain.sysroot);
+  std::error_code error;
+  fs::create_directories(scratch, error);
+  const std::string target = toolchain.default_target;
+  // Per-target headers when the sysroot has them: Debian's sysroot is /usr,
+  // whose include/setjmp.h is glibc's, not wasi-libc's.
+  const fs::path target_headers = toolchain.sysroot / "include" / target;
+  caps.setjmp = fs::is_directory(target_headers, error) ? fs::exists(target_headers / "setjmp.h", error)
+                                                        : fs::exists(toolchain.sysroot / "include/setjmp.h", error);
+  caps.filesystem = compiles(toolchain, scratch, "filesystem", kFilesystemProbe, target, {"-fno-exceptions"});
+  // WASI SDK 33+: exceptions are opt-in and use the standard (exnref) form.
+  caps.exceptions = compiles(toolchain, scratch, "exceptions", kExceptionsProbe, target,
+                             {"-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false", "-lunwind"});
+  for (const char* threads_target : {"wasm32-wasip1-threads", "wasm32-wasi-threads"}) {
+    if (std::find(caps.targets.begin(), caps.targets.end(), threads_target) == caps.targets.end()) continue;
+    caps.threads = compiles(toolchain, scratch, "threads", kThreadsProbe, threads_target,
+                            {"-fno-exceptions", "-pthread", "-Wl,--import-memory,--export-memory,--max-memory=67108864"});
+    break;
+  }
+  return caps;
+}
+
+}  // namespace wasibuild::toolchain
