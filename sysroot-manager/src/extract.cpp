@@ -44,8 +44,8 @@ std::optional<fs::path> safe_relative(std::string_view text) {
 // would climb from wherever `q` points.
 bool symlink_stays_inside(const fs::path& link, std::string_view target) {
   if (target.empty() || target.front() == '/') return false;
-  auto depth = static_cast<long>(std::distance(link.parent_path().begin(), link.parent_path().end()));
-  if (link.parent_path().empty()) depth = 0;
+  const fs::path parent = link.parent_path();
+  auto depth = static_cast<long>(std::distance(parent.begin(), parent.end()));
   bool descended = false;
   for (const auto& part : fs::path(target)) {
     if (part == "." || part.empty()) continue;
@@ -114,7 +114,9 @@ std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path
       return unsafe(fmt::format("entry '{}' is absolute or climbs out with '..'", name));
     }
     const mode_t type = archive_entry_filetype(entry);
-    if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+    const char* hardlink = archive_entry_hardlink(entry);
+    // A hard link's own type field is often 0; its target is checked below.
+    if (hardlink == nullptr && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       return unsafe(fmt::format("entry '{}' is {}", name, describe_type(type)));
     }
     if (type == AE_IFLNK) {
@@ -123,7 +125,7 @@ std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path
         return unsafe(fmt::format("symlink '{}' points outside the archive ('{}')", name, target ? target : ""));
       }
     }
-    if (const char* hardlink = archive_entry_hardlink(entry)) {
+    if (hardlink != nullptr) {
       const auto link_target = safe_relative(hardlink);
       if (!link_target) return unsafe(fmt::format("hard link '{}' points outside the archive ('{}')", name, hardlink));
       archive_entry_set_hardlink(entry, (root / *link_target).c_str());

@@ -12,8 +12,8 @@ struct ArchiveEntry {
   enum class Type { file, directory, symlink, hardlink, char_device, fifo };
   std::string path;         // written verbatim, so tests can craft "../x" or "/abs" entries
   Type type = Type::file;
-  std::string content;      // for files
-  std::string link_target;  // for symlink/hardlink
+  std::string content = {};      // for files
+  std::string link_target = {};  // for symlink/hardlink
   unsigned mode = 0644;     // 0755 for directories/executables as the caller wishes
 };
 
