@@ -24,6 +24,7 @@ tc::SystemSearch system_search(const Env& env) {
     if (!dir.empty()) search.path.emplace_back(dir);
   }
   if (auto sysroot = env.get("WASI_SYSROOT"); sysroot && !sysroot->empty()) search.wasi_sysroot = *sysroot;
+  search.isolated_view = directories(env).data / "system-sysroot";
   return search;
 }
 

@@ -53,6 +53,44 @@ std::optional<fs::path> find_sysroot(const SystemSearch& search) {
   return std::nullopt;
 }
 
+// A sysroot shared with the host's own headers (Debian's /usr) has
+// include/stdio.h next to include/wasm32-wasi.
+bool shares_host_headers(const fs::path& sysroot) {
+  std::error_code error;
+  return fs::exists(sysroot / "include/stdio.h", error) && fs::is_directory(sysroot / "include/wasm32-wasi", error);
+}
+
+// <view>/include/wasm32-* and <view>/lib/wasm32-* as symlinks into the
+// sysroot, built beside the view and renamed into place.
+std::optional<fs::path> isolated_view_of(const fs::path& sysroot, const fs::path& view) {
+  std::error_code error;
+  if (fs::is_symlink(view / "include/wasm32-wasi", error) &&
+      fs::read_symlink(view / "include/wasm32-wasi", error) == sysroot / "include/wasm32-wasi") {
+    return view;
+  }
+  const fs::path building = view.string() + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(building, error);
+  for (const char* part : {"include", "lib"}) {
+    fs::create_directories(building / part, error);
+    for (const auto& entry : fs::directory_iterator(sysroot / part, error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with("wasm32-")) fs::create_directory_symlink(entry.path(), building / part / name, error);
+    }
+  }
+  if (error) {
+    fs::remove_all(building, error);
+    return std::nullopt;
+  }
+  fs::remove_all(view, error);
+  fs::rename(building, view, error);
+  if (error) {
+    fs::remove_all(building, error);
+    // Another process may have just built the same view.
+    return fs::is_directory(view / "include/wasm32-wasi") ? std::optional(view) : std::nullopt;
+  }
+  return view;
+}
+
 std::string clang_version(const fs::path& clang) {
   const ToolRun run = run_tool({clang.string(), "--version"});
   std::smatch match;
@@ -96,6 +134,9 @@ Result<Toolchain> discover_system(const SystemSearch& search) {
     toolchain.ranlib =
         find_in_path(search, "llvm-ranlib" + suffix).value_or(find_in_path(search, "llvm-ranlib").value_or(""));
     toolchain.sysroot = *sysroot;
+    if (search.isolated_view && shares_host_headers(*sysroot)) {
+      if (auto view = isolated_view_of(*sysroot, *search.isolated_view)) toolchain.sysroot = *view;
+    }
     toolchain.capabilities.targets = sysroot_targets(*sysroot);
     toolchain.default_target =
         toolchain.capabilities.targets.empty() ? "wasm32-wasi" : toolchain.capabilities.targets.front();

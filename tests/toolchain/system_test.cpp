@@ -82,3 +82,34 @@ TEST_CASE("a clang without wasm support is passed over") {
   REQUIRE_FALSE(found.ok());
   CHECK(found.error().detail == "no clang with wasm32 support (wasm-ld and compiler-rt) on PATH");
 }
+
+TEST_CASE("Debian's /usr sysroot is presented without the host's headers") {
+  TempDir data;
+  SystemSearch search;
+  search.path = {"/usr/bin"};
+  search.isolated_view = data / "system-sysroot";
+  auto found = discover_system(search);
+  REQUIRE(found.ok());
+  const Toolchain& toolchain = found.value();
+  CHECK(toolchain.sysroot == data / "system-sysroot");
+  CHECK(fs::read_symlink(data / "system-sysroot/include/wasm32-wasi") == "/usr/include/wasm32-wasi");
+  CHECK_FALSE(fs::exists(data / "system-sysroot/include/stdio.h"));
+
+  // glibc's <linux/limits.h> must not satisfy a wasm build; wasi-libc's <stdio.h> must.
+  write_file(data / "leak.c", "#include <linux/limits.h>\nint main(void) { return 0; }\n");
+  write_file(data / "ok.c", "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n");
+  const auto compile = [&](const char* source) {
+    return wasibuild::testing::run_process({toolchain.clang.string(), "--target=wasm32-wasi",
+                                            "--sysroot=" + toolchain.sysroot.string(), (data / source).string(), "-o",
+                                            (data / "out.wasm").string()},
+                                           {{{"PATH", "/usr/bin:/bin"}}, "", {}});
+  };
+  const auto leak = compile("leak.c");
+  CHECK(leak.exit_status != 0);
+  CHECK(leak.err.find("'linux/limits.h' file not found") != std::string::npos);
+  CHECK(compile("ok.c").exit_status == 0);
+
+  // A second discovery reuses the view.
+  auto again = discover_system(search);
+  CHECK(again.value().sysroot == data / "system-sysroot");
+}

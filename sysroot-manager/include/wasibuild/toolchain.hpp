@@ -165,9 +165,15 @@ struct SystemSearch {
   std::vector<std::filesystem::path> path;  // directories of PATH
   std::optional<std::filesystem::path> wasi_sysroot;  // WASI_SYSROOT
   std::filesystem::path root = "/";  // tests point this at a fake tree
+  // Debian's WASI sysroot is /usr, so clang would also search /usr/include
+  // and a header missing from wasi-libc would silently come from glibc.
+  // With this set, such a sysroot is presented through a directory of
+  // symlinks to its wasm32-* include and lib directories only.
+  std::optional<std::filesystem::path> isolated_view;
 };
 
-// A distribution's clang + WASI sysroot, or why there is none.
+// A distribution's clang + WASI sysroot, or why there is none. May create
+// `search.isolated_view` (idempotently).
 [[nodiscard]] Result<Toolchain> discover_system(const SystemSearch& search);
 
 // ---- Capabilities --------------------------------------------------------------
