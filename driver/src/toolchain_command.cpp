@@ -222,7 +222,10 @@ class ToolchainCommand final : public Command {
       request.source = is_url ? from_ : (env.working_directory / from_).lexically_normal().string();
       request.name = name_.empty() ? name_from_source(from_) : name_;
       request.provider = tc::Provider::custom;
-      if (auto system = system_toolchain(env)) request.system_compiler = system.value();
+      request.find_system_compiler = [search = system_search(env)]() -> std::optional<tc::Toolchain> {
+        auto system = tc::discover_system(search);
+        return system ? std::optional(system.value()) : std::nullopt;
+      };
       if (!is_url && !fs::exists(request.source)) {
         throw Failure{fmt::format("{}: no such file", request.source), {}, kExitFailure};
       }

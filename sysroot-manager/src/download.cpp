@@ -164,8 +164,10 @@ AttemptResult attempt(const std::string& url, const fs::path& part, StreamingSha
                    });
 
   const CURLcode code = curl_easy_perform(handle);
+  // No fsync: a download torn by a crash fails its hash when it is reused
+  // (cached archives are verified again before every use), and syncing
+  // 100 MB costs more than the whole unpack on a slow disk.
   std::fflush(out.get());
-  ::fsync(::fileno(out.get()));
   long status = 0;
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
   if (transfer.write_failed) return {Attempt::fail, "cannot write " + part.string()};

@@ -119,11 +119,11 @@ Result<Toolchain> validate(const fs::path& root, const InstallRequest& request) 
     toolchain.ar = first_existing(root, {"bin/llvm-ar", "bin/ar"});
     toolchain.ranlib = first_existing(root, {"bin/llvm-ranlib", "bin/ranlib"});
     toolchain.sysroot = root / "share/wasi-sysroot";
-  } else if (request.system_compiler) {
-    toolchain.clang = request.system_compiler->clang;
-    toolchain.clangxx = request.system_compiler->clangxx;
-    toolchain.ar = request.system_compiler->ar;
-    toolchain.ranlib = request.system_compiler->ranlib;
+  } else if (auto compiler = request.find_system_compiler ? request.find_system_compiler() : std::nullopt) {
+    toolchain.clang = compiler->clang;
+    toolchain.clangxx = compiler->clangxx;
+    toolchain.ar = compiler->ar;
+    toolchain.ranlib = compiler->ranlib;
     toolchain.sysroot = root;
   } else {
     return Error{Error::Kind::invalid_layout, request.source, "it has no bin/clang, and no system clang was found "

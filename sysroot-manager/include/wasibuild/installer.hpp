@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,8 +70,9 @@ struct InstallRequest {
   std::string version;
   std::string top_directory;              // expected top directory ("" = detect)
   std::string default_target = "wasm32-wasi";
-  // A sysroot-only archive (wasi-sysroot-*.tar.gz) is paired with this clang.
-  std::optional<Toolchain> system_compiler;
+  // A sysroot-only archive (wasi-sysroot-*.tar.gz) is paired with the clang
+  // this returns; asked only for such an archive (discovery runs clang).
+  std::function<std::optional<Toolchain>()> find_system_compiler;
   bool replace_existing = false;
   std::filesystem::path toolchains_dir;
   std::filesystem::path download_cache;
