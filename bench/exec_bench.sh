@@ -4,11 +4,14 @@
 #
 #   bash bench/exec_bench.sh [PATH/TO/wasibuild]
 #
-# Default wasibuild: build/dev/driver/wasibuild under the repository root.
-# Outputs (binaries, hyperfine JSON, caches) go to build/bench/ under the
-# repository root. Needs clang-19 (+ Debian's wasi-libc for wasm32-wasi) and
-# node; uses hyperfine when installed (apt-get install hyperfine), otherwise a
-# date +%s%N loop; /usr/bin/time (Debian package `time`) for peak RSS.
+# Default wasibuild: build/dev/driver/wasibuild under the repository root; the
+# script times a copy of it (build/bench/bin/wasibuild), so a rebuild during the
+# run cannot disturb it. Outputs (binaries, hyperfine JSON, wasibuild's home and
+# caches) go to build/bench/ under the repository root.
+#
+# Needs clang-19 (+ Debian's wasi-libc for wasm32-wasi) and node; uses hyperfine
+# when installed (apt-get install hyperfine), otherwise a date +%s%N loop;
+# /usr/bin/time (Debian package `time`) for peak RSS.
 #
 # This is a benchmark, not a test: missed targets print MISS, and the script
 # still exits 0. It exits non-zero only if something cannot be built or run,
@@ -57,12 +60,17 @@ if command -v hyperfine >/dev/null && [[ -z "${BENCH_NO_HYPERFINE:-}" ]]; then H
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-BIN_STAMP_START=$(stat -c '%Y %s' "$WASIBUILD")
 awk -v l="${LOAD_START%% *}" 'BEGIN { exit !(l > 0.5) }' \
   && log "warning: load average is $LOAD_START before starting; timings will be noisy"
 
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/json" "$OUT/out" "$OUT/home"
+# Time a private copy of the binary, so that a rebuild of the tree during the
+# run (relinking the original in place) cannot mix two builds or fail a run.
+WASIBUILD_ORIG=$WASIBUILD
+cp "$WASIBUILD_ORIG" "$OUT/bin/wasibuild"
+WASIBUILD=$OUT/bin/wasibuild
+WASIBUILD_SHA=$(sha256sum "$WASIBUILD" | cut -c1-16)
 # Keep wasibuild's files inside build/bench: its own home and a warm cache.
 export WASIBUILD_HOME="$OUT/home"
 export WASIBUILD_CACHE_DIR="$OUT/cache-warm"
@@ -105,10 +113,12 @@ measure() {
   fi
 }
 
-# tstat NAME FIELD -> the field (median, mean, stddev, min, max) in seconds
+# tstat NAME FIELD -> the field (median, mean, stddev, min, max; cpu = mean
+# user + system, hyperfine only, else 0) in seconds
 tstat() {
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results[0];
-           console.log(r[process.argv[2]]);' "$OUT/json/$1.json" "$2"
+           const f = process.argv[2];
+           console.log(f === "cpu" ? (r.user ?? 0) + (r.system ?? 0) : r[f]);' "$OUT/json/$1.json" "$2"
 }
 
 # ----------------------------------------------------------------- build ----
@@ -190,10 +200,8 @@ verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > 0 && a + 0 <= b +
 echo
 echo "## wasibuild exec benchmark"
 echo
-echo "wasibuild: $WASIBUILD ($("$WASIBUILD" --version 2>/dev/null | head -n 1))"
+echo "wasibuild: $WASIBUILD_ORIG ($("$WASIBUILD" --version 2>/dev/null | head -n 1), sha256 $WASIBUILD_SHA...)"
 echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (nproc $(nproc))"
-[[ "$(stat -c '%Y %s' "$WASIBUILD")" == "$BIN_STAMP_START" ]] \
-  || echo "WARNING: the wasibuild binary changed during the run; results mix two builds"
 echo "native: $CC ${NATIVE_FLAGS[*]}; wasm: $CC ${WASM_FLAGS[*]}"
 if ((HAVE_HYPERFINE)); then
   echo "timing: $(hyperfine --version), median of $RUNS runs (wall clock), warm wasibuild cache"
@@ -229,6 +237,33 @@ NODE_GEOMEAN=$(
 )
 echo
 echo "geomean wasibuild/native: $GEOMEAN   (node/native: $NODE_GEOMEAN)"
+
+# The same in CPU time (user + system, mean, all threads of the process): less
+# sensitive than wall time to other load on the machine. Node's figure includes
+# its compiler and GC threads. Reported for information; targets use wall time.
+if ((HAVE_HYPERFINE)); then
+  echo
+  echo "CPU time (user+sys, mean of $RUNS runs), for comparison:"
+  echo
+  printf '| %-8s | %9s | %11s | %9s | %9s | %9s | %10s |\n' \
+    workload "native s" "wasibuild s" "node s" "wb/native" "node/nat" "wb/node"
+  printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ----------: ------------: \
+    ----------: ----------: ----------: -----------:
+  cpu_rows=""
+  for entry in "${WORKLOAD_LIST[@]}"; do
+    name=${entry%%|*}
+    c_nat=$(tstat "$name.native" cpu)
+    c_wb=$(tstat "$name.wasibuild" cpu)
+    c_node=$(tstat "$name.node" cpu)
+    printf '| %-8s | %9s | %11s | %9s | %9s | %9s | %10s |\n' "$name" \
+      "$(sec "$c_nat")" "$(sec "$c_wb")" "$(sec "$c_node")" \
+      "$(ratio "$c_wb" "$c_nat")" "$(ratio "$c_node" "$c_nat")" "$(ratio "$c_wb" "$c_node")"
+    cpu_rows+="$c_nat $c_wb $c_node"$'\n'
+  done
+  echo
+  awk 'NF == 3 { a += log($2 / $1); b += log($3 / $1); n++ }
+       END { printf "geomean CPU wasibuild/native: %.3f   (node/native: %.3f)\n", exp(a / n), exp(b / n) }' <<<"$cpu_rows"
+fi
 
 T_NAT=$(tstat hello.native median)
 T_WARM=$(tstat hello.warm median)
