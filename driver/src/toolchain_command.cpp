@@ -36,6 +36,25 @@ std::string json_string(std::string_view text) {
   return quoted + "\"";
 }
 
+// CMake bracket arguments need no escaping as long as the text has no "]=]".
+std::string cmake_quoted(const std::string& text) { return "[=[" + text + "]=]"; }
+
+std::string cmake_settings(const tc::Toolchain& toolchain) {
+  std::string targets;
+  for (const auto& target : toolchain.capabilities.targets) targets += (targets.empty() ? "" : ";") + target;
+  const auto& caps = toolchain.capabilities;
+  const auto flag = [](bool value) { return value ? "ON" : "OFF"; };
+  return fmt::format(
+      "set(WASIBUILD_TOOLCHAIN_NAME {})\nset(WASIBUILD_CLANG {})\nset(WASIBUILD_CLANGXX {})\n"
+      "set(WASIBUILD_AR {})\nset(WASIBUILD_RANLIB {})\nset(WASIBUILD_SYSROOT {})\nset(WASIBUILD_TARGET {})\n"
+      "set(WASIBUILD_TARGETS {})\nset(WASIBUILD_HAS_EXCEPTIONS {})\nset(WASIBUILD_HAS_FILESYSTEM {})\n"
+      "set(WASIBUILD_HAS_THREADS {})\nset(WASIBUILD_HAS_SETJMP {})\n",
+      cmake_quoted(toolchain.name), cmake_quoted(toolchain.clang.string()), cmake_quoted(toolchain.clangxx.string()),
+      cmake_quoted(toolchain.ar.string()), cmake_quoted(toolchain.ranlib.string()),
+      cmake_quoted(toolchain.sysroot.string()), cmake_quoted(toolchain.default_target), cmake_quoted(targets),
+      flag(caps.exceptions), flag(caps.filesystem), flag(caps.threads), flag(caps.setjmp));
+}
+
 std::string yes_no(bool value) { return value ? "yes" : "no"; }
 
 std::string capability_summary(const tc::Capabilities& caps) {
@@ -123,6 +142,7 @@ class ToolchainCommand final : public Command {
     auto* which = app.add_subcommand("which", "Show the toolchain a build here would use, and why");
     which->add_option("--toolchain", name_, "As `build --toolchain NAME` would");
     which->add_flag("--json", json_, "Print JSON");
+    which->add_flag("--cmake", cmake_, "Print CMake set() commands (read by cmake-modules/wasi.cmake)");
     which->callback([this] { action_ = Action::which; });
 
     auto* path = app.add_subcommand("path", "Print the directory of a toolchain");
@@ -288,7 +308,7 @@ class ToolchainCommand final : public Command {
     auto installed = installer_module(env).install(request, progress);
     if (!installed) throw failure_of(installed.error());
     const tc::Toolchain& toolchain = installed.value();
-    if (!toolchain.pinned) {
+    if (!toolchain.pinned && request.source.find("://") != std::string::npos) {
       *env.err << fmt::format("warning: {} had no pinned SHA-256; recorded {} from this download\n", request.source,
                               toolchain.sha256);
     }
@@ -327,6 +347,10 @@ class ToolchainCommand final : public Command {
                      "libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32"}};
     }
     const tc::Toolchain& toolchain = *resolution.toolchain;
+    if (cmake_) {
+      *env.out << cmake_settings(toolchain);
+      return 0;
+    }
     if (json_) {
       *env.out << fmt::format("{{\"rule\":{},\"toolchain\":{}}}\n", json_string(tc::rule_description(resolution.rule)),
                               toolchain_json(toolchain, false));
@@ -368,6 +392,7 @@ class ToolchainCommand final : public Command {
   }
 
   bool json_ = false;
+  bool cmake_ = false;
   std::string version_;
   std::string from_;
   std::string sha256_;

@@ -144,8 +144,9 @@ void ProgressRenderer::advance(std::uint64_t bytes_so_far) {
 void ProgressRenderer::end(bool succeeded) {
   if (quiet_) return;
   if (terminal_) out_ << "\r\033[K";
-  out_ << (succeeded ? "downloaded " : "download failed: ") << label_ << " (" << mebibytes(bytes_) << ")\n"
-       << std::flush;
+  // A failure is reported once, by the error that follows.
+  if (succeeded) out_ << "downloaded " << label_ << " (" << mebibytes(bytes_) << ")\n";
+  out_ << std::flush;
 }
 
 void ProgressRenderer::note(std::string_view line) { out_ << line << "\n" << std::flush; }

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "archive_rules.hpp"
 #include "wasibuild/installer.hpp"
 
 namespace wasibuild::toolchain {
@@ -38,6 +39,18 @@ std::optional<fs::path> safe_relative(std::string_view text) {
   return clean;
 }
 
+std::string describe_type(mode_t type) {
+  switch (type) {
+    case AE_IFCHR: return "a character device";
+    case AE_IFBLK: return "a block device";
+    case AE_IFIFO: return "a fifo";
+    case AE_IFSOCK: return "a socket";
+    default: return "a special file";
+  }
+}
+
+}  // namespace
+
 // A symlink target may climb with leading `..` (through real directories,
 // since nothing is extracted through a symlink) but must not leave the root,
 // and may not climb again after descending: `q/..` after a symlink `q`
@@ -57,18 +70,6 @@ bool symlink_stays_inside(const fs::path& link, std::string_view target) {
   }
   return true;
 }
-
-std::string describe_type(mode_t type) {
-  switch (type) {
-    case AE_IFCHR: return "a character device";
-    case AE_IFBLK: return "a block device";
-    case AE_IFIFO: return "a fifo";
-    case AE_IFSOCK: return "a socket";
-    default: return "a special file";
-  }
-}
-
-}  // namespace
 
 std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path& destination) {
   const auto unsafe = [&](std::string detail) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 
+#include "archive_rules.hpp"
 #include "layout.hpp"
 #include "process.hpp"
 #include "wasibuild/installer.hpp"
@@ -91,6 +92,26 @@ fs::path toolchain_root(const fs::path& staging, const std::string& top_director
     return children.front();
   }
   return staging;
+}
+
+// Extraction checked symlinks against the archive's root; only its top
+// directory is installed, so a link may not climb above that either
+// (`sdk/share/escape -> ../..` would point into the toolchains directory).
+std::optional<Error> check_links_inside(const fs::path& root, const std::string& archive) {
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(root, error); it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    if (!it->is_symlink(error)) continue;
+    const fs::path relative = it->path().lexically_relative(root);
+    const std::string target = fs::read_symlink(it->path(), error).string();
+    if (!symlink_stays_inside(relative, target)) {
+      return Error{Error::Kind::unsafe_archive, archive,
+                   fmt::format("symlink '{}' points outside the toolchain ('{}')", relative.string(), target),
+                   {}, {}, {"nothing was installed"}};
+    }
+  }
+  if (error) return Error{Error::Kind::io, root.string(), error.message()};
+  return std::nullopt;
 }
 
 fs::path first_existing(const fs::path& root, std::initializer_list<const char*> names) {
@@ -198,7 +219,10 @@ Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress)
   const Store store(request.toolchains_dir);
   // Checked again under the lock: another process may have just finished.
   if (!request.replace_existing) {
-    if (auto existing = store.load(request.name)) return existing;
+    if (auto existing = store.load(request.name)) {
+      progress.note(fmt::format("{} was installed by another wasibuild meanwhile", request.name));
+      return existing;
+    }
   }
   remove_stale_staging(request.toolchains_dir);
 
@@ -212,6 +236,7 @@ Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress)
   progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
   if (auto failure = extract_safely(fetched.value().file, staging.path())) return *failure;
   const fs::path root = toolchain_root(staging.path(), request.top_directory);
+  if (auto failure = check_links_inside(root, request.source)) return *failure;
   auto toolchain = validate(root, request);
   if (!toolchain) return toolchain.error();
   toolchain.value().sha256 = fetched.value().sha256;

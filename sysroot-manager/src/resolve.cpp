@@ -24,8 +24,11 @@ Result<Resolution> by_name(const ResolveInputs& inputs, const std::string& name,
   const std::string full_name = is_version ? "wasi-sdk-" + name : name;
   if (const Toolchain* toolchain = find_named(inputs.installed, full_name)) return Resolution{rule, *toolchain, name};
   if (!is_valid_name(full_name)) return Error{Error::Kind::bad_name, name};
+  // Only WASI SDK releases install by name; anything else came --from an archive.
+  const bool is_release = is_version || full_name.starts_with("wasi-sdk-");
   return Error{Error::Kind::not_installed, full_name, {}, {}, {},
-               {"install it: wasibuild toolchain install " + (is_version ? name : full_name),
+               {is_release ? "install it: wasibuild toolchain install " + (is_version ? name : full_name.substr(9))
+                           : "install it: wasibuild toolchain install --from URL|FILE --name " + full_name,
                 "or see what is installed: wasibuild toolchain list"}};
 }
 
