@@ -1,79 +1,108 @@
 # Drop-in CMake toolchain file: cross-compile any CMake project to WASI
-# preview1 (wasm32-wasi) and run its tests through `wasibuild exec`.
+# preview1 and run its CTest suite in wasibuild's sandboxed runner.
 #
-#   cmake -DCMAKE_TOOLCHAIN_FILE=<this file> -S . -B build
+#   cmake -DCMAKE_TOOLCHAIN_FILE=$(wasibuild toolchain-file) -S . -B build
+#   cmake --build build && ctest --test-dir build
 #
-# Inputs (cache or environment variables, explicit values first):
-#   WASIBUILD_CLANG        clang to use (default: clang-19, then clang)
-#   WASIBUILD_SYSROOT      WASI sysroot (default: Debian's layout under /usr)
-#   WASIBUILD_EXECUTABLE   the wasibuild binary used as the test emulator
+# The toolchain comes from explicit variables first (cache or environment):
+#   WASIBUILD_CLANG, WASIBUILD_CLANGXX, WASIBUILD_AR, WASIBUILD_RANLIB,
+#   WASIBUILD_SYSROOT, WASIBUILD_TARGET
+# and otherwise from `wasibuild toolchain which --cmake`, which applies
+# wasibuild's resolution order. This file never downloads anything.
+# Other inputs:
+#   WASIBUILD_EXECUTABLE   the wasibuild binary (default: next to this file's
+#                          install prefix, then PATH); runs tests as emulator
+#   WASIBUILD_TOOLCHAIN    a toolchain name for `which` (like --toolchain)
 #   WASIBUILD_STACK_SIZE   linear-memory stack in bytes (default 8 MiB)
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_VERSION 1)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
 list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
-foreach(input WASIBUILD_CLANG WASIBUILD_SYSROOT WASIBUILD_EXECUTABLE WASIBUILD_STACK_SIZE)
+set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
+    WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE)
+foreach(input IN LISTS _wasibuild_inputs)
   if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
     set(${input} "$ENV{${input}}")
   endif()
 endforeach()
-# try_compile projects see only the variables listed here.
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES
-  WASIBUILD_CLANG WASIBUILD_SYSROOT WASIBUILD_EXECUTABLE WASIBUILD_STACK_SIZE)
+# try_compile projects see only the variables listed here (and run in a
+# scratch directory with no wasibuild.toml): pass the resolved toolchain.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES ${_wasibuild_inputs})
 
-if(NOT WASIBUILD_CLANG)
-  find_program(WASIBUILD_CLANG NAMES clang-19 clang NO_CACHE)
+if(NOT WASIBUILD_EXECUTABLE)
+  get_filename_component(_wasibuild_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+  find_program(WASIBUILD_EXECUTABLE wasibuild HINTS "${_wasibuild_prefix}/bin" "${_wasibuild_prefix}/driver" NO_CACHE)
 endif()
-if(NOT WASIBUILD_CLANG)
-  message(FATAL_ERROR "wasi.cmake: no clang found for WebAssembly.\n"
-    "Install Debian's WASI toolchain (apt-get install clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 "
-    "libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32) or pass -DWASIBUILD_CLANG=/path/to/clang")
+
+if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
+  if(NOT WASIBUILD_EXECUTABLE)
+    message(FATAL_ERROR "wasi.cmake: no toolchain given and no wasibuild found to resolve one.\n"
+      "Pass -DWASIBUILD_EXECUTABLE=/path/to/wasibuild, or -DWASIBUILD_CLANG=... -DWASIBUILD_SYSROOT=...")
+  endif()
+  set(_which_args toolchain which --cmake)
+  if(WASIBUILD_TOOLCHAIN)
+    list(APPEND _which_args --toolchain "${WASIBUILD_TOOLCHAIN}")
+  endif()
+  execute_process(COMMAND "${WASIBUILD_EXECUTABLE}" ${_which_args}
+    OUTPUT_VARIABLE _which_output ERROR_VARIABLE _which_error RESULT_VARIABLE _which_result)
+  if(NOT _which_result EQUAL 0)
+    message(FATAL_ERROR "wasi.cmake: no WASI toolchain resolves here:\n${_which_error}"
+      "Install one with: wasibuild toolchain install")
+  endif()
+  set(_which_file "${CMAKE_BINARY_DIR}/CMakeFiles/wasibuild-toolchain.cmake")
+  file(WRITE "${_which_file}" "${_which_output}")
+  include("${_which_file}")
 endif()
-if(NOT WASIBUILD_SYSROOT)
-  set(WASIBUILD_SYSROOT "/usr")
+
+if(NOT WASIBUILD_CLANGXX)
+  string(REGEX REPLACE "clang(-[0-9]+)?$" "clang++\\1" WASIBUILD_CLANGXX "${WASIBUILD_CLANG}")
 endif()
-if(NOT EXISTS "${WASIBUILD_SYSROOT}/include/wasm32-wasi/stdio.h"
-   AND NOT EXISTS "${WASIBUILD_SYSROOT}/include/stdio.h")
-  message(FATAL_ERROR "wasi.cmake: WASIBUILD_SYSROOT=${WASIBUILD_SYSROOT} has no WASI libc headers.\n"
-    "Install wasi-libc, or pass -DWASIBUILD_SYSROOT=<dir> pointing at a wasi-sysroot")
+if(NOT WASIBUILD_TARGET)
+  set(WASIBUILD_TARGET wasm32-wasi)
 endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)
 endif()
-
-get_filename_component(_wasi_bin "${WASIBUILD_CLANG}" DIRECTORY)
-get_filename_component(_wasi_name "${WASIBUILD_CLANG}" NAME)
-string(REPLACE "clang" "" _wasi_version_suffix "${_wasi_name}")  # "-19" or ""
+foreach(tool CLANG CLANGXX)
+  if(NOT EXISTS "${WASIBUILD_${tool}}")
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_${tool}=${WASIBUILD_${tool}} does not exist")
+  endif()
+endforeach()
 
 set(CMAKE_C_COMPILER "${WASIBUILD_CLANG}")
-set(CMAKE_CXX_COMPILER "${_wasi_bin}/clang++${_wasi_version_suffix}")
+set(CMAKE_CXX_COMPILER "${WASIBUILD_CLANGXX}")
 set(CMAKE_ASM_COMPILER "${WASIBUILD_CLANG}")
-set(CMAKE_C_COMPILER_TARGET wasm32-wasi)
-set(CMAKE_CXX_COMPILER_TARGET wasm32-wasi)
-set(CMAKE_ASM_COMPILER_TARGET wasm32-wasi)
+set(CMAKE_C_COMPILER_TARGET "${WASIBUILD_TARGET}")
+set(CMAKE_CXX_COMPILER_TARGET "${WASIBUILD_TARGET}")
+set(CMAKE_ASM_COMPILER_TARGET "${WASIBUILD_TARGET}")
 set(CMAKE_SYSROOT "${WASIBUILD_SYSROOT}")
-find_program(CMAKE_AR NAMES "llvm-ar${_wasi_version_suffix}" llvm-ar HINTS "${_wasi_bin}")
-find_program(CMAKE_RANLIB NAMES "llvm-ranlib${_wasi_version_suffix}" llvm-ranlib HINTS "${_wasi_bin}")
+if(WASIBUILD_AR)
+  set(CMAKE_AR "${WASIBUILD_AR}" CACHE FILEPATH "wasm archiver")
+endif()
+if(WASIBUILD_RANLIB)
+  set(CMAKE_RANLIB "${WASIBUILD_RANLIB}" CACHE FILEPATH "wasm ranlib")
+endif()
 
-# Debian's wasm32 libc++ is built without exceptions. A stack placed first,
-# and larger than wasm-ld's 64 KiB, makes an overflow trap instead of
-# silently corrupting static data.
-set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
+# Without exceptions support in the toolchain's libc++, code must not use
+# them (Debian's wasm32 libc++ has none). A stack placed first and larger
+# than wasm-ld's 64 KiB makes an overflow trap instead of silently
+# corrupting static data.
+if(NOT WASIBUILD_HAS_EXCEPTIONS)
+  set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
+endif()
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 
+set(CMAKE_FIND_ROOT_PATH "${WASIBUILD_SYSROOT}")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# Tests run in the embedded runner; the trailing `--` keeps a test's own
-# flags (`prog --help`) away from wasibuild.
-if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
-  if(NOT WASIBUILD_EXECUTABLE)
-    find_program(WASIBUILD_EXECUTABLE wasibuild NO_CACHE)
-  endif()
-  if(WASIBUILD_EXECUTABLE)
-    set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;--")
-  endif()
+# Tests run in the sandboxed runner with these grants (docs/testing.md):
+# the source tree read-only and the build tree read-only at their host
+# paths, the test's working directory read-write (as `.`). The trailing `--`
+# keeps a test's own flags (`prog --help`) away from wasibuild.
+if(NOT CMAKE_CROSSCOMPILING_EMULATOR AND WASIBUILD_EXECUTABLE)
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;--dir-ro;${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR};--dir-ro;${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR};--dir;.::.;--")
 endif()

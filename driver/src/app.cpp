@@ -117,9 +117,15 @@ int run_command_line(const std::vector<std::string>& arguments, Env& env) {
     }
     {
       named_command = found->second.first;
+      const auto first = static_cast<std::size_t>(named - words.begin()) + 1;
       if (named_command->runs_a_guest()) {
-        const auto first = static_cast<std::size_t>(named - words.begin()) + 1;
         named_command->set_guest_arguments(split_guest_arguments(*found->second.second, words, first));
+      } else if (named_command->takes_trailing_arguments()) {
+        const auto separator = std::find(words.begin() + static_cast<std::ptrdiff_t>(first), words.end(), "--");
+        if (separator != words.end()) {
+          named_command->set_trailing_arguments({separator + 1, words.end()});
+          words.erase(separator, words.end());
+        }
       }
     }
   }

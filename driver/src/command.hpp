@@ -37,6 +37,9 @@ class Command {
   // follows FILE belongs to the guest and is never parsed as our flags.
   [[nodiscard]] virtual bool runs_a_guest() const { return false; }
   virtual void set_guest_arguments(std::vector<std::string> /*arguments*/) {}
+  // Commands such as `run` pass everything after `--` to the program.
+  [[nodiscard]] virtual bool takes_trailing_arguments() const { return false; }
+  virtual void set_trailing_arguments(std::vector<std::string> /*arguments*/) {}
 };
 
 struct CommandEntry {

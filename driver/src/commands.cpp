@@ -4,10 +4,17 @@ namespace wasibuild::driver {
 
 const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
+      {"new", "Create a C++ project (--lib for a library) that builds to wasm and natively", make_new_command},
+      {"init", "Add wasibuild.toml to the project in this directory", make_init_command},
+      {"build", "Build the project to wasm with CMake (build/<target>/<profile>/)", make_build_command},
+      {"run", "Build, then run the program in the sandboxed runner", make_run_command},
+      {"test", "Build, then run the project's CTest suite in the sandboxed runner", make_test_command},
+      {"clean", "Remove the project's build directory", make_clean_command},
       {"exec", "Run a WebAssembly module in the embedded sandboxed runner", make_exec_command},
       {"compile", "Compile a module ahead of time into a .cwasm for this host", make_compile_command},
       {"cache", "Inspect or clean the compiled-code cache", make_cache_command},
       {"toolchain", "Install, list and choose WASI toolchains (WASI SDK or the system's)", make_toolchain_command},
+      {"toolchain-file", "Print the path of the drop-in CMake toolchain file", make_toolchain_file_command},
   };
   return table;
 }

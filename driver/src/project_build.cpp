@@ -1,0 +1,183 @@
+#include "project_build.hpp"
+
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "command.hpp"
+#include "toolchains.hpp"
+
+extern char** environ;
+
+namespace wasibuild::driver {
+
+namespace fs = std::filesystem;
+namespace tc = wasibuild::toolchain;
+
+void bind_build_flags(CLI::App& app, BuildFlags& flags) {
+  app.add_flag("-r,--release", flags.release, "Build the release profile");
+  app.add_option("--profile", flags.profile, "Build this profile (debug, release, or one from wasibuild.toml)");
+  app.add_option("--toolchain", flags.toolchain, "Use this toolchain (see wasibuild toolchain list)");
+  app.add_option("--target", flags.target, "Target triple (default: the toolchain's, e.g. wasm32-wasi)");
+  app.add_option("-j,--jobs", flags.jobs, "Parallel build jobs");
+  app.add_flag("-v,--verbose", flags.verbose, "Show the commands CMake runs");
+}
+
+fs::path share_dir(const Env& env) { return env.executable.parent_path().parent_path() / "share/wasibuild"; }
+
+fs::path toolchain_file(const Env& env) { return share_dir(env) / "cmake/wasi.cmake"; }
+
+int run_child(const std::vector<std::string>& argv, const fs::path& working_directory) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!working_directory.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw Failure{fmt::format("cannot run {}: {}", argv[0], std::strerror(spawned))};
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+namespace {
+
+tc::Toolchain resolve_for_build(const BuildFlags& flags, const Env& env) {
+  auto resolved = resolve_toolchain(env, flags.toolchain.empty() ? std::nullopt : std::optional(flags.toolchain));
+  if (!resolved) throw failure_of(resolved.error());
+  if (!resolved.value().toolchain) {
+    throw Failure{"no WASI toolchain is installed and none was found on this system",
+                  {"install one: wasibuild toolchain install",
+                   "or install Debian's: apt-get install clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 "
+                   "libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32"}};
+  }
+  return *resolved.value().toolchain;
+}
+
+std::vector<std::string> configure_command(const Project& project, const Profile& profile,
+                                           const tc::Toolchain& toolchain, const std::string& target,
+                                           const fs::path& build_dir, const Env& env) {
+  std::vector<std::string> command = {"cmake", "-S", project.root.string(), "-B", build_dir.string(), "-G",
+                                      project.generator, "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(env).string(),
+                                      "-DCMAKE_BUILD_TYPE=" + profile.build_type,
+                                      "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+                                      // The resolved toolchain, so the toolchain file need not ask again.
+                                      "-DWASIBUILD_CLANG=" + toolchain.clang.string(),
+                                      "-DWASIBUILD_CLANGXX=" + toolchain.clangxx.string(),
+                                      "-DWASIBUILD_AR=" + toolchain.ar.string(),
+                                      "-DWASIBUILD_RANLIB=" + toolchain.ranlib.string(),
+                                      "-DWASIBUILD_SYSROOT=" + toolchain.sysroot.string(),
+                                      "-DWASIBUILD_TARGET=" + target,
+                                      "-DWASIBUILD_EXECUTABLE=" + env.executable.string()};
+  if (project.launcher) {
+    command.push_back("-DCMAKE_C_COMPILER_LAUNCHER=" + *project.launcher);
+    command.push_back("-DCMAKE_CXX_COMPILER_LAUNCHER=" + *project.launcher);
+  }
+  std::map<std::string, std::string> definitions = project.definitions;
+  for (const auto& [key, value] : profile.definitions) definitions[key] = value;
+  for (const auto& [key, value] : definitions) command.push_back(fmt::format("-D{}={}", key, value));
+  command.insert(command.end(), project.cmake_args.begin(), project.cmake_args.end());
+  command.insert(command.end(), profile.cmake_args.begin(), profile.cmake_args.end());
+  return command;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += word + "\n";
+  return text;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// CMake re-runs itself when CMakeLists change; wasibuild re-configures only
+// when its own inputs (toolchain, profile, flags) changed.
+bool needs_configure(const fs::path& build_dir, const std::string& stamp) {
+  std::error_code error;
+  return !fs::exists(build_dir / "CMakeCache.txt", error) || read_text(build_dir / "wasibuild-configure.stamp") != stamp;
+}
+
+std::vector<fs::path> wasm_outputs(const fs::path& build_dir) {
+  std::vector<fs::path> found;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(build_dir, error); it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    if (it->is_directory(error) && it->path().filename() == "CMakeFiles") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->path().extension() == ".wasm" && it->is_regular_file(error)) found.push_back(it->path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::string human_size(std::uintmax_t bytes) {
+  if (bytes >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+  return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
+}
+
+// clangd reads the build's compile_commands.json, which carries --target.
+void write_clangd_config(const fs::path& root, const fs::path& build_dir) {
+  const fs::path file = root / ".clangd";
+  if (fs::exists(file)) return;
+  std::ofstream(file) << "# Written by wasibuild: clangd reads the wasm build's compile commands.\n"
+                      << "CompileFlags:\n  CompilationDatabase: " << build_dir.lexically_relative(root).string() << "\n";
+}
+
+}  // namespace
+
+BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs) {
+  BuiltProject built{load_project(env), {}, {}, {}};
+  const Project& project = built.project;
+  const std::string profile_name = !flags.profile.empty() ? flags.profile : flags.release ? "release" : "debug";
+  const Profile& profile = choose_profile(project, profile_name);
+  built.toolchain = resolve_for_build(flags, env);
+  const std::string target = !flags.target.empty() ? flags.target
+                             : project.target      ? *project.target
+                                                   : built.toolchain.default_target;
+  const auto& targets = built.toolchain.capabilities.targets;
+  if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
+    throw Failure{fmt::format("toolchain '{}' has no libc for target '{}'", built.toolchain.name, target),
+                  {fmt::format("its targets: {}", fmt::join(targets, ", "))}};
+  }
+  built.build_dir = project.root / "build" / target / profile.name;
+  const auto configure = configure_command(project, profile, built.toolchain, target, built.build_dir, env);
+  const std::string stamp = joined(configure);
+  env.out->flush();
+  if (needs_configure(built.build_dir, stamp)) {
+    if (run_child(configure, project.root) != 0) {
+      throw Failure{fmt::format("{}: CMake configuration failed (see its output above)", project.manifest.string())};
+    }
+    std::ofstream(built.build_dir / "wasibuild-configure.stamp") << stamp;
+  }
+  std::vector<std::string> build = {"cmake", "--build", built.build_dir.string()};
+  if (flags.jobs > 0) build.push_back(fmt::format("-j{}", flags.jobs));
+  if (flags.verbose) build.push_back("--verbose");
+  if (run_child(build, project.root) != 0) {
+    throw Failure{fmt::format("{}: the build failed (see the compiler output above)", project.manifest.string())};
+  }
+  write_clangd_config(project.root, built.build_dir);
+  built.executables = wasm_outputs(built.build_dir);
+  if (print_outputs) {
+    for (const auto& wasm : built.executables) {
+      *env.out << fmt::format("  {} ({})\n", wasm.lexically_relative(env.working_directory).string(),
+                              human_size(fs::file_size(wasm)));
+    }
+  }
+  return built;
+}
+
+}  // namespace wasibuild::driver

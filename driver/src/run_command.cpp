@@ -1,0 +1,94 @@
+// `wasibuild run [--bin NAME] [build and sandbox flags] [-- ARGS...]`: build,
+// then run one executable in the embedded runner with [run] capabilities.
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "commands.hpp"
+#include "paths.hpp"
+#include "project_build.hpp"
+#include "sandbox_flags.hpp"
+#include "spellcheck.hpp"
+
+namespace wasibuild::driver {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The project's [run] settings, then the command line's on top.
+SandboxFlags merged(SandboxFlags base, const SandboxFlags& extra) {
+  base.dirs.insert(base.dirs.end(), extra.dirs.begin(), extra.dirs.end());
+  base.read_only_dirs.insert(base.read_only_dirs.end(), extra.read_only_dirs.begin(), extra.read_only_dirs.end());
+  base.env.insert(base.env.end(), extra.env.begin(), extra.env.end());
+  base.inherit_env = base.inherit_env || extra.inherit_env;
+  if (!extra.max_memory.empty()) base.max_memory = extra.max_memory;
+  if (!extra.timeout.empty()) base.timeout = extra.timeout;
+  if (!extra.fuel.empty()) base.fuel = extra.fuel;
+  return base;
+}
+
+class RunCommand final : public Command {
+ public:
+  void setup(CLI::App& app) override {
+    bind_build_flags(app, build_);
+    app.add_option("--bin", bin_, "The executable to run, when the project has several");
+    bind_sandbox_flags(app, sandbox_);
+    app.footer("Arguments after -- go to the program.\nExample:\n  wasibuild run --dir-ro ./data::/data -- input.txt");
+  }
+  [[nodiscard]] bool takes_trailing_arguments() const override { return true; }
+  void set_trailing_arguments(std::vector<std::string> arguments) override { arguments_ = std::move(arguments); }
+
+  int run(Env& env) override {
+    const BuiltProject built = build_project(build_, env, false);
+    const fs::path program = choose(built);
+    // Relative grants in wasibuild.toml are relative to the project root.
+    Env project_env = env;
+    project_env.working_directory = built.project.root;
+    runner::Policy policy = policy_from(built.project.run, project_env);
+    const runner::Policy extra = policy_from(sandbox_, env);
+    policy.directories.insert(policy.directories.end(), extra.directories.begin(), extra.directories.end());
+    for (const auto& pair : extra.environment) policy.environment.push_back(pair);
+    const runner::Limits limits = limits_from(merged(built.project.run, sandbox_));
+    env.out->flush();
+    const runner::Outcome outcome = runner::run({program, arguments_, false}, policy, limits, module_cache(env));
+    *env.err << runner::describe(outcome) << std::flush;
+    return runner::exit_status(outcome);
+  }
+
+ private:
+  fs::path choose(const BuiltProject& built) const {
+    const auto& programs = built.executables;
+    if (programs.empty()) throw Failure{fmt::format("{}: the build produced no .wasm executable", built.project.manifest.string())};
+    if (bin_.empty()) {
+      if (programs.size() == 1) return programs.front();
+      // Like cargo: the executable named after the package, when there is one.
+      for (const auto& program : programs) {
+        if (program.stem() == built.project.name) return program;
+      }
+      std::vector<std::string> names;
+      for (const auto& program : programs) names.push_back(program.stem().string());
+      throw Failure{"the project has several executables; choose one with --bin",
+                    {fmt::format("executables: {}", fmt::join(names, ", "))}, kExitUsage};
+    }
+    std::vector<std::string> names;
+    for (const auto& program : programs) {
+      if (program.stem() == bin_) return program;
+      names.push_back(program.stem().string());
+    }
+    Failure failure{fmt::format("no executable named '{}'", bin_), {}, kExitUsage};
+    if (auto guess = closest_match(bin_, names)) failure.help.push_back("did you mean '" + *guess + "'?");
+    failure.help.push_back(fmt::format("executables: {}", fmt::join(names, ", ")));
+    throw failure;
+  }
+
+  BuildFlags build_;
+  SandboxFlags sandbox_;
+  std::string bin_;
+  std::vector<std::string> arguments_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+
+}  // namespace wasibuild::driver

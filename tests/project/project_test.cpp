@@ -1,0 +1,186 @@
+// The daily loop, end to end: `new`, `build`, `run`, `test`, the drop-in
+// toolchain file, with the real binary, real CMake and the system clang.
+#include <filesystem>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A wasibuild with its own home, working in a temp directory.
+struct Workspace {
+  Wasibuild wasibuild;
+  TempDir dir;
+  Workspace() {
+    wasibuild.options.working_directory = dir.path();
+    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  }
+  ProcessResult in(const fs::path& where, std::vector<std::string> arguments) {
+    wasibuild.options.working_directory = where;
+    return wasibuild(std::move(arguments));
+  }
+  ProcessResult run(const fs::path& where, std::vector<std::string> argv) {
+    ProcessOptions options = wasibuild.options;
+    options.working_directory = where;
+    return run_process(argv, options);
+  }
+};
+
+std::string share_dir() { return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild"; }
+
+}  // namespace
+
+TEST_CASE("new, build, run and test an application") {
+  Workspace ws;
+  const auto created = ws.in(ws.dir.path(), {"new", "hello"});
+  REQUIRE(created.exit_status == 0);
+  CHECK(created.out == "created application 'hello' in " + (ws.dir / "hello").string() +
+                           "\nnext: cd hello && wasibuild run\n");
+  const fs::path project = ws.dir / "hello";
+  CHECK(fs::exists(project / "wasibuild.toml"));
+  CHECK(fs::exists(project / ".gitignore"));
+
+  const auto built = ws.in(project, {"build"});
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  CHECK(built.out.find("  build/wasm32-wasi/debug/hello.wasm (") != std::string::npos);
+  CHECK(fs::exists(project / "build/wasm32-wasi/debug/compile_commands.json"));
+  CHECK(read_file(project / ".clangd").find("CompilationDatabase: build/wasm32-wasi/debug") != std::string::npos);
+
+  // A second build neither configures nor compiles again.
+  const auto again = ws.in(project, {"build"});
+  CHECK(again.exit_status == 0);
+  CHECK(again.out.find("Configuring") == std::string::npos);
+  CHECK(again.out.find("no work to do") != std::string::npos);
+
+  const auto ran = ws.in(project, {"run", "--", "WASI", "--help"});
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out.ends_with("Hello, WASI!\n"));
+
+  const auto tested = ws.in(project, {"test"});
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+
+  const auto release = ws.in(project, {"build", "--release"});
+  CHECK(release.exit_status == 0);
+  CHECK(fs::exists(project / "build/wasm32-wasi/release/hello.wasm"));
+
+  const auto cleaned = ws.in(project, {"clean"});
+  CHECK(cleaned.exit_status == 0);
+  CHECK_FALSE(fs::exists(project / "build"));
+}
+
+TEST_CASE("a new library passes its tests as wasm, and builds and passes natively too") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "mylib", "--lib"}).exit_status == 0);
+  const fs::path project = ws.dir / "mylib";
+  CHECK(fs::exists(project / "include/mylib/mylib.hpp"));
+  const auto tested = ws.in(project, {"test"});
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("100% tests passed") != std::string::npos);
+
+  // Plain modern CMake: no lock-in.
+  const fs::path native = ws.dir / "native";
+  REQUIRE(ws.run(project, {"/usr/bin/cmake", "-S", project.string(), "-B", native.string(), "-G", "Ninja"})
+              .exit_status == 0);
+  REQUIRE(ws.run(project, {"/usr/bin/cmake", "--build", native.string()}).exit_status == 0);
+  const auto native_tests = ws.run(project, {"/usr/bin/ctest", "--test-dir", native.string()});
+  CHECK(native_tests.exit_status == 0);
+  CHECK(native_tests.out.find("100% tests passed") != std::string::npos);
+}
+
+TEST_CASE("a failing test fails `wasibuild test`, shows its output, and --junit writes a report") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "broken"}).exit_status == 0);
+  const fs::path project = ws.dir / "broken";
+  write_file(project / "src/greeting.cpp",
+             "#include \"greeting.hpp\"\nstd::string greeting(const std::string& who) { return \"Bye, \" + who; }\n");
+  const auto tested = ws.in(project, {"test", "--junit", "report.xml"});
+  CHECK(tested.exit_status != 0);
+  CHECK(tested.out.find("FAILED: greeting(\"wasm\")") != std::string::npos);
+  CHECK(tested.out.find("The following tests FAILED:") != std::string::npos);
+  CHECK(tested.err.find("wasibuild: error: some tests failed") != std::string::npos);
+  CHECK(read_file(project / "report.xml").find("<testsuite") != std::string::npos);
+
+  const auto filtered = ws.in(project, {"test", "--no-build", "runs"});
+  CHECK(filtered.out.find("1 tests failed out of 1") != std::string::npos);
+}
+
+TEST_CASE("[run] grants in wasibuild.toml are the program's only view of the disk") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "reader"}).exit_status == 0);
+  const fs::path project = ws.dir / "reader";
+  write_file(project / "src/main.cpp", R"(#include <cstdio>
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    FILE* file = std::fopen(argv[i], "r");
+    char line[64] = {0};
+    if (file && std::fgets(line, sizeof line, file)) std::printf("%s: %s", argv[i], line);
+    else std::printf("%s: denied\n", argv[i]);
+    if (file) std::fclose(file);
+  }
+}
+)");
+  fs::create_directories(project / "data");
+  write_file(project / "data/in.txt", "granted\n");
+  write_file(project / "secret.txt", "secret\n");
+  write_file(project / "wasibuild.toml", "[package]\nname = \"reader\"\n[run]\ndirs-ro = [\"data::/data\"]\n");
+  const auto ran = ws.in(project, {"run", "--", "/data/in.txt", (project / "secret.txt").string(), "secret.txt"});
+  INFO(ran.err);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out.ends_with("/data/in.txt: granted\n" + (project / "secret.txt").string() +
+                          ": denied\nsecret.txt: denied\n"));
+  // A flag adds to the project's grants.
+  const auto more = ws.in(project, {"run", "--dir-ro", ".::/p", "--", "/p/secret.txt"});
+  CHECK(more.out.ends_with("/p/secret.txt: secret\n"));
+}
+
+TEST_CASE("wasibuild.toml mistakes stop the build with one clear line") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "typo"}).exit_status == 0);
+  const fs::path project = ws.dir / "typo";
+  write_file(project / "wasibuild.toml", "[package]\nname = \"typo\"\n[biuld]\n");
+  const auto result = ws.in(project, {"build"});
+  CHECK(result.exit_status == 1);
+  CHECK(result.err == "wasibuild: error: " + (project / "wasibuild.toml").string() +
+                          ":3:2: unknown key 'biuld'\nhelp: did you mean 'build'?\n");
+  const auto outside = ws.in(ws.dir.path(), {"build"});
+  CHECK(outside.exit_status == 1);
+  CHECK(outside.err.starts_with("wasibuild: error: no wasibuild.toml in " + ws.dir.path().string()));
+}
+
+TEST_CASE("host headers do not leak into a wasm build") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "leaky"}).exit_status == 0);
+  const fs::path project = ws.dir / "leaky";
+  write_file(project / "src/main.cpp", "#include <linux/limits.h>\nint main() { return PATH_MAX > 0 ? 0 : 1; }\n");
+  const auto built = ws.in(project, {"build"});
+  CHECK(built.exit_status == 1);
+  CHECK(built.out.find("'linux/limits.h' file not found") != std::string::npos);
+}
+
+TEST_CASE("the drop-in toolchain file works with plain cmake and ctest") {
+  Workspace ws;
+  const auto file = ws.in(ws.dir.path(), {"toolchain-file"});
+  REQUIRE(file.exit_status == 0);
+  CHECK(file.out == share_dir() + "/cmake/wasi.cmake\n");
+  REQUIRE(ws.in(ws.dir.path(), {"new", "plain"}).exit_status == 0);
+  const fs::path project = ws.dir / "plain";
+  fs::remove(project / "wasibuild.toml");  // no driver, no project file
+  const fs::path build = ws.dir / "b";
+  const auto configured = ws.run(project, {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() +
+                                                                              "/cmake/wasi.cmake",
+                                           "-S", project.string(), "-B", build.string()});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  REQUIRE(ws.run(project, {"/usr/bin/cmake", "--build", build.string()}).exit_status == 0);
+  CHECK(fs::exists(build / "plain.wasm"));
+  const auto tests = ws.run(project, {"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"});
+  INFO(tests.out);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+}
