@@ -17,7 +17,8 @@
 # still exits 0. It exits non-zero only if something cannot be built or run,
 # or if the runtimes disagree on a workload's output.
 #
-# Environment knobs: BENCH_RUNS (timed runs per workload and runtime, default 5),
+# Environment knobs: BENCH_OUT (output directory, default build/bench),
+# BENCH_RUNS (timed runs per workload and runtime, default 5),
 # BENCH_STARTUP_RUNS (runs per start-up measurement, default 30), BENCH_NO_HYPERFINE=1
 # (use the date +%s%N loop even where hyperfine is installed).
 set -euo pipefail
@@ -25,7 +26,7 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR="$REPO_ROOT/bench"
 WORKLOADS="$BENCH_DIR/workloads"
-OUT="$REPO_ROOT/build/bench"
+OUT=${BENCH_OUT:-"$REPO_ROOT/build/bench"}
 
 WASIBUILD=${1:-"$REPO_ROOT/build/dev/driver/wasibuild"}
 WASIBUILD=$(readlink -f -- "$WASIBUILD" 2>/dev/null || echo "$WASIBUILD")
@@ -57,6 +58,14 @@ done
 HAVE_HYPERFINE=0
 if command -v hyperfine >/dev/null && [[ -z "${BENCH_NO_HYPERFINE:-}" ]]; then HAVE_HYPERFINE=1; else
   log "not using hyperfine (absent, or BENCH_NO_HYPERFINE set): timing with a date +%s%N loop"
+fi
+
+# One run at a time per output directory: a second run would delete this one's
+# files, and two runs would slow each other down.
+mkdir -p "$(dirname "$OUT")"
+exec 9>"$OUT.lock"
+if command -v flock >/dev/null; then
+  flock -n 9 || die "another exec_bench.sh is already running with output in $OUT"
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -86,26 +86,25 @@ std::string sha256_of_text(const std::string& text) {
   return sha256_of(dir / "bytes");
 }
 
-// Names of the entries directly in `dir` that start with `prefix` (or end
-// with `suffix`), e.g. leftover ".staging-*" directories or "*.part" files.
-std::vector<std::string> entries_starting_with(const fs::path& dir, const std::string& prefix) {
+// Names of the entries directly in `dir` that `keep` accepts.
+template <class Predicate>
+std::vector<std::string> entries_where(const fs::path& dir, Predicate keep) {
   std::vector<std::string> found;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(prefix)) found.push_back(name);
+    if (keep(name)) found.push_back(name);
   }
   return found;
 }
 
+// e.g. leftover ".staging-*" directories or "*.part" files.
+std::vector<std::string> entries_starting_with(const fs::path& dir, const std::string& prefix) {
+  return entries_where(dir, [&](const std::string& name) { return name.starts_with(prefix); });
+}
+
 std::vector<std::string> entries_ending_with(const fs::path& dir, const std::string& suffix) {
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.ends_with(suffix)) found.push_back(name);
-  }
-  return found;
+  return entries_where(dir, [&](const std::string& name) { return name.ends_with(suffix); });
 }
 
 // Every path below `root` (symlinks not followed), relative to it.
