@@ -4,7 +4,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages wasibuild needs to build, test and compile guests.
 WASIBUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32
   libcli11-dev libtomlplusplus-dev doctest-dev libarchive-dev libcurl4-openssl-dev libssl-dev libfmt-dev
 )

@@ -15,6 +15,8 @@ const std::vector<CommandEntry>& command_table() {
       {"cache", "Inspect or clean the compiled-code cache", make_cache_command},
       {"toolchain", "Install, list and choose WASI toolchains (WASI SDK or the system's)", make_toolchain_command},
       {"toolchain-file", "Print the path of the drop-in CMake toolchain file", make_toolchain_file_command},
+      {"env", "Print CC, CXX, flags for Make/autotools; write a Meson cross file", make_env_command},
+      {"doctor", "Check the toolchain, CMake, Ninja and wasibuild's directories", make_doctor_command},
   };
   return table;
 }

@@ -18,5 +18,7 @@ namespace wasibuild::driver {
 [[nodiscard]] std::unique_ptr<Command> make_test_command();
 [[nodiscard]] std::unique_ptr<Command> make_clean_command();
 [[nodiscard]] std::unique_ptr<Command> make_toolchain_file_command();
+[[nodiscard]] std::unique_ptr<Command> make_env_command();
+[[nodiscard]] std::unique_ptr<Command> make_doctor_command();
 
 }  // namespace wasibuild::driver

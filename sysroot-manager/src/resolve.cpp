@@ -49,7 +49,7 @@ std::string rule_description(Resolution::Rule rule) {
     case Resolution::Rule::project: return "chosen by the project's wasibuild.toml";
     case Resolution::Rule::user_default: return "the user default (wasibuild toolchain default)";
     case Resolution::Rule::newest_installed_sdk: return "the newest installed WASI SDK";
-    case Resolution::Rule::system: return "the system toolchain (nothing installed)";
+    case Resolution::Rule::system: return "the system toolchain, as nothing is installed";
     case Resolution::Rule::install_default: return "none found: the pinned default WASI SDK would be installed";
   }
   return {};

@@ -184,3 +184,51 @@ TEST_CASE("the drop-in toolchain file works with plain cmake and ctest") {
   CHECK(tests.exit_status == 0);
   CHECK(tests.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
 }
+
+TEST_CASE("env prints a toolchain Make and autotools can use, and writes a Meson cross file") {
+  Workspace ws;
+  const auto printed = ws.in(ws.dir.path(), {"env", "--meson-cross", "wasi.ini"});
+  REQUIRE(printed.exit_status == 0);
+  write_file(ws.dir / "env.sh", printed.out);
+  write_file(ws.dir / "prog.c", "#include <stdio.h>\nint main(void) { puts(\"built with wasibuild env\"); }\n");
+  // What a Makefile would do with the variables.
+  const auto compiled = ws.run(ws.dir.path(), {"/bin/sh", "-c", ". ./env.sh && $CC $CFLAGS prog.c $LDFLAGS -o prog.wasm"});
+  INFO(compiled.err);
+  REQUIRE(compiled.exit_status == 0);
+  const auto ran = ws.wasibuild.exec({(ws.dir / "prog.wasm").string()});
+  CHECK(ran.out == "built with wasibuild env\n");
+  const std::string cross = read_file(ws.dir / "wasi.ini");
+  CHECK(cross.find("exe_wrapper = ['" + std::string(WASIBUILD_BINARY) + "', 'exec', '--']") != std::string::npos);
+  CHECK(cross.find("system = 'wasi'") != std::string::npos);
+  CHECK(cross.find("c_args = ['--target=wasm32-wasi', '--sysroot=") != std::string::npos);
+}
+
+TEST_CASE("doctor says what is there and how to fix what is not") {
+  Workspace ws;
+  const auto healthy = ws.in(ws.dir.path(), {"doctor"});
+  CHECK(healthy.exit_status == 0);
+  CHECK(healthy.out.find("  ok      toolchain system (the system toolchain, as nothing is installed), clang 19.") !=
+        std::string::npos);
+  CHECK(healthy.out.ends_with("everything wasibuild needs is here\n"));
+  ws.wasibuild.options.environment["PATH"] = "/nonexistent";
+  const auto broken = ws.in(ws.dir.path(), {"doctor"});
+  CHECK(broken.exit_status == 1);
+  CHECK(broken.out.find("  missing cmake\n          fix: apt-get install cmake\n") != std::string::npos);
+  CHECK(broken.out.find("  missing a WASI toolchain\n") != std::string::npos);
+}
+
+TEST_CASE("a compiler launcher (ccache) serves a clean rebuild from its cache") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "cached"}).exit_status == 0);
+  const fs::path project = ws.dir / "cached";
+  write_file(project / "wasibuild.toml", "[package]\nname = \"cached\"\n[build]\nlauncher = \"ccache\"\n");
+  ws.wasibuild.options.environment["CCACHE_DIR"] = (ws.dir / "ccache").string();
+  REQUIRE(ws.in(project, {"build"}).exit_status == 0);
+  REQUIRE(ws.in(project, {"clean"}).exit_status == 0);
+  REQUIRE(ws.in(project, {"build"}).exit_status == 0);
+  const auto stats = ws.run(project, {"/usr/bin/ccache", "--print-stats"});
+  REQUIRE(stats.exit_status == 0);
+  const auto hits_at = stats.out.find("direct_cache_hit\t");
+  REQUIRE(hits_at != std::string::npos);
+  CHECK(std::stoi(stats.out.substr(hits_at + 17)) >= 3);  // main, greeting, the test
+}

@@ -1,0 +1,89 @@
+// `wasibuild doctor`: what wasibuild will use here, what is missing, and how
+// to fix it. Exit 0 when everything needed is present, 1 otherwise.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "command.hpp"
+#include "commands.hpp"
+#include "paths.hpp"
+#include "project_build.hpp"
+#include "toolchains.hpp"
+#include "wasibuild/runner.hpp"
+
+namespace wasibuild::driver {
+
+namespace fs = std::filesystem;
+namespace tc = wasibuild::toolchain;
+
+namespace {
+
+std::optional<fs::path> on_path(const Env& env, const std::string& name) {
+  std::stringstream path(env.get("PATH").value_or("/usr/bin:/bin"));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    const fs::path candidate = fs::path(dir) / name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+class DoctorCommand final : public Command {
+ public:
+  void setup(CLI::App&) override {}
+
+  int run(Env& env) override {
+    int problems = 0;
+    const auto line = [&](bool ok, const std::string& what, const std::string& remedy = {}) {
+      *env.out << fmt::format("  {:<8}{}\n", ok ? "ok" : "missing", what);
+      if (!ok && !remedy.empty()) *env.out << fmt::format("          fix: {}\n", remedy);
+    };
+    *env.out << fmt::format("wasibuild 0.1.0 (Wasmtime {})\n", runner::engine_version());
+
+    auto resolved = resolve_toolchain(env, std::nullopt);
+    if (resolved && resolved.value().toolchain) {
+      const tc::Toolchain& toolchain = *resolved.value().toolchain;
+      line(true, fmt::format("toolchain {} ({}), clang {}", toolchain.name,
+                             tc::rule_description(resolved.value().rule), toolchain.version));
+      const auto& caps = toolchain.capabilities;
+      std::string targets;
+      for (const auto& target : caps.targets) targets += (targets.empty() ? "" : ", ") + target;
+      *env.out << fmt::format("          targets {}; C++ exceptions {}, <filesystem> {}, threads {}, setjmp {}\n",
+                              targets, caps.exceptions ? "yes" : "no", caps.filesystem ? "yes" : "no",
+                              caps.threads ? "yes" : "no", caps.setjmp ? "yes" : "no");
+    } else {
+      ++problems;
+      line(false, "a WASI toolchain", "wasibuild toolchain install, or apt-get install clang-19 lld-19 wasi-libc "
+                                      "libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32");
+    }
+    for (const char* tool : {"cmake", "ninja"}) {
+      const auto found = on_path(env, tool);
+      if (!found) ++problems;
+      line(found.has_value(), found ? fmt::format("{} ({})", tool, found->string()) : std::string(tool),
+           fmt::format("apt-get install {}", std::string(tool) == "ninja" ? "ninja-build" : tool));
+    }
+    for (const auto& [tool, use] : {std::pair<std::string, std::string>{"ccache", "[build] launcher = \"ccache\""},
+                                    {"wasm-opt", "release post-processing (binaryen)"}}) {
+      const auto found = on_path(env, tool);
+      *env.out << fmt::format("  {:<8}{} (optional: {})\n", found ? "ok" : "absent",
+                              found ? fmt::format("{} ({})", tool, found->string()) : tool, use);
+    }
+    const bool has_file = fs::exists(toolchain_file(env));
+    if (!has_file) ++problems;
+    line(has_file, fmt::format("CMake toolchain file {}", toolchain_file(env).string()), "reinstall wasibuild");
+    const Directories dirs = directories(env);
+    const auto usage = runner::cache_usage(module_cache(env));
+    *env.out << fmt::format("  {:<8}data {}\n  {:<8}cache {} ({} compiled modules)\n  {:<8}config {}\n", "info",
+                            dirs.data.string(), "info", dirs.cache.string(), usage.entries, "info",
+                            dirs.config.string());
+    *env.out << (problems == 0 ? "everything wasibuild needs is here\n"
+                               : fmt::format("{} problem{}: see the fixes above\n", problems, problems == 1 ? "" : "s"));
+    return problems == 0 ? 0 : 1;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_doctor_command() { return std::make_unique<DoctorCommand>(); }
+
+}  // namespace wasibuild::driver
