@@ -232,3 +232,39 @@ TEST_CASE("a compiler launcher (ccache) serves a clean rebuild from its cache") 
   REQUIRE(hits_at != std::string::npos);
   CHECK(std::stoi(stats.out.substr(hits_at + 17)) >= 3);  // main, greeting, the test
 }
+
+TEST_CASE("wasibuild_add_test adds per-test grants to the defaults, and nothing else leaks") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "granted"}).exit_status == 0);
+  const fs::path project = ws.dir / "granted";
+  write_file(project / "tests/probe.cpp", R"src(#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+// probe FILE VARIABLE EXPECTED: prints what it could read and see.
+int main(int argc, char** argv) {
+  if (argc < 4) return 2;
+  FILE* file = std::fopen(argv[1], "r");
+  const char* value = std::getenv(argv[2]);
+  std::printf("file %s, %s=%s\n", file ? "readable" : "denied", argv[2], value ? value : "(unset)");
+  const bool ok = file != nullptr && value != nullptr && std::strcmp(value, argv[3]) == 0;
+  if (file) std::fclose(file);
+  return ok ? 0 : 1;
+}
+)src");
+  fs::create_directories(project / "fixtures");
+  write_file(project / "fixtures/in.txt", "data\n");
+  std::string cmake = read_file(project / "CMakeLists.txt");
+  cmake += R"cm(
+include(WasiBuild)
+add_executable(probe tests/probe.cpp)
+wasibuild_add_test(NAME granted COMMAND probe /fixtures/in.txt GREETING hi
+                   DIRS_RO ${CMAKE_SOURCE_DIR}/fixtures::/fixtures ENV GREETING=hi)
+wasibuild_add_test(NAME ungranted COMMAND probe /fixtures/in.txt GREETING hi)
+set_tests_properties(ungranted PROPERTIES PASS_REGULAR_EXPRESSION "file denied, GREETING=\\(unset\\)")
+)cm";
+  write_file(project / "CMakeLists.txt", cmake);
+  const auto tested = ws.in(project, {"test", "granted"});
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+}
