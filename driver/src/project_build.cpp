@@ -50,16 +50,33 @@ int run_child(const std::vector<std::string>& argv, const fs::path& working_dire
 
 namespace {
 
-tc::Toolchain resolve_for_build(const BuildFlags& flags, const Env& env) {
-  auto resolved = resolve_toolchain(env, flags.toolchain.empty() ? std::nullopt : std::optional(flags.toolchain));
-  if (!resolved) throw failure_of(resolved.error());
-  if (!resolved.value().toolchain) {
+// Nothing installed and no system toolchain: install the pinned default
+// WASI SDK (design.md, decision 7), unless offline.
+tc::Toolchain install_default_sdk(Env& env) {
+  const tc::Release* release = tc::builtin_manifest().default_release(tc::host_platform());
+  const bool offline = env.get("WASIBUILD_OFFLINE").value_or("") == "1";
+  if (release == nullptr || offline) {
     throw Failure{"no WASI toolchain is installed and none was found on this system",
-                  {"install one: wasibuild toolchain install",
+                  {offline ? "WASIBUILD_OFFLINE=1 forbids installing one now; run without it, or install one: "
+                             "wasibuild toolchain install"
+                           : "install one: wasibuild toolchain install --from URL|FILE --sha256 HEX",
                    "or install Debian's: apt-get install clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 "
                    "libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32"}};
   }
-  return *resolved.value().toolchain;
+  *env.err << fmt::format("wasibuild: no WASI toolchain found; installing the pinned default, WASI SDK {}\n",
+                          release->version)
+           << std::flush;
+  ProgressRenderer progress(*env.err, env.err_is_terminal, false);
+  auto installed = installer_module(env).install(release_install_request(env, *release), progress);
+  if (!installed) throw failure_of(installed.error());
+  return installed.value();
+}
+
+tc::Toolchain resolve_for_build(const BuildFlags& flags, Env& env) {
+  auto resolved = resolve_toolchain(env, flags.toolchain.empty() ? std::nullopt : std::optional(flags.toolchain));
+  if (!resolved) throw failure_of(resolved.error());
+  if (resolved.value().toolchain) return *resolved.value().toolchain;
+  return install_default_sdk(env);
 }
 
 std::vector<std::string> configure_command(const Project& project, const Profile& profile,

@@ -215,21 +215,11 @@ class ToolchainCommand final : public Command {
     return 0;
   }
 
-  std::string mirror_base(const Env& env, const UserConfig& config) const {
-    if (auto mirror = env.get("WASIBUILD_MIRROR"); mirror && !mirror->empty()) return *mirror;
-    if (config.mirror) return *config.mirror;
-    return tc::builtin_manifest().base_url;
-  }
-
   // Turns `install [VERSION] | --from ...` into a request for the installer.
   tc::InstallRequest request_for(const Env& env) const {
-    const UserConfig config = load_user_config(env);
-    tc::InstallRequest request;
-    request.toolchains_dir = toolchain_store(env).directory();
-    request.download_cache = directories(env).cache / "downloads";
+    tc::InstallRequest request = base_install_request(env);
     request.replace_existing = force_;
     request.allow_unpinned = allow_unpinned_;
-    if (config.ca_bundle) request.download.ca_bundle = *config.ca_bundle;
     if (!sha256_.empty()) {
       if (!is_hex_sha256(sha256_)) {
         throw Failure{fmt::format("--sha256 '{}': expected 64 lowercase hex digits", sha256_), {}, kExitUsage};
@@ -269,15 +259,12 @@ class ToolchainCommand final : public Command {
     if (!release->asset(host)) {
       throw failure_of(tc::Error{tc::Error::Kind::no_asset_for_host, std::to_string(release->version), host});
     }
-    request.source = release->url(mirror_base(env, config), host);
-    request.name = name_.empty() ? "wasi-sdk-" + std::to_string(release->version) : name_;
-    request.provider = tc::Provider::wasi_sdk;
-    request.version = std::to_string(release->version);
-    request.top_directory = release->top_directory(host);
-    request.default_target = release->default_target;
-    if (!request.sha256) {
-      if (auto pinned = release->sha256.find(host); pinned != release->sha256.end()) request.sha256 = pinned->second;
-    }
+    const std::optional<std::string> user_hash = request.sha256;
+    request = release_install_request(env, *release);
+    request.replace_existing = force_;
+    request.allow_unpinned = allow_unpinned_;
+    if (!name_.empty()) request.name = name_;
+    if (user_hash) request.sha256 = user_hash;  // --sha256 overrides the pin
     return request;
   }
 

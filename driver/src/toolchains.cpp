@@ -119,6 +119,35 @@ const tc::InstallerModule& installer_module(const Env& env) {
                 {"reinstall wasibuild: the module belongs next to the binary or in ../lib/wasibuild"}};
 }
 
+tc::InstallRequest base_install_request(const Env& env) {
+  const UserConfig config = load_user_config(env);
+  tc::InstallRequest request;
+  request.toolchains_dir = toolchain_store(env).directory();
+  request.download_cache = directories(env).cache / "downloads";
+  if (config.ca_bundle) request.download.ca_bundle = *config.ca_bundle;
+  return request;
+}
+
+tc::InstallRequest release_install_request(const Env& env, const tc::Release& release) {
+  const UserConfig config = load_user_config(env);
+  std::string base = tc::builtin_manifest().base_url;
+  if (auto mirror = env.get("WASIBUILD_MIRROR"); mirror && !mirror->empty()) {
+    base = *mirror;
+  } else if (config.mirror) {
+    base = *config.mirror;
+  }
+  const std::string host = tc::host_platform();
+  tc::InstallRequest request = base_install_request(env);
+  request.source = release.url(base, host);
+  request.name = "wasi-sdk-" + std::to_string(release.version);
+  request.provider = tc::Provider::wasi_sdk;
+  request.version = std::to_string(release.version);
+  request.top_directory = release.top_directory(host);
+  request.default_target = release.default_target;
+  if (auto pinned = release.sha256.find(host); pinned != release.sha256.end()) request.sha256 = pinned->second;
+  return request;
+}
+
 Failure failure_of(const tc::Error& error, int exit_status) {
   return Failure{error.message(), error.help, exit_status};
 }

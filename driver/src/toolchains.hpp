@@ -32,6 +32,13 @@ namespace wasibuild::driver {
 // throws Failure when it is missing or stale.
 [[nodiscard]] const toolchain::InstallerModule& installer_module(const Env& env);
 
+// The parts of an install request every install shares: where toolchains
+// and downloads go, and the configured CA bundle.
+[[nodiscard]] toolchain::InstallRequest base_install_request(const Env& env);
+// Installing WASI SDK `release` for this host, from the release site or the
+// mirror (WASIBUILD_MIRROR, then [toolchain] mirror), with its pinned hash.
+[[nodiscard]] toolchain::InstallRequest release_install_request(const Env& env, const toolchain::Release& release);
+
 // A Failure carrying a toolchain error's message and remedies.
 [[nodiscard]] Failure failure_of(const toolchain::Error& error, int exit_status = kExitFailure);
 

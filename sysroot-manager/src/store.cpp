@@ -26,7 +26,8 @@ std::string stored_path(const fs::path& path, const fs::path& root) {
 
 fs::path loaded_path(const std::string& text, const fs::path& root) {
   const fs::path path(text);
-  return path.is_absolute() || root.empty() ? path : root / path;
+  if (path.is_absolute() || root.empty()) return path;
+  return text == "." ? root : root / path;  // a sysroot-only toolchain is its own sysroot
 }
 
 std::optional<Provider> provider_from(std::string_view text) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "../exec/exec_helpers.hpp"
+#include "http_server.hpp"
 
 using namespace wasibuild::testing;
 namespace fs = std::filesystem;
@@ -267,4 +268,32 @@ set_tests_properties(ungranted PROPERTIES PASS_REGULAR_EXPRESSION "file denied, 
   INFO(tested.out << tested.err);
   CHECK(tested.exit_status == 0);
   CHECK(tested.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+}
+
+TEST_CASE("with no toolchain at all, build installs the pinned default SDK, hash enforced, or says why not") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "bare"}).exit_status == 0);
+  const fs::path project = ws.dir / "bare";
+  LoopbackServer server;
+  const std::string asset = "/wasi-sdk-33/wasi-sdk-33.0-" + std::string("x86_64-linux") + ".tar.gz";
+  server.serve(asset, "not the real WASI SDK 33");
+  ws.wasibuild.options.environment["NO_PROXY"] = "127.0.0.1,localhost";
+  ws.wasibuild.options.environment["WASI_SYSROOT"] = (ws.dir / "no-sysroot").string();  // hides the system's
+  ws.wasibuild.options.environment["WASIBUILD_MIRROR"] = "http://127.0.0.1:" + std::to_string(server.port());
+
+  ws.wasibuild.options.environment["WASIBUILD_OFFLINE"] = "1";
+  const auto offline = ws.in(project, {"build"});
+  CHECK(offline.exit_status == 1);
+  CHECK(offline.err.starts_with("wasibuild: error: no WASI toolchain is installed and none was found on this system\n"
+                                "help: WASIBUILD_OFFLINE=1 forbids installing one now"));
+  CHECK(server.requests(asset) == 0);
+
+  ws.wasibuild.options.environment.erase("WASIBUILD_OFFLINE");
+  const auto online = ws.in(project, {"build"});
+  CHECK(online.exit_status == 1);
+  CHECK(online.err.starts_with("wasibuild: no WASI toolchain found; installing the pinned default, WASI SDK 33\n"));
+  CHECK(online.err.find("SHA-256 mismatch: expected 0ba8b5bfaeb2adf3f29bab5841d76cf5318ab8e1642ea195f88baba1abd47bce") !=
+        std::string::npos);
+  CHECK(server.requests(asset) == 1);
+  CHECK_FALSE(fs::exists(ws.wasibuild.home.path() / "data/toolchains/wasi-sdk-33"));
 }
