@@ -59,7 +59,8 @@ const std::vector<Key>& profile_keys() {
   static const std::vector<Key> keys = {{"inherits", Kind::string},
                                         {"build-type", Kind::string},
                                         {"cmake-args", Kind::strings},
-                                        {"definitions", Kind::table_of_strings}};
+                                        {"definitions", Kind::table_of_strings},
+                                        {"strip", Kind::boolean}};
   return keys;
 }
 
@@ -180,8 +181,8 @@ SandboxFlags sandbox_at(const toml::node_view<const toml::node>& section) {
 // Built-in debug and release, then [profile.*] in dependency order.
 std::map<std::string, Profile> resolve_profiles(const toml::table& root, const Checker& checker) {
   std::map<std::string, Profile> profiles = {
-      {"debug", {"debug", "Debug", {}, {}}},
-      {"release", {"release", "Release", {}, {}}},
+      {"debug", {"debug", "Debug", {}, {}, false}},
+      {"release", {"release", "Release", {}, {}, true}},
   };
   const auto* declared = root["profile"].as_table();
   if (declared == nullptr) return profiles;
@@ -212,6 +213,7 @@ std::map<std::string, Profile> resolve_profiles(const toml::table& root, const C
       Profile profile = profiles.at(parent);
       profile.name = it->first;
       if (auto type = table["build-type"].value<std::string>()) profile.build_type = *type;
+      if (auto strip = table["strip"].value<bool>()) profile.strip = *strip;
       for (auto& arg : strings_at(toml::node_view<const toml::node>(&table)["cmake-args"])) {
         profile.cmake_args.push_back(arg);
       }

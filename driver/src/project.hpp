@@ -3,7 +3,7 @@
 //   [package]   name, version
 //   [toolchain] name (or version), target
 //   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
-//   [profile.NAME] inherits, build-type, cmake-args, definitions  (debug and release exist)
+//   [profile.NAME] inherits, build-type, cmake-args, definitions, strip  (debug and release exist)
 //   [run]       dirs, dirs-ro, env, inherit-env, max-memory, timeout, fuel
 //   [test]      dirs, dirs-ro, env, jobs, timeout
 //
@@ -27,6 +27,9 @@ struct Profile {
   std::string build_type;  // CMAKE_BUILD_TYPE
   std::vector<std::string> cmake_args;
   std::map<std::string, std::string> definitions;
+  // Drop DWARF from the .wasm after the build, keeping the `name` section
+  // so trap backtraces still name functions (release: on).
+  bool strip = false;
 };
 
 struct Project {

@@ -146,6 +146,29 @@ std::string human_size(std::uintmax_t bytes) {
   return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
 }
 
+// llvm-strip next to the toolchain's llvm-ar (same version suffix).
+std::optional<fs::path> strip_tool(const tc::Toolchain& toolchain) {
+  std::string name = toolchain.ar.filename().string();
+  const auto at = name.find("llvm-ar");
+  if (at == std::string::npos) return std::nullopt;
+  name.replace(at, 7, "llvm-strip");
+  const fs::path tool = toolchain.ar.parent_path() / name;
+  return fs::exists(tool) ? std::optional(tool) : std::nullopt;
+}
+
+// Release post-processing: debug sections out, the name section kept, so a
+// trap's backtrace still shows function names. In place, after the build.
+std::string strip_outputs(const std::vector<fs::path>& programs, const tc::Toolchain& toolchain, const Env& env) {
+  const auto tool = strip_tool(toolchain);
+  if (!tool) return "not stripped: llvm-strip not found next to " + toolchain.ar.string();
+  for (const auto& program : programs) {
+    if (run_child({tool->string(), "--strip-debug", "--keep-section=name", program.string()}, env.working_directory) != 0) {
+      throw Failure{fmt::format("{}: llvm-strip failed", program.string())};
+    }
+  }
+  return "debug sections stripped";
+}
+
 // clangd reads the build's compile_commands.json, which carries --target.
 void write_clangd_config(const fs::path& root, const fs::path& build_dir) {
   const fs::path file = root / ".clangd";
@@ -188,10 +211,11 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
   }
   write_clangd_config(project.root, built.build_dir);
   built.executables = wasm_outputs(built.build_dir);
+  const std::string post = profile.strip ? ", " + strip_outputs(built.executables, built.toolchain, env) : "";
   if (print_outputs) {
     for (const auto& wasm : built.executables) {
-      *env.out << fmt::format("  {} ({})\n", wasm.lexically_relative(env.working_directory).string(),
-                              human_size(fs::file_size(wasm)));
+      *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
+                              human_size(fs::file_size(wasm)), post);
     }
   }
   return built;

@@ -71,6 +71,8 @@ jobs = 2
   CHECK(bench.build_type == "RelWithDebInfo");
   CHECK(bench.definitions.at("WITH_X") == "OFF");  // inherited from release
   CHECK(bench.cmake_args == std::vector<std::string>{"-DBENCH=1"});
+  CHECK(bench.strip);  // inherited from release
+  CHECK_FALSE(project.profiles.at("debug").strip);
   CHECK(project.run.read_only_dirs == std::vector<std::string>{"data::/data"});
   CHECK(project.run.max_memory == "64MiB");
   CHECK(project.run.fuel == "1000");

@@ -67,7 +67,14 @@ TEST_CASE("new, build, run and test an application") {
 
   const auto release = ws.in(project, {"build", "--release"});
   CHECK(release.exit_status == 0);
-  CHECK(fs::exists(project / "build/wasm32-wasi/release/hello.wasm"));
+  CHECK(release.out.find("build/wasm32-wasi/release/hello.wasm (") != std::string::npos);
+  CHECK(release.out.find(", debug sections stripped)") != std::string::npos);
+  // Release drops DWARF but keeps the name section; debug keeps DWARF.
+  const std::string stripped = read_file(project / "build/wasm32-wasi/release/hello.wasm");
+  CHECK(stripped.find(".debug_info") == std::string::npos);
+  CHECK(stripped.find(std::string("\x04name", 5)) != std::string::npos);
+  CHECK(read_file(project / "build/wasm32-wasi/debug/hello.wasm").find(".debug_info") != std::string::npos);
+  CHECK(ws.in(project, {"run", "--release", "--", "again"}).out.ends_with("Hello, again!\n"));
 
   const auto cleaned = ws.in(project, {"clean"});
   CHECK(cleaned.exit_status == 0);
