@@ -3,6 +3,7 @@
 #include "exec_command.hpp"
 
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "paths.hpp"
@@ -29,8 +30,10 @@ void ExecCommand::setup(CLI::App& app) {
 
 int ExecCommand::run(Env& env) {
   runner::Program program{env.working_directory / options_.file, options_.arguments, options_.allow_precompiled};
-  const runner::Policy policy = policy_from(options_.sandbox, env);
+  runner::Policy policy = policy_from(options_.sandbox, env);
   const runner::Limits limits = limits_from(options_.sandbox);
+  std::optional<PrivateTmp> tmp;
+  if (options_.sandbox.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
   std::optional<runner::CacheOptions> cache;
   if (!options_.no_cache) cache = module_cache(env);
   // The guest writes to the process's stdout: flush what we buffered first.

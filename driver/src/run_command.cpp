@@ -49,6 +49,8 @@ class RunCommand final : public Command {
     policy.directories.insert(policy.directories.end(), extra.directories.begin(), extra.directories.end());
     for (const auto& pair : extra.environment) policy.environment.push_back(pair);
     const runner::Limits limits = limits_from(merged(built.project.run, sandbox_));
+    std::optional<PrivateTmp> tmp;
+    if (sandbox_.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
     env.out->flush();
     const runner::Outcome outcome = runner::run({program, arguments_, false}, policy, limits, module_cache(env));
     *env.err << runner::describe(outcome) << std::flush;

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
 
 #include "command.hpp"
 #include "units.hpp"
@@ -29,6 +33,29 @@ runner::DirectoryGrant parse_grant(std::string_view flag, const std::string& spe
   return {fs::path(env.working_directory) / host, std::move(guest), access};
 }
 
+void set_variable(runner::Policy& policy, const std::string& name, const std::string& value) {
+  std::erase_if(policy.environment, [&](const auto& pair) { return pair.first == name; });
+  policy.environment.emplace_back(name, value);
+}
+
+// `--env-names-from VAR` copies the host variables named, comma-separated, in
+// VAR. CTest's ENVIRONMENT test property sets variables on the emulator's
+// process, not the guest's; the toolchain file lists their names in
+// WASIBUILD_GUEST_ENV so exactly those reach the guest, and nothing else.
+void add_listed_variables(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
+  if (flags.env_names_from.empty()) return;
+  const std::string list = env.get(flags.env_names_from).value_or("");
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name = list.substr(start, comma - start);
+    if (!name.empty()) {
+      if (auto value = env.get(name)) set_variable(policy, name, *value);
+    }
+    start = comma + 1;
+  }
+}
+
 void add_environment(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
   if (flags.inherit_env) {
     for (const auto& [name, value] : env.variables) policy.environment.emplace_back(name, value);
@@ -41,9 +68,9 @@ void add_environment(runner::Policy& policy, const SandboxFlags& flags, const En
     std::optional<std::string> value =
         equals == std::string::npos ? env.get(name) : std::optional(spec.substr(equals + 1));
     if (!value) continue;
-    std::erase_if(policy.environment, [&](const auto& pair) { return pair.first == name; });
-    policy.environment.emplace_back(name, *value);
+    set_variable(policy, name, *value);
   }
+  add_listed_variables(policy, flags, env);
 }
 
 }  // namespace
@@ -59,6 +86,14 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
       ->type_name("NAME[=VALUE]")
       ->group("Capabilities (none by default)");
   app.add_flag("--inherit-env", flags.inherit_env, "Give the guest every host environment variable")
+      ->group("Capabilities (none by default)");
+  app.add_option("--env-names-from", flags.env_names_from,
+                 "Copy the host variables named, comma-separated, in host variable VAR (e.g. --env-names-from "
+                 "WASIBUILD_GUEST_ENV); CTest's ENVIRONMENT reaches tests this way")
+      ->type_name("VAR")
+      ->group("Capabilities (none by default)");
+  app.add_flag("--private-tmp", flags.private_tmp,
+               "Give the guest a fresh empty /tmp, deleted after the run (tests use it)")
       ->group("Capabilities (none by default)");
   app.add_option("--max-memory", flags.max_memory, "Cap each linear memory (e.g. --max-memory 64MiB)")
       ->type_name("SIZE")
@@ -108,5 +143,22 @@ runner::Limits limits_from(const SandboxFlags& flags) {
   }
   return limits;
 }
+
+PrivateTmp::PrivateTmp(const Env& env) {
+  const std::string base = env.get("TMPDIR").value_or("/tmp");
+  std::string pattern = (fs::path(base) / "wasibuild-tmp-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw Failure{fmt::format("--private-tmp: cannot create a directory in {}: {}", base, std::strerror(errno)), {},
+                  kExitRunnerError};
+  }
+  path_ = pattern;
+}
+
+PrivateTmp::~PrivateTmp() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+runner::DirectoryGrant PrivateTmp::grant() const { return {path_, "/tmp", runner::Access::read_write}; }
 
 }  // namespace wasibuild::driver

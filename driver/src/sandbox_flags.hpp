@@ -16,6 +16,8 @@ struct SandboxFlags {
   std::vector<std::string> read_only_dirs;  // HOST[::GUEST]
   std::vector<std::string> env;             // NAME=VALUE or NAME
   bool inherit_env = false;
+  std::string env_names_from;  // a host variable listing more names to copy
+  bool private_tmp = false;
   std::string max_memory;
   std::string timeout;
   std::string fuel;
@@ -26,5 +28,21 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
 // Throw Failure (exit 125) naming the flag and the bad value.
 [[nodiscard]] runner::Policy policy_from(const SandboxFlags& flags, const Env& env);
 [[nodiscard]] runner::Limits limits_from(const SandboxFlags& flags);
+
+// A fresh, empty host directory granted read-write as the guest's /tmp for
+// one run (`--private-tmp`), removed with everything in it afterwards.
+// A run ended by the timeout watchdog exits at once and leaves it behind,
+// under $TMPDIR as wasibuild-tmp-*.
+class PrivateTmp {
+ public:
+  explicit PrivateTmp(const Env& env);
+  PrivateTmp(const PrivateTmp&) = delete;
+  PrivateTmp& operator=(const PrivateTmp&) = delete;
+  ~PrivateTmp();
+  [[nodiscard]] runner::DirectoryGrant grant() const;
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace wasibuild::driver
