@@ -30,8 +30,7 @@ function(wasibuild_add_test)
   if(TARGET ${program})
     set(program "$<TARGET_FILE:${program}>")
   endif()
-  set(grants --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}" --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}"
-      --dir ".::.")
+  set(grants ${WASIBUILD_TEST_GRANTS})  # the defaults, from wasi.cmake
   foreach(dir IN LISTS arg_DIRS)
     list(APPEND grants --dir "${dir}")
   endforeach()

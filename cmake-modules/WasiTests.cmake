@@ -1,0 +1,154 @@
+# What the toolchain file adds so a project's own CTest suite runs under WASI
+# unmodified (included by wasi.cmake; see docs/testing.md):
+#  - a host launcher next to every executable (`prog` beside `prog.wasm`), so
+#    `add_test(name prog)` (the old signature, which CMake does not run
+#    through the emulator) and test scripts that call the built program
+#    start it in the sandboxed runner;
+#  - CTest's ENVIRONMENT reaches the guest: set_tests_properties() also
+#    records the names it sets in WASIBUILD_GUEST_ENV, which the runner's
+#    `--env-names-from` copies, and nothing else;
+#  - a SHARED library, built static on WASI, no longer clashes with the
+#    project's STATIC library of the same output name.
+include_guard(GLOBAL)
+# No cmake_policy() here: setting one leaks into the project's own
+# policies. Hence list(FIND) rather than IN_LIST, which needs CMP0057.
+
+# Single-quoted for /bin/sh.
+function(_wasibuild_shell_quote out value)
+  string(REPLACE "'" "'\\''" value "${value}")
+  set(${out} "'${value}'" PARENT_SCOPE)
+endfunction()
+
+# The names an ENVIRONMENT (NAME=VALUE) or ENVIRONMENT_MODIFICATION
+# (NAME=OP:VALUE) list sets, comma-separated.
+function(_wasibuild_environment_names out entries)
+  set(names)
+  foreach(entry IN LISTS entries)
+    string(REGEX MATCH "^[^=]+" name "${entry}")
+    if(name)
+      list(APPEND names "${name}")
+    endif()
+  endforeach()
+  list(JOIN names "," joined)
+  set(${out} "${joined}" PARENT_SCOPE)
+endfunction()
+
+# Calls the built-in with every argument intact (a plain ${ARGV} would split
+# `ENVIRONMENT "A=1;B=2"` into two arguments).
+function(set_tests_properties)
+  set(call "_set_tests_properties(")
+  set(previous "")
+  foreach(index RANGE 0 ${ARGC})
+    if(index EQUAL ARGC)
+      break()
+    endif()
+    set(argument "${ARGV${index}}")
+    if(previous STREQUAL "ENVIRONMENT")
+      _wasibuild_environment_names(names "${argument}")
+      string(APPEND argument ";WASIBUILD_GUEST_ENV=${names}")
+    elseif(previous STREQUAL "ENVIRONMENT_MODIFICATION")
+      _wasibuild_environment_names(names "${argument}")
+      string(APPEND argument ";WASIBUILD_GUEST_ENV=string_append:,${names}")
+    endif()
+    string(APPEND call " [==[${argument}]==]")
+    set(previous "${argument}")
+  endforeach()
+  cmake_language(EVAL CODE "${call})")
+endfunction()
+
+function(_wasibuild_directories out directory)
+  set(all "${directory}")
+  get_property(children DIRECTORY "${directory}" PROPERTY SUBDIRECTORIES)
+  foreach(child IN LISTS children)
+    _wasibuild_directories(nested "${child}")
+    list(APPEND all ${nested})
+  endforeach()
+  set(${out} "${all}" PARENT_SCOPE)
+endfunction()
+
+function(_wasibuild_write_launcher target binary_dirs)
+  get_target_property(binary_dir ${target} BINARY_DIR)
+  get_target_property(output_dir ${target} RUNTIME_OUTPUT_DIRECTORY)
+  if(NOT output_dir)
+    set(output_dir "${binary_dir}")
+  endif()
+  get_filename_component(output_dir "${output_dir}" ABSOLUTE BASE_DIR "${binary_dir}")
+  get_target_property(name ${target} OUTPUT_NAME)
+  if(NOT name)
+    set(name ${target})
+  endif()
+  # A build-tree directory of the same name wins: no launcher for that one.
+  list(FIND binary_dirs "${output_dir}/${name}" clash)
+  if(NOT clash EQUAL -1)
+    return()
+  endif()
+  set(command "exec")
+  foreach(word IN ITEMS "${WASIBUILD_EXECUTABLE}" exec ${WASIBUILD_TEST_GRANTS} --)
+    _wasibuild_shell_quote(quoted "${word}")
+    string(APPEND command " ${quoted}")
+  endforeach()
+  file(GENERATE OUTPUT "$<TARGET_FILE_DIR:${target}>/$<TARGET_FILE_BASE_NAME:${target}>"
+       CONTENT "#!/bin/sh\n# Written by wasibuild's toolchain file: runs $<TARGET_FILE_NAME:${target}> in the sandboxed runner.\n${command} \"$<TARGET_FILE:${target}>\" \"$@\"\n"
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+endfunction()
+
+# SHARED turned STATIC by the platform keeps its output name; when another
+# static library in the same directory has it too, Ninja refuses two rules
+# for one file. The later target gets `<name>-<target>`: the project links
+# by target name, so nothing else changes.
+function(_wasibuild_rename_clashing_archives targets)
+  set(seen)
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    if(NOT type STREQUAL "STATIC_LIBRARY")
+      continue()
+    endif()
+    get_target_property(binary_dir ${target} BINARY_DIR)
+    get_target_property(dir ${target} ARCHIVE_OUTPUT_DIRECTORY)
+    if(NOT dir)
+      set(dir "${binary_dir}")
+    endif()
+    # `sharedlib/..` and the parent are one directory.
+    get_filename_component(dir "${dir}" ABSOLUTE BASE_DIR "${binary_dir}")
+    get_target_property(name ${target} ARCHIVE_OUTPUT_NAME)
+    if(NOT name)
+      get_target_property(name ${target} OUTPUT_NAME)
+    endif()
+    if(NOT name)
+      set(name ${target})
+    endif()
+    list(FIND seen "${dir}/${name}" clash)
+    if(NOT clash EQUAL -1)
+      set_target_properties(${target} PROPERTIES ARCHIVE_OUTPUT_NAME "${name}-${target}")
+    else()
+      list(APPEND seen "${dir}/${name}")
+    endif()
+  endforeach()
+endfunction()
+
+function(_wasibuild_finalize_project)
+  _wasibuild_directories(directories "${CMAKE_SOURCE_DIR}")
+  set(binary_dirs)
+  set(targets)
+  foreach(directory IN LISTS directories)
+    get_property(binary_dir DIRECTORY "${directory}" PROPERTY BINARY_DIR)
+    list(APPEND binary_dirs "${binary_dir}")
+    get_property(directory_targets DIRECTORY "${directory}" PROPERTY BUILDSYSTEM_TARGETS)
+    list(APPEND targets ${directory_targets})
+  endforeach()
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      _wasibuild_write_launcher(${target} "${binary_dirs}")
+    endif()
+  endforeach()
+  _wasibuild_rename_clashing_archives("${targets}")
+endfunction()
+
+# Once, at the end of the top-level CMakeLists.txt (the toolchain file is
+# read more than once per configure, and again by every try_compile).
+get_property(_wasibuild_deferred GLOBAL PROPERTY WASIBUILD_FINALIZE_DEFERRED)
+if(NOT _wasibuild_deferred AND CMAKE_CURRENT_SOURCE_DIR STREQUAL CMAKE_SOURCE_DIR)
+  set_property(GLOBAL PROPERTY WASIBUILD_FINALIZE_DEFERRED TRUE)
+  cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _wasibuild_finalize_project)
+endif()

@@ -1,0 +1,147 @@
+// What the drop-in toolchain file does for unmodified projects
+// (cmake-modules/WasiTests.cmake, WasiSupport.cmake, the emulation block of
+// wasi.cmake), on a plain CMake project with old policies, as many real
+// projects have: host launchers for old-style and script tests, CTest's
+// ENVIRONMENT reaching the guest and nothing else, a private /tmp per run,
+// wasi-libc's emulated pieces, -fstack-protector, and a SHARED library that
+// shares its output name with a STATIC one.
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string share_dir() { return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild"; }
+
+void write_project(const fs::path& dir) {
+  write_file(dir / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.5)
+project(probe C)
+enable_testing()
+add_library(shape SHARED shape.c)
+add_library(shape_static STATIC shape.c)
+set_target_properties(shape_static PROPERTIES OUTPUT_NAME shape)
+add_executable(libc_pieces libc_pieces.c)
+target_link_libraries(libc_pieces shape)
+add_executable(smash smash.c)
+target_compile_options(smash PRIVATE -fstack-protector-all)
+add_executable(envtmp envtmp.c)
+add_test(old_signature libc_pieces)
+set_tests_properties(old_signature PROPERTIES PASS_REGULAR_EXPRESSION "signal ok clock ok mmap ok pid ok sides 4")
+add_test(NAME script COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/script.sh ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces)
+set_tests_properties(script PROPERTIES PASS_REGULAR_EXPRESSION "script saw: signal ok")
+add_test(NAME environment COMMAND envtmp ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces
+  ${CMAKE_BINARY_DIR}/build.ninja ${CMAKE_BINARY_DIR}/CMakeCache.txt ${CMAKE_BINARY_DIR}/planted.sh
+  ${CMAKE_BINARY_DIR}/../probe-build-sibling)
+set_tests_properties(environment PROPERTIES ENVIRONMENT "GREETING=hello;SECOND=2"
+  PASS_REGULAR_EXPRESSION "GREETING=hello SECOND=2 SECRET=\\(unset\\) tmp fresh launcher protected")
+add_test(NAME tmp_again COMMAND envtmp ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces)
+set_tests_properties(tmp_again PROPERTIES PASS_REGULAR_EXPRESSION "GREETING=\\(unset\\) SECOND=\\(unset\\) SECRET=\\(unset\\) tmp fresh")
+)cm");
+  write_file(dir / "shape.c", "int shape_sides(void) { return 4; }\n");
+  write_file(dir / "libc_pieces.c", R"c(#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+int shape_sides(void);
+static volatile int caught;
+static void on_signal(int number) { caught = number; }
+int main(void) {
+  signal(SIGUSR1, on_signal);
+  raise(SIGUSR1);
+  clock_t used = clock();
+  char* page = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int mapped = page != MAP_FAILED;
+  if (mapped) { memset(page, 7, 65536); munmap(page, 65536); }
+  printf("signal %s clock %s mmap %s pid %s sides %d\n", caught == SIGUSR1 ? "ok" : "missed",
+         used >= 0 ? "ok" : "bad", mapped ? "ok" : "failed", getpid() > 0 ? "ok" : "bad", shape_sides());
+  return 0;
+}
+)c");
+  write_file(dir / "smash.c", R"c(#include <stdio.h>
+#include <string.h>
+__attribute__((noinline)) static void overflow(const char* text) {
+  char small[8];
+  strcpy(small, text);
+  printf("%s\n", small);
+}
+int main(void) { overflow("this string is far longer than eight bytes"); return 0; }
+)c");
+  write_file(dir / "envtmp.c", R"c(#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static const char* show(const char* name) { const char* v = getenv(name); return v ? v : "(unset)"; }
+int main(int argc, char** argv) {
+  printf("GREETING=%s SECOND=%s SECRET=%s", show("GREETING"), show("SECOND"), show("SECRET"));
+  // O_EXCL: a /tmp shared between runs would already hold the file.
+  int fd = open("/tmp/probe.txt", O_WRONLY | O_CREAT | O_EXCL, 0600);
+  printf(" tmp %s", fd >= 0 && write(fd, "x", 1) == 1 ? "fresh" : "shared or missing");
+  if (fd >= 0) close(fd);
+  // The host runs these later (a launcher, build.ninja, CMakeCache.txt): a
+  // test must not be able to rewrite any, nor plant a file beside them.
+  int writable = 0;
+  for (int i = 1; i < argc; ++i) {
+    FILE* file = fopen(argv[i], "a");
+    if (file) { writable = 1; printf(" WRITABLE %s", argv[i]); fclose(file); }
+  }
+  printf(" launcher %s\n", writable ? "WRITABLE" : "protected");
+  return 0;
+}
+)c");
+  write_file(dir / "script.sh", "out=$(\"$1\") || exit 1\necho \"script saw: $out\"\n");
+}
+
+}  // namespace
+
+TEST_CASE("the toolchain file runs an unmodified project's old-style, script and environment tests") {
+  TempDir dir;
+  const fs::path source = dir / "src";
+  const fs::path build = dir / "build";
+  const fs::path tmp = dir / "tmp";
+  fs::create_directories(tmp);
+  fs::create_directories(source);
+  write_project(source);
+  ProcessOptions options;
+  options.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", (dir / "home").string()},
+                         {"TMPDIR", tmp.string()}, {"SECRET", "host-only"}};
+  const auto configured =
+      run_process({"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
+                   "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(), "-B",
+                   build.string()},
+                  options);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+
+  SUBCASE("a SHARED library does not clash with the STATIC one of the same name") {
+    CHECK(fs::exists(build / "libshape.a"));
+    CHECK(fs::exists(build / "libshape-shape_static.a"));
+  }
+  SUBCASE("launchers run the .wasm in the runner; emulated libc and the stack protector work") {
+    REQUIRE(fs::exists(build / "libc_pieces"));
+    CHECK((fs::status(build / "libc_pieces").permissions() & fs::perms::owner_exec) != fs::perms::none);
+    const auto pieces = run_process({(build / "libc_pieces").string()}, options);
+    CHECK(pieces.exit_status == 0);
+    CHECK(pieces.out == "signal ok clock ok mmap ok pid ok sides 4\n");
+    const auto smashed = run_process({(build / "smash").string()}, options);
+    CHECK(smashed.exit_status == 134);
+    CHECK(smashed.err.find("*** stack smashing detected ***") != std::string::npos);
+  }
+  SUBCASE("ctest: old add_test signature, a script test, ENVIRONMENT and a private /tmp per run") {
+    const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}, options);
+    INFO(tested.out << tested.err);
+    CHECK(tested.exit_status == 0);
+    CHECK(tested.out.find("100% tests passed, 0 tests failed out of 4") != std::string::npos);
+    // Every private /tmp was removed after its run.
+    CHECK(fs::is_empty(tmp));
+  }
+}
