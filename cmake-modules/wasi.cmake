@@ -20,7 +20,7 @@ set(CMAKE_SYSTEM_PROCESSOR wasm32)
 list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
-    WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE)
+    WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY)
 foreach(input IN LISTS _wasibuild_inputs)
   if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
     set(${input} "$ENV{${input}}")
@@ -88,10 +88,40 @@ endif()
 # them (Debian's wasm32 libc++ has none). A stack placed first and larger
 # than wasm-ld's 64 KiB makes an overflow trap instead of silently
 # corrupting static data.
+set(CMAKE_CXX_FLAGS_INIT "")
 if(NOT WASIBUILD_HAS_EXCEPTIONS)
   set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
 endif()
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
+# clang runs a wasm-opt from PATH after every optimized link, without -g:
+# that drops the name section and fails on modules an old binaryen cannot
+# read. A do-nothing wasm-opt found first through -B stops it on every clang
+# version (clang 19's --no-wasm-opt skips the link itself).
+string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
+
+# wasi-libc hides signal(), clock(), mmap() and getpid() behind opt-in
+# emulation defines and libraries; real projects (and their configure checks)
+# expect them, so turn on every emulation the sysroot ships. An archive on
+# the link line costs nothing unless a symbol is used.
+set(_wasibuild_libs "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}")
+set(_wasibuild_defines)
+set(_wasibuild_standard_libraries)
+foreach(emulation IN ITEMS signal process-clocks mman getpid)
+  if(EXISTS "${_wasibuild_libs}/libwasi-emulated-${emulation}.a")
+    string(TOUPPER "${emulation}" define)
+    string(REPLACE "-" "_" define "${define}")
+    string(APPEND _wasibuild_defines " -D_WASI_EMULATED_${define}")
+    string(APPEND _wasibuild_standard_libraries " -lwasi-emulated-${emulation}")
+  endif()
+endforeach()
+include(WasiSupport)
+if(WASIBUILD_SUPPORT_LIBRARY)
+  string(APPEND _wasibuild_standard_libraries " \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+endif()
+set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
+string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
+set(CMAKE_C_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
+set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
 
 set(CMAKE_FIND_ROOT_PATH "${WASIBUILD_SYSROOT}")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
@@ -101,8 +131,19 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Tests run in the sandboxed runner with these grants (docs/testing.md):
 # the source tree read-only and the build tree read-only at their host
-# paths, the test's working directory read-write (as `.`). The trailing `--`
-# keeps a test's own flags (`prog --help`) away from wasibuild.
-if(NOT CMAKE_CROSSCOMPILING_EMULATOR AND WASIBUILD_EXECUTABLE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;--dir-ro;${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR};--dir-ro;${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR};--dir;.::.;--")
+# paths, the test's working directory read-write (as `.`), a private /tmp,
+# and the variables CTest's ENVIRONMENT sets (WasiTests.cmake lists their
+# names in WASIBUILD_GUEST_ENV). The trailing `--` keeps a test's own flags
+# (`prog --help`) away from wasibuild.
+if(WASIBUILD_EXECUTABLE)
+  set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
+      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" --dir ".::." --private-tmp
+      --env-names-from WASIBUILD_GUEST_ENV)
+  if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
+    set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")
+  endif()
+  include(WasiTests)
 endif()
+
+# setjmp/longjmp (WASIBUILD_SETJMP): last, as it extends the link rules set above.
+include(WasiSetjmp)

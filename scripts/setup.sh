@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and main job on a fresh Debian 12 machine:
-#   1. installs the Debian packages wasibuild needs, when missing (no prompt);
+#   1. installs the Debian packages wasibuild needs, when missing (no prompt),
+#      and npm's binaryen into ~/.cache/wasibuild-dev/npm (setjmp tests);
 #   2. builds wasibuild (Wasmtime included: the first build takes many minutes);
 #   3. builds examples/hello (C++) to wasm with `wasibuild run` (the system WASI
 #      toolchain, through the drop-in CMake toolchain file) and runs it in the
@@ -13,6 +14,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$repo/scripts/common.sh"
 
 install_missing_packages
+install_npm_binaryen
 require_cargo
 build_wasibuild "$repo/build/release" Release
 

@@ -40,6 +40,11 @@ constexpr const char* kThreadsProbe = R"(#include <thread>
 int main() { std::thread t([] {}); t.join(); return 0; }
 )";
 
+constexpr const char* kSetjmpProbe = R"(#include <setjmp.h>
+static jmp_buf env;
+int main() { if (setjmp(env) == 0) longjmp(env, 1); return 0; }
+)";
+
 }  // namespace
 
 bool has_libc(const fs::path& lib_dir) {
@@ -63,11 +68,13 @@ Capabilities probe_capabilities(const Toolchain& toolchain, const fs::path& scra
   std::error_code error;
   fs::create_directories(scratch, error);
   const std::string target = toolchain.default_target;
-  // Per-target headers when the sysroot has them: Debian's sysroot is /usr,
-  // whose include/setjmp.h is glibc's, not wasi-libc's.
-  const fs::path target_headers = toolchain.sysroot / "include" / target;
-  caps.setjmp = fs::is_directory(target_headers, error) ? fs::exists(target_headers / "setjmp.h", error)
-                                                        : fs::exists(toolchain.sysroot / "include/setjmp.h", error);
+  // setjmp as wasi.cmake uses it (WasiSetjmp.cmake): standard exception
+  // handling and libsetjmp, WASI SDK 26+. A setjmp.h alone is not enough:
+  // SDKs 22-25 ship one for the legacy form, which Wasmtime does not run,
+  // and their clang (19 or older) rejects -wasm-use-legacy-eh.
+  caps.setjmp = compiles(toolchain, scratch, "setjmp", kSetjmpProbe, target,
+                         {"-fno-exceptions", "-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false",
+                          "-lsetjmp"});
   caps.filesystem = compiles(toolchain, scratch, "filesystem", kFilesystemProbe, target, {"-fno-exceptions"});
   // WASI SDK 33+: exceptions are opt-in and use the standard (exnref) form.
   caps.exceptions = compiles(toolchain, scratch, "exceptions", kExceptionsProbe, target,

@@ -1,0 +1,202 @@
+# setjmp/longjmp for C and C++ built with wasi.cmake (which includes this
+# file last, once the toolchain is known). Both forms end as standard
+# (exnref) wasm exception handling, the only form Wasmtime runs.
+#
+# Inputs (cache or environment variables):
+#   WASIBUILD_SETJMP     AUTO (default), ON or OFF
+#   WASIBUILD_WASM_OPT   binaryen's wasm-opt with --translate-to-exnref
+#                        (default: wasm-opt on PATH, if it has that pass)
+#   WASIBUILD_HAS_SETJMP the toolchain's wasi-libc has setjmp and libsetjmp
+#                        for standard exception handling (from `wasibuild
+#                        toolchain which --cmake`, or given with WASIBUILD_CLANG)
+# Result, for projects to test:
+#   WASIBUILD_SETJMP_MODE  native, lowered or off
+#
+# native  (WASI SDK 26+, clang 20+): clang emits exnref itself from
+#         -mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false; link -lsetjmp.
+# lowered (Debian's clang 19 + wasi-libc 2022, which has no setjmp at all):
+#         wasibuild's <setjmp.h> and runtime (support/setjmp next to this
+#         file, compiled at configure time with the project's own clang);
+#         clang 19 emits only the legacy exception-handling form, so every
+#         linked executable that contains exception tags is rewritten by
+#         `wasm-opt --translate-to-exnref`.
+# AUTO chooses native, else lowered when a suitable wasm-opt exists, else off
+# (no <setjmp.h>, as without this file). ON is AUTO that stops when neither
+# works. Why this is the default and what it costs: docs/setjmp.md.
+get_filename_component(_wasibuild_setjmp_support "${CMAKE_CURRENT_LIST_DIR}/support/setjmp" ABSOLUTE)
+
+foreach(input WASIBUILD_SETJMP WASIBUILD_WASM_OPT WASIBUILD_HAS_SETJMP)
+  if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
+    set(${input} "$ENV{${input}}")
+  endif()
+endforeach()
+# try_compile projects get the outer project's decision and runtime, rather
+# than probing wasm-opt and compiling the runtime again in every scratch dir.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WASIBUILD_SETJMP_MODE WASIBUILD_SETJMP_LIBRARY WASIBUILD_WASM_OPT)
+
+# Sets <out> to the wasm-opt to use, or "" with the reason in <out>_reason.
+# Starting npm's wasm-opt (node) takes about a second, so each verdict is
+# cached per path and modification time.
+function(_wasibuild_find_wasm_opt out)
+  set(candidate "${WASIBUILD_WASM_OPT}")
+  if(NOT candidate)
+    find_program(found wasm-opt NO_CACHE)  # into an unset variable: a defined one stops the search
+    set(candidate "${found}")
+  endif()
+  set(${out} "" PARENT_SCOPE)
+  if(NOT candidate OR NOT EXISTS "${candidate}")
+    set(${out}_reason "no wasm-opt found (WASIBUILD_WASM_OPT or PATH)" PARENT_SCOPE)
+    return()
+  endif()
+  file(TIMESTAMP "${candidate}" modified "%s" UTC)
+  set(key "${candidate}@${modified}")
+  if(NOT _WASIBUILD_WASM_OPT_VERDICT MATCHES "^(yes|no) (.*)$" OR NOT CMAKE_MATCH_2 STREQUAL key)
+    execute_process(COMMAND "${candidate}" --help OUTPUT_VARIABLE help ERROR_QUIET RESULT_VARIABLE result)
+    set(verdict no)
+    if(result EQUAL 0 AND help MATCHES "--translate-to-exnref")
+      set(verdict yes)
+    endif()
+    set(_WASIBUILD_WASM_OPT_VERDICT "${verdict} ${key}" CACHE INTERNAL "wasm-opt checked for --translate-to-exnref")
+  endif()
+  if(_WASIBUILD_WASM_OPT_VERDICT MATCHES "^yes ")
+    set(${out} "${candidate}" PARENT_SCOPE)
+  else()
+    set(${out}_reason "${candidate} has no --translate-to-exnref (binaryen too old; npm's binaryen has it)" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Sets WASIBUILD_SETJMP_MODE (and WASIBUILD_WASM_OPT when lowered).
+function(_wasibuild_setjmp_choose_mode)
+  string(TOUPPER "${WASIBUILD_SETJMP}" wanted)
+  if(wanted STREQUAL "")
+    set(wanted AUTO)
+  elseif(wanted MATCHES "^(ON|YES|TRUE|Y|1)$")
+    set(wanted ON)
+  elseif(wanted MATCHES "^(OFF|NO|FALSE|N|0)$")
+    set(wanted OFF)
+  elseif(NOT wanted STREQUAL "AUTO")
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_SETJMP=${WASIBUILD_SETJMP} is not AUTO, ON or OFF")
+  endif()
+  set(mode off)
+  set(reason "WASIBUILD_SETJMP=OFF")
+  if(wanted STREQUAL "OFF")
+  elseif(WASIBUILD_HAS_SETJMP)
+    set(mode native)
+    set(reason "the toolchain's wasi-libc")
+  else()
+    _wasibuild_find_wasm_opt(wasm_opt)
+    if(wasm_opt)
+      set(mode lowered)
+      set(reason "wasibuild's runtime, modules translated by ${wasm_opt}")
+      set(WASIBUILD_WASM_OPT "${wasm_opt}" PARENT_SCOPE)
+    elseif(wanted STREQUAL "ON")
+      message(FATAL_ERROR "wasi.cmake: WASIBUILD_SETJMP=ON, but this toolchain has no setjmp of its own and ${wasm_opt_reason}.\n"
+        "Install binaryen's wasm-opt (npm install binaryen) and pass -DWASIBUILD_WASM_OPT=/path/to/wasm-opt, "
+        "use a WASI SDK 26 or newer (wasibuild toolchain install), or set WASIBUILD_SETJMP=OFF")
+    else()
+      set(reason "the toolchain has none and ${wasm_opt_reason}")
+    endif()
+  endif()
+  set(WASIBUILD_SETJMP_MODE ${mode} PARENT_SCOPE)
+  # Said once per build tree and whenever it changes, not on every
+  # inclusion of the toolchain file.
+  if(NOT _WASIBUILD_SETJMP_REPORTED STREQUAL "${mode}: ${reason}")
+    message(STATUS "wasibuild: setjmp/longjmp ${mode} (${reason})")
+    set(_WASIBUILD_SETJMP_REPORTED "${mode}: ${reason}" CACHE INTERNAL "last setjmp mode reported")
+  endif()
+endfunction()
+
+# Compiles support/setjmp into <build>/CMakeFiles/wasibuild-setjmp/ with the
+# project's own clang and target, once; again only when the sources or the
+# command change. An archive, so modules that never call setjmp or longjmp
+# do not link it (and so carry no exception tag to translate).
+function(_wasibuild_build_setjmp_runtime out)
+  set(dir "${CMAKE_BINARY_DIR}/CMakeFiles/wasibuild-setjmp")
+  set(library "${dir}/libwasibuild-setjmp.a")
+  set(source "${_wasibuild_setjmp_support}/wasibuild_setjmp.c")
+  set(header "${_wasibuild_setjmp_support}/include/setjmp.h")
+  set(ar "${WASIBUILD_AR}")
+  if(NOT ar)
+    get_filename_component(clang_dir "${WASIBUILD_CLANG}" DIRECTORY)
+    find_program(ar NAMES llvm-ar llvm-ar-19 HINTS "${clang_dir}" NO_CACHE REQUIRED)
+  endif()
+  set(compile "${WASIBUILD_CLANG}" "--target=${WASIBUILD_TARGET}" "--sysroot=${WASIBUILD_SYSROOT}" -O2
+      -mllvm -wasm-enable-sjlj "-I${_wasibuild_setjmp_support}/include" -c "${source}" -o "${dir}/wasibuild_setjmp.o")
+  set(stamp "${compile};${ar}")
+  if(EXISTS "${library}" AND EXISTS "${dir}/stamp" AND NOT "${source}" IS_NEWER_THAN "${library}"
+     AND NOT "${header}" IS_NEWER_THAN "${library}")
+    file(READ "${dir}/stamp" previous)
+    if(previous STREQUAL stamp)
+      set(${out} "${library}" PARENT_SCOPE)
+      return()
+    endif()
+  endif()
+  file(MAKE_DIRECTORY "${dir}")
+  file(REMOVE "${library}" "${dir}/stamp")
+  execute_process(COMMAND ${compile} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(result EQUAL 0)
+    execute_process(COMMAND "${ar}" rcs "${library}" "${dir}/wasibuild_setjmp.o"
+      RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  endif()
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "wasi.cmake: compiling wasibuild's setjmp runtime failed:\n${output}"
+      "Set WASIBUILD_SETJMP=OFF to build without setjmp/longjmp")
+  endif()
+  file(WRITE "${dir}/stamp" "${stamp}")
+  set(${out} "${library}" PARENT_SCOPE)
+endfunction()
+
+# Adds `option` (a "SHELL:" group, so CMake does not merge the repeated
+# -mllvm) for C and C++ unless an earlier inclusion of the toolchain file
+# already did: it is read more than once per configure.
+function(_wasibuild_add_sjlj_option option)
+  set(entry "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:${option}>")
+  get_directory_property(options COMPILE_OPTIONS)
+  # list(FIND), not IN_LIST: these functions run under the project's
+  # policies, and IN_LIST needs CMP0057.
+  list(FIND options "${entry}" found)
+  if(found EQUAL -1)
+    add_compile_options("${entry}")
+  endif()
+endfunction()
+
+function(_wasibuild_add_sjlj_link_option option)
+  get_directory_property(options LINK_OPTIONS)
+  list(FIND options "${option}" found)
+  if(found EQUAL -1)
+    add_link_options("${option}")
+  endif()
+endfunction()
+
+if(NOT DEFINED WASIBUILD_SETJMP_MODE)
+  _wasibuild_setjmp_choose_mode()
+endif()
+
+# Directory options and normal variables rather than *_FLAGS_INIT, which
+# would freeze the first configure's choice into the cache: the mode can
+# change between configures (wasm-opt installed, WASIBUILD_SETJMP toggled).
+if(WASIBUILD_SETJMP_MODE STREQUAL "native")
+  _wasibuild_add_sjlj_option("-mllvm -wasm-enable-sjlj")
+  _wasibuild_add_sjlj_option("-mllvm -wasm-use-legacy-eh=false")
+  _wasibuild_add_sjlj_link_option("-lsetjmp")
+elseif(WASIBUILD_SETJMP_MODE STREQUAL "lowered")
+  if(NOT WASIBUILD_SETJMP_LIBRARY)
+    _wasibuild_build_setjmp_runtime(WASIBUILD_SETJMP_LIBRARY)
+  endif()
+  _wasibuild_add_sjlj_option("-mllvm -wasm-enable-sjlj")
+  _wasibuild_add_sjlj_link_option("${WASIBUILD_SETJMP_LIBRARY}")
+  foreach(lang C CXX)
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${_wasibuild_setjmp_support}/include")
+    list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
+    # A rule variable may hold several commands; appended to whatever rule
+    # is in place, so another rule override earlier in wasi.cmake still works.
+    if(NOT CMAKE_${lang}_LINK_EXECUTABLE)
+      set(CMAKE_${lang}_LINK_EXECUTABLE
+        "<CMAKE_${lang}_COMPILER> <FLAGS> <CMAKE_${lang}_LINK_FLAGS> <LINK_FLAGS> <OBJECTS> -o <TARGET> <LINK_LIBRARIES>")
+    endif()
+    if(NOT CMAKE_${lang}_LINK_EXECUTABLE MATCHES "exnref\\.cmake")
+      list(APPEND CMAKE_${lang}_LINK_EXECUTABLE
+        "\"${CMAKE_COMMAND}\" \"-DWASM_OPT=${WASIBUILD_WASM_OPT}\" -DMODULE=<TARGET> -P \"${_wasibuild_setjmp_support}/exnref.cmake\"")
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,259 @@
+// setjmp/longjmp through the drop-in toolchain file (cmake-modules/WasiSetjmp.cmake),
+// end to end with real CMake: lowered with Debian's clang 19 + npm's
+// binaryen, native flags for a toolchain that reports setjmp (a WASI SDK 26+),
+// and the messages when neither is possible.
+#include <filesystem>
+#include <iostream>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string toolchain_file() {
+  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
+}
+
+// npm's binaryen (scripts/setup.sh installs it; WASIBUILD_TEST_WASM_OPT is
+// set by tests/CMakeLists.txt). CTest marks a test that prints the line as
+// skipped, never as passed.
+bool have_wasm_opt() {
+  if (fs::exists(WASIBUILD_TEST_WASM_OPT)) return true;
+  std::cout << "SKIPPED: no binaryen wasm-opt at " << WASIBUILD_TEST_WASM_OPT
+            << " (scripts/setup.sh installs npm's binaryen there)\n";
+  return false;
+}
+
+// A CMake project in a temp directory, configured and built with the real
+// wasibuild binary's toolchain file.
+struct Project {
+  Wasibuild wasibuild;
+  TempDir dir;
+  fs::path source = dir / "src";
+  fs::path build = dir / "build";
+
+  Project() {
+    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+    fs::create_directories(source);
+  }
+  ProcessResult run(std::vector<std::string> argv) const {
+    ProcessOptions options = wasibuild.options;
+    options.working_directory = dir.path();
+    return run_process(argv, options);
+  }
+  ProcessResult configure(std::vector<std::string> definitions = {}) const {
+    std::vector<std::string> argv = {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                     "-S", source.string(), "-B", build.string()};
+    argv.insert(argv.end(), definitions.begin(), definitions.end());
+    return run(argv);
+  }
+  ProcessResult build_all() const { return run({"/usr/bin/cmake", "--build", build.string()}); }
+};
+
+// Nested setjmp, longjmp across many frames, longjmp(env, 0), the _ and sig
+// spellings, and longjmp through a function pointer.
+constexpr const char* kProgram = R"(#include <setjmp.h>
+#include <stdio.h>
+
+static jmp_buf outer;
+static jmp_buf inner;
+static sigjmp_buf signal_env;
+
+static void unwind_from(int depth, int value) {
+  if (depth == 0) longjmp(outer, value);
+  unwind_from(depth - 1, value);
+  puts("not reached: unwind_from returned");
+}
+
+static int nested(void) {
+  volatile int rounds = 0;
+  int got = setjmp(inner);
+  printf("inner %d\n", got);
+  if (++rounds < 3) _longjmp(inner, 10 * rounds);
+  return rounds;
+}
+
+int main(void) {
+  volatile int step = 0;
+  int got = setjmp(outer);
+  printf("outer %d\n", got);
+  switch (step++) {
+    case 0: unwind_from(50, 0);  /* setjmp returns 1, never 0 */
+    case 1: unwind_from(3, 42);
+    case 2: {
+      printf("nested %d\n", nested());
+      if (sigsetjmp(signal_env, 1) == 0) siglongjmp(signal_env, 5);
+      puts("sigsetjmp 5");
+      void (*jump)(jmp_buf, int) = longjmp;
+      jump(outer, 7);
+    }
+  }
+  puts(got == 7 ? "done" : "wrong value");
+  return got == 7 ? 0 : 1;
+}
+)";
+
+constexpr const char* kExpected = "outer 0\nouter 1\nouter 42\ninner 0\ninner 10\ninner 20\nnested 3\nsigsetjmp 5\n"
+                                  "outer 7\ndone\n";
+
+// Configure checks compile, link and run (through the emulator) with the
+// project's setjmp mode too.
+constexpr const char* kCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(sjlj C)
+include(CheckSymbolExists)
+include(CheckCSourceRuns)
+check_symbol_exists(setjmp setjmp.h HAVE_SETJMP)
+check_c_source_runs("#include <setjmp.h>
+int main(void) { static jmp_buf env; volatile int n = 0; if (setjmp(env) < 3) longjmp(env, ++n); return n == 3 ? 0 : 1; }"
+  SETJMP_RUNS)
+message(STATUS "setjmp mode ${WASIBUILD_SETJMP_MODE}, found ${HAVE_SETJMP}, runs ${SETJMP_RUNS}")
+enable_testing()
+add_executable(sjlj sjlj.c)
+add_executable(plain plain.c)
+add_test(NAME sjlj COMMAND sjlj)
+set_tests_properties(sjlj PROPERTIES PASS_REGULAR_EXPRESSION "outer 7\ndone")
+)";
+
+// CMake word-wraps and indents error messages: compare them with every run
+// of white space made one space.
+std::string squeezed(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n';
+    if (!space) out += c;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  return out;
+}
+
+// A wasm-opt that records its arguments, then runs npm's.
+void write_recording_wasm_opt(const fs::path& path, const fs::path& log) {
+  write_file(path, "#!/bin/sh\necho \"$*\" >> '" + log.string() + "'\nexec '" + WASIBUILD_TEST_WASM_OPT + "' \"$@\"\n");
+  fs::permissions(path, fs::perms::owner_all);
+}
+
+}  // namespace
+
+TEST_CASE("setjmp/longjmp in C, with Debian's clang 19, through the toolchain file and wasm-opt") {
+  if (!have_wasm_opt()) return;
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kCMakeLists);
+  write_file(project.source / "sjlj.c", kProgram);
+  write_file(project.source / "plain.c", "#include <stdio.h>\nint main(void) { puts(\"plain\"); return 0; }\n");
+  const fs::path log = project.dir / "wasm-opt.log";
+  write_recording_wasm_opt(project.dir / "wasm-opt", log);
+
+  const auto configured = project.configure({"-DWASIBUILD_WASM_OPT=" + (project.dir / "wasm-opt").string()});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp lowered (wasibuild's runtime, modules translated by " +
+                            (project.dir / "wasm-opt").string() + ")\n") != std::string::npos);
+  CHECK(configured.out.find("-- setjmp mode lowered, found 1, runs 1\n") != std::string::npos);
+
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto ran = project.wasibuild.exec({(project.build / "sjlj.wasm").string()});
+  CHECK(ran.err == "");
+  CHECK(ran.out == kExpected);
+  CHECK(ran.exit_status == 0);
+  CHECK(project.wasibuild.exec({(project.build / "plain.wasm").string()}).out == "plain\n");
+
+  // Only modules with exception tags pay for wasm-opt: the check of its
+  // --help at configure time, the try_run program, then sjlj.wasm.
+  const std::string calls = read_file(log);
+  CHECK(calls.find("--help") != std::string::npos);
+  CHECK(calls.find("--translate-to-exnref --debuginfo sjlj.wasm -o sjlj.wasm.exnref.tmp\n") != std::string::npos);
+  CHECK(calls.find("plain.wasm") == std::string::npos);
+
+  const auto tests = project.run({"/usr/bin/ctest", "--test-dir", project.build.string(), "--output-on-failure"});
+  INFO(tests.out);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
+}
+
+TEST_CASE("without a wasm-opt that translates to exnref, AUTO leaves setjmp off and ON stops with the remedy") {
+  Project project;
+  write_file(project.source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.25)\nproject(off C)\nadd_executable(uses uses.c)\n");
+  write_file(project.source / "uses.c", "#include <setjmp.h>\nint main(void) { return 0; }\n");
+  // What Debian's binaryen 108 answers: no --translate-to-exnref. Found on PATH.
+  const fs::path old = project.dir / "bin/wasm-opt";
+  fs::create_directories(old.parent_path());
+  write_file(old, "#!/bin/sh\necho 'wasm-opt INFILE [options]'\necho '  --translate-to-new-eh  not this one'\n");
+  fs::permissions(old, fs::perms::owner_all);
+  project.wasibuild.options.environment["PATH"] = old.parent_path().string() + ":/usr/bin:/bin";
+
+  const auto automatic = project.configure();
+  INFO(automatic.out << automatic.err);
+  REQUIRE(automatic.exit_status == 0);
+  CHECK(automatic.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and " + old.string() +
+                           " has no --translate-to-exnref (binaryen too old; npm's binaryen has it))\n") !=
+        std::string::npos);
+  const auto built = project.build_all();
+  CHECK(built.exit_status != 0);
+  CHECK(built.out.find("'setjmp.h' file not found") != std::string::npos);
+
+  fs::remove_all(project.build);
+  const auto required = project.configure({"-DWASIBUILD_WASM_OPT=" + old.string(), "-DWASIBUILD_SETJMP=ON"});
+  CHECK(required.exit_status != 0);
+  CHECK(squeezed(required.err).find("wasi.cmake: WASIBUILD_SETJMP=ON, but this toolchain has no setjmp of its own and " +
+                                    old.string() + " has no --translate-to-exnref (binaryen too old; npm's binaryen "
+                                    "has it). Install binaryen's wasm-opt (npm install binaryen) and pass "
+                          "-DWASIBUILD_WASM_OPT=/path/to/wasm-opt, use a WASI SDK 26 or newer (wasibuild toolchain "
+                          "install), or set WASIBUILD_SETJMP=OFF") != std::string::npos);
+
+  fs::remove_all(project.build);
+  const auto wrong = project.configure({"-DWASIBUILD_SETJMP=maybe"});
+  CHECK(wrong.exit_status != 0);
+  CHECK(squeezed(wrong.err).find("wasi.cmake: WASIBUILD_SETJMP=maybe is not AUTO, ON or OFF") != std::string::npos);
+}
+
+TEST_CASE("a toolchain that reports setjmp (WASI SDK 26+) gets the standard-EH flags and -lsetjmp, no wasm-opt") {
+  Project project;
+  // An installed toolchain whose metadata says setjmp = true, as the probe
+  // finds for WASI SDK 26+. Its clang records each command line and stands
+  // in Debian's clang 19, which knows neither -wasm-use-legacy-eh nor a
+  // libsetjmp: it swaps the first for an option it has and drops the second.
+  const fs::path root = project.wasibuild.home.path() / "data/toolchains/sdk-like";
+  const fs::path log = project.dir / "clang.log";
+  fs::create_directories(root / "bin");
+  for (const char* name : {"clang", "clang++"}) {
+    write_file(root / "bin" / name,
+               "#!/bin/sh\necho \"$*\" >> '" + log.string() +
+                   "'\nfor arg do\n  shift\n  case $arg in\n    -wasm-use-legacy-eh=false) set -- \"$@\" "
+                   "-wasm-enable-eh=false ;;\n    -lsetjmp) ;;\n    *) set -- \"$@\" \"$arg\" ;;\n  esac\ndone\n"
+                   "exec /usr/bin/" + name + "-19 \"$@\"\n");
+    fs::permissions(root / "bin" / name, fs::perms::owner_all);
+  }
+  write_file(root / "wasibuild-toolchain.toml",
+             "name = \"sdk-like\"\nprovider = \"custom\"\nversion = \"26\"\ndefault_target = \"wasm32-wasi\"\n"
+             "[paths]\nclang = \"bin/clang\"\nclangxx = \"bin/clang++\"\nar = \"/usr/bin/llvm-ar-19\"\n"
+             "ranlib = \"/usr/bin/llvm-ranlib-19\"\nsysroot = \"/usr\"\n"
+             "[capabilities]\ntargets = [\"wasm32-wasi\"]\nsetjmp = true\n");
+  project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "sdk-like";
+  const auto which = project.wasibuild({"toolchain", "which", "--cmake"});
+  REQUIRE(which.exit_status == 0);
+  CHECK(which.out.find("set(WASIBUILD_HAS_SETJMP ON)\n") != std::string::npos);
+
+  write_file(project.source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.25)\nproject(native C)\nadd_executable(hello hello.c)\n");
+  write_file(project.source / "hello.c", "#include <stdio.h>\nint main(void) { puts(\"native\"); return 0; }\n");
+  const auto configured = project.configure({"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp native (the toolchain's wasi-libc)\n") != std::string::npos);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+
+  CHECK(read_file(project.build / "compile_commands.json").find("-mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false")
+        != std::string::npos);
+  const std::string commands = read_file(log);
+  CHECK(commands.find("-lsetjmp") != std::string::npos);
+  CHECK(commands.find("wasibuild-setjmp") == std::string::npos);  // no runtime of wasibuild's
+  CHECK(read_file(project.build / "build.ninja").find("exnref.cmake") == std::string::npos);
+  CHECK(project.wasibuild.exec({(project.build / "hello.wasm").string()}).out == "native\n");
+}
