@@ -1,15 +1,13 @@
 // `wasibuild doctor`: what wasibuild will use here, what is missing, and how
 // to fix it. Exit 0 when everything needed is present, 1 otherwise.
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <sstream>
 
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
 #include "project_build.hpp"
 #include "toolchains.hpp"
+#include "wasm_opt.hpp"
 #include "wasibuild/runner.hpp"
 
 namespace wasibuild::driver {
@@ -18,15 +16,6 @@ namespace fs = std::filesystem;
 namespace tc = wasibuild::toolchain;
 
 namespace {
-
-std::optional<fs::path> on_path(const Env& env, const std::string& name) {
-  std::stringstream path(env.get("PATH").value_or("/usr/bin:/bin"));
-  for (std::string dir; std::getline(path, dir, ':');) {
-    const fs::path candidate = fs::path(dir) / name;
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
 
 class DoctorCommand final : public Command {
  public:
@@ -57,17 +46,23 @@ class DoctorCommand final : public Command {
                                       "libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32");
     }
     for (const char* tool : {"cmake", "ninja"}) {
-      const auto found = on_path(env, tool);
+      const auto found = find_on_path(env, tool);
       if (!found) ++problems;
       line(found.has_value(), found ? fmt::format("{} ({})", tool, found->string()) : std::string(tool),
            fmt::format("apt-get install {}", std::string(tool) == "ninja" ? "ninja-build" : tool));
     }
-    for (const auto& [tool, use] : {std::pair<std::string, std::string>{"ccache", "[build] launcher = \"ccache\""},
-                                    {"wasm-opt", "release post-processing (binaryen)"}}) {
-      const auto found = on_path(env, tool);
-      *env.out << fmt::format("  {:<8}{} (optional: {})\n", found ? "ok" : "absent",
-                              found ? fmt::format("{} ({})", tool, found->string()) : tool, use);
-    }
+    const auto ccache = find_on_path(env, "ccache");
+    *env.out << fmt::format("  {:<8}{} (optional: [build] launcher = \"ccache\")\n", ccache ? "ok" : "absent",
+                            ccache ? fmt::format("ccache ({})", ccache->string()) : "ccache");
+    // WASIBUILD_WASM_OPT or PATH, as `build` finds it.
+    const auto wasm_opt = find_wasm_opt(env);
+    const auto version = wasm_opt ? wasm_opt_version(*wasm_opt) : std::nullopt;
+    *env.out << fmt::format("  {:<8}{} (optional: release post-processing{})\n",
+                            !wasm_opt ? "absent" : version ? "ok" : "broken",
+                            !wasm_opt  ? std::string("wasm-opt")
+                            : version ? fmt::format("wasm-opt {} ({})", *version, wasm_opt->string())
+                                      : fmt::format("wasm-opt ({} does not run)", wasm_opt->string()),
+                            wasm_opt && version ? "" : "; apt-get install binaryen");
     const bool has_file = fs::exists(toolchain_file(env));
     if (!has_file) ++problems;
     line(has_file, fmt::format("CMake toolchain file {}", toolchain_file(env).string()), "reinstall wasibuild");

@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "command.hpp"
 #include "spellcheck.hpp"
+#include "wasm_opt.hpp"
 
 namespace wasibuild::driver {
 
@@ -15,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Kind { string, strings, table_of_strings, integer, boolean, profiles };
+enum class Kind { string, strings, table_of_strings, integer, boolean, wasm_opt, profiles };
 
 struct Key {
   const char* name;
@@ -60,7 +63,8 @@ const std::vector<Key>& profile_keys() {
                                         {"build-type", Kind::string},
                                         {"cmake-args", Kind::strings},
                                         {"definitions", Kind::table_of_strings},
-                                        {"strip", Kind::boolean}};
+                                        {"strip", Kind::boolean},
+                                        {"wasm-opt", Kind::wasm_opt}};
   return keys;
 }
 
@@ -106,6 +110,26 @@ class Checker {
           if (!item.is_string()) fail(item.source(), fmt::format("'{}.{}' must be a string", qualified, key.str()));
         }
         break;
+      }
+      case Kind::wasm_opt: {
+        const auto level = value.value<std::string>();
+        const auto& levels = wasm_opt_levels();
+        if (value.is_boolean() || (level && std::find(levels.begin(), levels.end(), *level) != levels.end())) break;
+        // "-O3" and "os" are near misses; "O5" is not.
+        std::vector<std::string> help;
+        for (const auto& known : levels) {
+          std::string written = level.value_or("");
+          if (written.starts_with("-")) written.erase(0, 1);
+          if (written.size() == known.size() &&
+              std::equal(written.begin(), written.end(), known.begin(),
+                         [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
+            help.push_back("did you mean '" + known + "'?");
+          }
+        }
+        fail(value.source(),
+             fmt::format("'{}' must be true, false or a wasm-opt level: \"{}\"", qualified,
+                         fmt::join(levels, "\", \"")),
+             std::move(help));
       }
       case Kind::profiles: break;
     }
@@ -181,8 +205,8 @@ SandboxFlags sandbox_at(const toml::node_view<const toml::node>& section) {
 // Built-in debug and release, then [profile.*] in dependency order.
 std::map<std::string, Profile> resolve_profiles(const toml::table& root, const Checker& checker) {
   std::map<std::string, Profile> profiles = {
-      {"debug", {"debug", "Debug", {}, {}, false}},
-      {"release", {"release", "Release", {}, {}, true}},
+      {"debug", {"debug", "Debug", {}, {}, false, "", false}},
+      {"release", {"release", "Release", {}, {}, true, kDefaultWasmOptLevel, false}},
   };
   const auto* declared = root["profile"].as_table();
   if (declared == nullptr) return profiles;
@@ -214,6 +238,13 @@ std::map<std::string, Profile> resolve_profiles(const toml::table& root, const C
       profile.name = it->first;
       if (auto type = table["build-type"].value<std::string>()) profile.build_type = *type;
       if (auto strip = table["strip"].value<bool>()) profile.strip = *strip;
+      if (auto enabled = table["wasm-opt"].value<bool>()) {
+        profile.wasm_opt = *enabled ? kDefaultWasmOptLevel : "";
+        profile.wasm_opt_requested = *enabled;
+      } else if (auto level = table["wasm-opt"].value<std::string>()) {
+        profile.wasm_opt = *level;
+        profile.wasm_opt_requested = true;
+      }
       for (auto& arg : strings_at(toml::node_view<const toml::node>(&table)["cmake-args"])) {
         profile.cmake_args.push_back(arg);
       }

@@ -3,7 +3,7 @@
 //   [package]   name, version
 //   [toolchain] name (or version), target
 //   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
-//   [profile.NAME] inherits, build-type, cmake-args, definitions, strip  (debug and release exist)
+//   [profile.NAME] inherits, build-type, cmake-args, definitions, strip, wasm-opt  (debug and release exist)
 //   [run]       dirs, dirs-ro, env, inherit-env, max-memory, timeout, fuel
 //   [test]      dirs, dirs-ro, env, jobs, timeout
 //
@@ -30,6 +30,11 @@ struct Profile {
   // Drop DWARF from the .wasm after the build, keeping the `name` section
   // so trap backtraces still name functions (release: on).
   bool strip = false;
+  // Run binaryen's `wasm-opt -LEVEL` on the .wasm after the build; empty:
+  // never. Release: "Os" when a wasm-opt is found. When wasibuild.toml asks
+  // for it (wasm_opt_requested), a missing wasm-opt is warned about.
+  std::string wasm_opt;
+  bool wasm_opt_requested = false;
 };
 
 struct Project {

@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <map>
 #include <fstream>
 #include <sstream>
 
 #include "command.hpp"
 #include "toolchains.hpp"
+#include "wasm_opt.hpp"
 
 extern char** environ;
 
@@ -126,6 +128,28 @@ bool needs_configure(const fs::path& build_dir, const std::string& stamp) {
   return !fs::exists(build_dir / "CMakeCache.txt", error) || read_text(build_dir / "wasibuild-configure.stamp") != stamp;
 }
 
+// The build tool CMake chose: CMAKE_MAKE_PROGRAM in the build's cache.
+std::optional<std::string> cached_make_program(const fs::path& build_dir) {
+  std::ifstream cache(build_dir / "CMakeCache.txt");
+  for (std::string line; std::getline(cache, line);) {
+    if (!line.starts_with("CMAKE_MAKE_PROGRAM:")) continue;
+    const auto equals = line.find('=');
+    if (equals != std::string::npos && equals + 1 < line.size()) return line.substr(equals + 1);
+  }
+  return std::nullopt;
+}
+
+// With Ninja, the build runs it directly: `cmake --build` would only start
+// the same `ninja -C DIR`, and starting CMake first costs ~25 ms on every
+// build, most of a no-op build's time (docs/performance.md).
+std::vector<std::string> build_command(const Project& project, const fs::path& build_dir, const BuildFlags& flags) {
+  const auto ninja = project.generator == "Ninja" ? cached_make_program(build_dir) : std::nullopt;
+  std::vector<std::string> command = {ninja.value_or("cmake"), ninja ? "-C" : "--build", build_dir.string()};
+  if (flags.jobs > 0) command.push_back(fmt::format("-j{}", flags.jobs));
+  if (flags.verbose) command.push_back(ninja ? "-v" : "--verbose");
+  return command;
+}
+
 std::vector<fs::path> wasm_outputs(const fs::path& build_dir) {
   std::vector<fs::path> found;
   std::error_code error;
@@ -156,17 +180,130 @@ std::optional<fs::path> strip_tool(const tc::Toolchain& toolchain) {
   return fs::exists(tool) ? std::optional(tool) : std::nullopt;
 }
 
-// Release post-processing: debug sections out, the name section kept, so a
-// trap's backtrace still shows function names. In place, after the build.
-std::string strip_outputs(const std::vector<fs::path>& programs, const tc::Toolchain& toolchain, const Env& env) {
-  const auto tool = strip_tool(toolchain);
-  if (!tool) return "not stripped: llvm-strip not found next to " + toolchain.ar.string();
-  for (const auto& program : programs) {
-    if (run_child({tool->string(), "--strip-debug", "--keep-section=name", program.string()}, env.working_directory) != 0) {
-      throw Failure{fmt::format("{}: llvm-strip failed", program.string())};
+// Release post-processing, decided before the build: debug sections out
+// (the name section kept, so a trap's backtrace still names functions),
+// then binaryen's wasm-opt. Stripping comes first: binaryen keeps DWARF it
+// is given and then skips every pass that would invalidate it, so optimizing
+// a stripped module gives a smaller, faster one (docs/design-notes.md).
+struct PostProcess {
+  bool strip = false;
+  std::optional<fs::path> strip_tool;
+  std::optional<fs::path> wasm_opt;
+  std::string level;
+  std::string strip_note;  // how each module line describes the strip step
+
+  // What the modules in the build directory went through; a change means
+  // they must be linked again before processing.
+  [[nodiscard]] std::string settings() const {
+    return fmt::format("strip {}\nwasm-opt {} -{}\n", strip ? strip_tool.value_or("-").string() : "",
+                       wasm_opt.value_or("").string(), level);
+  }
+};
+
+PostProcess plan_post_processing(const Profile& profile, const tc::Toolchain& toolchain, const Env& env) {
+  PostProcess plan;
+  if (profile.strip) {
+    plan.strip = true;
+    plan.strip_tool = strip_tool(toolchain);
+    plan.strip_note = plan.strip_tool ? "debug sections stripped"
+                                      : "not stripped: llvm-strip not found next to " + toolchain.ar.string();
+  }
+  if (!profile.wasm_opt.empty()) {
+    plan.wasm_opt = find_wasm_opt(env);
+    plan.level = profile.wasm_opt;
+    const auto named = env.get("WASIBUILD_WASM_OPT");
+    if (!plan.wasm_opt && (profile.wasm_opt_requested || (named && !named->empty()))) {
+      *env.err << fmt::format("wasibuild: warning: profile '{}' asks for wasm-opt but {}; building without it "
+                              "(install binaryen: apt-get install binaryen)\n",
+                              profile.name,
+                              named && !named->empty() ? "WASIBUILD_WASM_OPT=" + *named + " is not a program"
+                                                       : "none is on PATH");
     }
   }
-  return "debug sections stripped";
+  return plan;
+}
+
+// The stamp lists each processed module with the size and time it had
+// afterwards, so a module the build did not touch is not processed twice.
+struct Processed {
+  std::string settings;
+  std::map<std::string, std::string> modules;  // path -> "size mtime"
+};
+
+constexpr const char* kPostStamp = "wasibuild-post.stamp";
+
+std::string identity(const fs::path& module) {
+  std::error_code error;
+  const auto size = fs::file_size(module, error);
+  const auto time = fs::last_write_time(module, error).time_since_epoch().count();
+  return fmt::format("{} {}", size, time);
+}
+
+Processed read_post_stamp(const fs::path& build_dir) {
+  Processed processed;
+  std::istringstream text(read_text(build_dir / kPostStamp));
+  std::string line;
+  for (int i = 0; i < 2 && std::getline(text, line); ++i) processed.settings += line + "\n";
+  while (std::getline(text, line)) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) processed.modules[line.substr(tab + 1)] = line.substr(0, tab);
+  }
+  return processed;
+}
+
+// Modules processed under other settings are removed, so the build links
+// them afresh and this run processes the original output. Only modules
+// CMake links next to their target's CMakeFiles/<name>.dir: a .wasm that
+// the project merely copied into the build tree would not come back.
+void forget_outputs_of_other_settings(const fs::path& build_dir, const PostProcess& plan) {
+  const Processed processed = read_post_stamp(build_dir);
+  if (processed.settings == plan.settings()) return;
+  std::error_code ignored;
+  for (const auto& [module, unused] : processed.modules) {
+    const fs::path path(module);
+    const fs::path target_dir = path.parent_path() / "CMakeFiles" / path.stem().concat(".dir");
+    if (fs::is_directory(target_dir, ignored)) fs::remove(path, ignored);
+  }
+  fs::remove(build_dir / kPostStamp, ignored);
+}
+
+// Processes the modules the build produced or changed; returns each
+// module's note for the output lines. A failing wasm-opt is a warning: the
+// module stays as linked (and stripped), and the next build tries again.
+std::map<fs::path, std::string> post_process(const std::vector<fs::path>& modules, const fs::path& build_dir,
+                                             const PostProcess& plan, const Env& env) {
+  const Processed before = read_post_stamp(build_dir);
+  std::map<fs::path, std::string> notes;
+  std::string stamp = plan.settings();
+  for (const auto& module : modules) {
+    std::vector<std::string> note;
+    if (plan.strip) note.push_back(plan.strip_note);
+    if (plan.wasm_opt) note.push_back("wasm-opt -" + plan.level);
+    const auto done = before.modules.find(module.string());
+    bool ok = true;
+    if (before.settings != plan.settings() || done == before.modules.end() || done->second != identity(module)) {
+      if (plan.strip && plan.strip_tool &&
+          run_child({plan.strip_tool->string(), "--strip-debug", "--keep-section=name", module.string()},
+                    env.working_directory) != 0) {
+        throw Failure{fmt::format("{}: llvm-strip failed", module.string())};
+      }
+      if (plan.wasm_opt) {
+        const WasmOptOutcome outcome = run_wasm_opt(*plan.wasm_opt, plan.level, module);
+        if (!outcome.optimized) {
+          ok = false;
+          note.back() = "not optimized: wasm-opt failed";
+          *env.err << fmt::format("wasibuild: warning: wasm-opt failed on {}, keeping it unoptimized: {}\n",
+                                  module.lexically_relative(env.working_directory).string(), outcome.problem);
+        }
+      }
+    }
+    if (ok) stamp += fmt::format("{}\t{}\n", identity(module), module.string());
+    std::string joined_note;
+    for (const auto& part : note) joined_note += ", " + part;
+    notes[module] = joined_note;
+  }
+  std::ofstream(build_dir / kPostStamp) << stamp;
+  return notes;
 }
 
 // clangd reads the build's compile_commands.json, which carries --target.
@@ -203,19 +340,18 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
     }
     std::ofstream(built.build_dir / "wasibuild-configure.stamp") << stamp;
   }
-  std::vector<std::string> build = {"cmake", "--build", built.build_dir.string()};
-  if (flags.jobs > 0) build.push_back(fmt::format("-j{}", flags.jobs));
-  if (flags.verbose) build.push_back("--verbose");
-  if (run_child(build, project.root) != 0) {
+  const PostProcess post = plan_post_processing(profile, built.toolchain, env);
+  forget_outputs_of_other_settings(built.build_dir, post);
+  if (run_child(build_command(project, built.build_dir, flags), project.root) != 0) {
     throw Failure{fmt::format("{}: the build failed (see the compiler output above)", project.manifest.string())};
   }
   write_clangd_config(project.root, built.build_dir);
   built.executables = wasm_outputs(built.build_dir);
-  const std::string post = profile.strip ? ", " + strip_outputs(built.executables, built.toolchain, env) : "";
+  const auto notes = post_process(built.executables, built.build_dir, post, env);
   if (print_outputs) {
     for (const auto& wasm : built.executables) {
       *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
-                              human_size(fs::file_size(wasm)), post);
+                              human_size(fs::file_size(wasm)), notes.at(wasm));
     }
   }
   return built;

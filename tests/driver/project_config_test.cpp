@@ -111,6 +111,50 @@ TEST_CASE("profile inheritance: unknown parents and cycles") {
             .ends_with("profile 'a' inherits in a cycle"));
 }
 
+TEST_CASE("wasm-opt: release runs it when found, a level or true asks for it, false turns it off") {
+  const Project project = parse_project(R"(
+[profile.release]
+wasm-opt = "O3"
+[profile.small]
+inherits = "release"
+wasm-opt = true
+[profile.plain]
+inherits = "release"
+wasm-opt = false
+[profile.fast]
+inherits = "debug"
+wasm-opt = "Oz"
+)",
+                                        "/p/wasibuild.toml");
+  CHECK(project.profiles.at("debug").wasm_opt.empty());
+  CHECK(project.profiles.at("release").wasm_opt == "O3");
+  CHECK(project.profiles.at("release").wasm_opt_requested);
+  CHECK(project.profiles.at("small").wasm_opt == "Os");
+  CHECK(project.profiles.at("small").wasm_opt_requested);
+  CHECK(project.profiles.at("plain").wasm_opt.empty());
+  CHECK(project.profiles.at("fast").wasm_opt == "Oz");
+
+  // Unset: release and what inherits it use wasm-opt -Os when one is found.
+  const Project defaults = parse_project("[profile.bench]\ninherits = \"release\"\n", "/p/wasibuild.toml");
+  CHECK(defaults.profiles.at("release").wasm_opt == "Os");
+  CHECK_FALSE(defaults.profiles.at("release").wasm_opt_requested);
+  CHECK(defaults.profiles.at("bench").wasm_opt == "Os");
+  CHECK_FALSE(defaults.profiles.at("bench").wasm_opt_requested);
+  CHECK(defaults.profiles.at("debug").wasm_opt.empty());
+}
+
+TEST_CASE("a wasm-opt value that is no level is reported where it is") {
+  const std::string levels = R"(must be true, false or a wasm-opt level: "O1", "O2", "O3", "O4", "Os", "Oz")";
+  CHECK(failure_of("[profile.release]\nwasm-opt = \"O5\"\n") ==
+        "/p/wasibuild.toml:2:12: 'profile.release.wasm-opt' " + levels);
+  CHECK(failure_of("[profile.release]\nwasm-opt = \"-O3\"\n") ==
+        "/p/wasibuild.toml:2:12: 'profile.release.wasm-opt' " + levels + "\nhelp: did you mean 'O3'?");
+  CHECK(failure_of("[profile.release]\nwasm-opt = \"oz\"\n").ends_with("\nhelp: did you mean 'Oz'?"));
+  CHECK(failure_of("[profile.x]\n  wasm-opt = 3\n") == "/p/wasibuild.toml:2:14: 'profile.x.wasm-opt' " + levels);
+  CHECK(failure_of("[profile.release]\nwasmopt = \"Os\"\n") ==
+        "/p/wasibuild.toml:2:1: unknown key 'profile.release.wasmopt'\nhelp: did you mean 'wasm-opt'?");
+}
+
 TEST_CASE("choosing an unknown profile suggests the closest") {
   const Project project = parse_project("[profile.bench]\n", "/p/wasibuild.toml");
   CHECK(choose_profile(project, "bench").build_type == "Debug");

@@ -68,7 +68,7 @@ TEST_CASE("new, build, run and test an application") {
   const auto release = ws.in(project, {"build", "--release"});
   CHECK(release.exit_status == 0);
   CHECK(release.out.find("build/wasm32-wasi/release/hello.wasm (") != std::string::npos);
-  CHECK(release.out.find(", debug sections stripped)") != std::string::npos);
+  CHECK(release.out.find(", debug sections stripped, wasm-opt -Os)") != std::string::npos);
   // Release drops DWARF but keeps the name section; debug keeps DWARF.
   const std::string stripped = read_file(project / "build/wasm32-wasi/release/hello.wasm");
   CHECK(stripped.find(".debug_info") == std::string::npos);

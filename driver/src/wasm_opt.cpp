@@ -1,0 +1,155 @@
+#include "wasm_opt.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace wasibuild::driver {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Captured {
+  int exit_status = -1;  // -1: could not start
+  std::string output;    // stdout and stderr together, at most 64 KiB
+  std::string start_error;
+};
+
+// Runs argv (argv[0] a path) with stdin from /dev/null, capturing its output.
+Captured run_captured(const std::vector<std::string>& argv) {
+  constexpr std::size_t kMaxOutput = 64 * 1024;
+  Captured captured;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    captured.start_error = std::strerror(errno);
+    return captured;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (spawned != 0) {
+    ::close(fds[0]);
+    captured.start_error = std::strerror(spawned);
+    return captured;
+  }
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const ssize_t got = ::read(fds[0], buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (captured.output.size() < kMaxOutput) captured.output.append(buffer.data(), static_cast<std::size_t>(got));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  captured.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return captured;
+}
+
+// The tool's first non-empty output line, shortened: the one line a warning
+// has room for.
+std::string first_line(const std::string& output) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    const auto begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos) continue;
+    line = line.substr(begin, line.find_last_not_of(" \t\r") + 1 - begin);
+    return line.size() > 200 ? line.substr(0, 197) + "..." : line;
+  }
+  return {};
+}
+
+// A temporary output next to the module, removed unless committed.
+class TempOutput {
+ public:
+  explicit TempOutput(fs::path path) : path_(std::move(path)) {}
+  TempOutput(const TempOutput&) = delete;
+  TempOutput& operator=(const TempOutput&) = delete;
+  ~TempOutput() {
+    std::error_code ignored;
+    if (!committed_) fs::remove(path_, ignored);
+  }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  void commit() { committed_ = true; }
+
+ private:
+  fs::path path_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+const std::vector<std::string>& wasm_opt_levels() {
+  static const std::vector<std::string> levels = {"O1", "O2", "O3", "O4", "Os", "Oz"};
+  return levels;
+}
+
+std::optional<fs::path> find_on_path(const Env& env, const std::string& name) {
+  std::stringstream path(env.get("PATH").value_or("/usr/bin:/bin"));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    const fs::path candidate = fs::path(dir) / name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+std::optional<fs::path> find_wasm_opt(const Env& env) {
+  if (auto tool = env.get("WASIBUILD_WASM_OPT"); tool && !tool->empty()) {
+    if (::access(tool->c_str(), X_OK) == 0) return fs::path(*tool);
+    if (fs::path(*tool).filename() == *tool) return find_on_path(env, *tool);
+    return std::nullopt;
+  }
+  return find_on_path(env, "wasm-opt");
+}
+
+std::optional<std::string> wasm_opt_version(const fs::path& tool) {
+  const Captured run = run_captured({tool.string(), "--version"});
+  if (run.exit_status != 0) return std::nullopt;
+  // "wasm-opt version 108 (version_108)" or "wasm-opt version 108".
+  std::string line = first_line(run.output);
+  if (line.starts_with("wasm-opt ")) line.erase(0, 9);
+  return line;
+}
+
+WasmOptOutcome run_wasm_opt(const fs::path& tool, const std::string& level, const fs::path& module) {
+  TempOutput temp(fs::path(module).concat(".wasm-opt.tmp"));
+  const Captured run = run_captured({tool.string(), module.string(), "-" + level, "-g", "-o", temp.path().string()});
+  if (run.exit_status != 0) {
+    if (run.exit_status < 0) return {false, fmt::format("cannot run {}: {}", tool.string(), run.start_error)};
+    const std::string message = first_line(run.output);
+    return {false, message.empty() ? fmt::format("{} exited with status {}", tool.string(), run.exit_status)
+                                   : message};
+  }
+  std::error_code error;
+  if (!fs::is_regular_file(temp.path(), error) || fs::file_size(temp.path(), error) == 0) {
+    return {false, fmt::format("{} wrote no output", tool.string())};
+  }
+  // The linked module is executable (a launcher may run it); keep its mode.
+  fs::permissions(temp.path(), fs::status(module, error).permissions(), error);
+  fs::rename(temp.path(), module, error);
+  if (error) return {false, fmt::format("cannot replace {}: {}", module.string(), error.message())};
+  temp.commit();
+  return {true, {}};
+}
+
+}  // namespace wasibuild::driver
