@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The compatibility suite: a real open-source CMake project, taken unmodified
+# from its Debian source package, configured with wasibuild's drop-in
+# toolchain file only (plus the cache options a user would pass), built, and
+# its own test suite run under the sandboxed runner.
+#
+#   compat.sh PROJECT SHARE_DIR WASIBUILD WORK_DIR
+#
+# PROJECT is one of the cases in describe_project below; SHARE_DIR is
+# wasibuild's share/wasibuild; WORK_DIR receives the sources, the build and
+# result.txt. Sources come from `apt-get source --download-only` through a
+# private source list (the host's apt configuration is not touched) and are
+# cached in $WASIBUILD_COMPAT_CACHE (default ~/.cache/wasibuild-dev/compat-sources),
+# so later runs need no network. docs/compatibility.md records the results.
+set -euo pipefail
+
+project=$1 share_dir=$2 wasibuild=$3 work_dir=$4
+cache=${WASIBUILD_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/compat-sources}
+
+fail() { printf 'compat %s: %s\n' "$project" "$*" >&2; exit 1; }
+step() { printf '\n== compat %s: %s\n' "$project" "$*"; }
+
+# Per project: the Debian source package, its upstream version, the source
+# subdirectory holding the top CMakeLists.txt, cache options, how the tests
+# run (ctest, or a custom target for projects without CTest), the tests that
+# cannot run under any emulator (with the reason, in docs/compatibility.md),
+# and the least number of tests that must pass.
+describe_project() {
+  cmake_args=() exclude="" test_targets=() test_env=() min_tests=1 subdir=. after_configure=: unbuildable="" launched_tests=()
+  case $project in
+    libyaml)
+      package=libyaml version=0.2.5 min_tests=2 ;;
+    libxml2)
+      # No iconv, threads, compression, sockets or dlopen on WASI preview1.
+      package=libxml2 version=2.9.14+dfsg min_tests=4
+      cmake_args=(-DLIBXML2_WITH_ICONV=OFF -DLIBXML2_WITH_THREADS=OFF -DLIBXML2_WITH_PYTHON=OFF
+                  -DLIBXML2_WITH_LZMA=OFF -DLIBXML2_WITH_ZLIB=OFF -DLIBXML2_WITH_FTP=OFF
+                  -DLIBXML2_WITH_HTTP=OFF -DLIBXML2_WITH_MODULES=OFF) ;;
+    cmark)
+      # The *_library tests load libcmark.so into the host's Python (ctypes).
+      package=cmark version=0.30.2 min_tests=5 exclude='_library$' ;;
+    yajl)
+      # No CTest: its `test` target is a shell script running the built
+      # yajl_test (through the host launcher) over 58 JSON cases.
+      package=yajl version=2.1.0 test_targets=(test) ;;
+    utf8proc)
+      # Its CMakeLists downloads two Unicode 15.0 data files from
+      # unicode.org at configure time; CI has no internet (the download
+      # leaves empty files), so Debian's unicode-data 15.0 provides them.
+      package=utf8proc version=2.8.0 min_tests=9 cmake_args=(-DUTF8PROC_ENABLE_TESTING=ON)
+      after_configure=provide_unicode_data ;;
+    json-c)
+      # Clang 19 rejects `f()` declarations under the project's -Werror;
+      # test_util_file needs dup2(), which WASI preview1 cannot provide.
+      # Its test scripts run the program under valgrind unless told not
+      # to, and test_strerror's script hands the program a variable, which
+      # reaches the guest only when named in WASIBUILD_GUEST_ENV.
+      package=json-c version=0.16 min_tests=20 cmake_args=(-DDISABLE_WERROR=ON) exclude='^test_util_file$'
+      unbuildable=tests/test_util_file.c
+      test_env=(USE_VALGRIND=0 WASIBUILD_GUEST_ENV=_JSON_C_STRERROR_ENABLE) ;;
+    expat)
+      # Its CTest tests run `bash run.sh <path of the .wasm>`, and run.sh
+      # execs that path as a host program (emulators are not consulted, only
+      # wine for MinGW); the kernel cannot run a .wasm. The same two test
+      # programs run here through their host launchers instead.
+      package=expat version=2.5.0 subdir=expat min_tests=2 launched_tests=(tests/runtests tests/runtestspp)
+      cmake_args=(-DEXPAT_BUILD_DOCS=OFF -DEXPAT_BUILD_EXAMPLES=OFF) ;;
+    *) fail "unknown project (see describe_project in $0)" ;;
+  esac
+}
+
+apt_options() {
+  printf '%s\n' -o "Dir::Etc::SourceList=$cache/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o "Dir::State::Lists=$cache/apt/lists" -o "Dir::Cache=$cache/apt/cache" -o Debug::NoLocking=1 \
+    -o APT::Sandbox::User=root
+}
+
+# The upstream tarball, downloaded (and checked by apt against Debian's
+# signed index) once; concurrent runs wait on one lock.
+fetch_source() {
+  mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/archives"
+  exec 9>"$cache/.lock"
+  flock 9
+  tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+  if [ -z "$tarball" ]; then
+    step "fetching Debian source package $package"
+    echo "deb-src http://deb.debian.org/debian bookworm main" >"$cache/apt/sources.list"
+    mapfile -t options < <(apt_options)
+    apt-get "${options[@]}" -qq update || fail "cannot reach deb.debian.org to fetch the $package source package"
+    (cd "$cache/archives" && apt-get "${options[@]}" -qq source --download-only "$package") ||
+      fail "apt-get source $package failed"
+    tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+    [ -n "$tarball" ] || fail "Debian's $package is not upstream version $version any more; update tests/compat/compat.sh"
+  fi
+  flock -u 9
+}
+
+provide_unicode_data() {
+  [ -f /usr/share/unicode/NormalizationTest.txt.bz2 ] || fail "needs Debian's unicode-data (scripts/setup.sh installs it)"
+  mkdir -p "$build/data"
+  bunzip2 -c /usr/share/unicode/NormalizationTest.txt.bz2 >"$build/data/NormalizationTest.txt"
+  cp /usr/share/unicode/auxiliary/GraphemeBreakTest.txt "$build/data/"
+}
+
+describe_project
+fetch_source
+
+source_root="$work_dir/src"
+build="$work_dir/build"
+rm -rf "$source_root" "$build"
+mkdir -p "$source_root" "$build"
+tar -xf "$tarball" -C "$source_root" --strip-components=1
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+step "configuring with the drop-in toolchain file"
+cmake -G Ninja -S "$source_root/$subdir" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$share_dir/cmake/wasi.cmake" \
+  -DWASIBUILD_EXECUTABLE="$wasibuild" -DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "${launcher[@]}" "${cmake_args[@]}" >"$work_dir/configure.log" 2>&1 ||
+  { tail -n 30 "$work_dir/configure.log"; fail "configure failed (log: $work_dir/configure.log)"; }
+"$after_configure"
+
+# A project with a source WASI cannot compile (`unbuildable`) is built with
+# `-k 0`; the build passes when every error is in that source.
+real_build_failure() {
+  [ -n "$unbuildable" ] || return 0
+  ! grep -E 'error:' "$work_dir/build.log" | grep -v -F -e "$unbuildable" -e 'ninja: build stopped' -q
+}
+step "building"
+cmake --build "$build" -j2 -- -k 0 >"$work_dir/build.log" 2>&1 || ! real_build_failure ||
+  { grep -m 20 -E 'error|Error' "$work_dir/build.log" || tail -n 30 "$work_dir/build.log"; fail "build failed (log: $work_dir/build.log)"; }
+
+step "running the project's tests under wasibuild"
+if [ ${#launched_tests[@]} -gt 0 ]; then
+  passed=0
+  for program in "${launched_tests[@]}"; do
+    (cd "$build" && "./$program") 2>&1 | tee -a "$work_dir/test.log" || fail "$program failed (log: $work_dir/test.log)"
+    passed=$((passed + 1))
+  done
+elif [ ${#test_targets[@]} -gt 0 ]; then
+  env "${test_env[@]}" cmake --build "$build" --target "${test_targets[@]}" 2>&1 | tee "$work_dir/test.log" ||
+    fail "tests failed (log: $work_dir/test.log)"
+  passed=$(sed -n 's#^\([0-9]*\)/\([0-9]*\) tests successful#\1 \2#p' "$work_dir/test.log" | awk '{p+=$1; t+=$2} END {print p+0, t+0}')
+  read -r passed total <<<"$passed"
+  [ "$passed" -eq "$total" ] || fail "$passed of $total tests passed"
+else
+  ctest_args=(--test-dir "$build" --output-on-failure --timeout 600)
+  [ -n "$exclude" ] && ctest_args+=(-E "$exclude")
+  env "${test_env[@]}" ctest "${ctest_args[@]}" 2>&1 | tee "$work_dir/test.log" || fail "tests failed (log: $work_dir/test.log)"
+  total=$(sed -n 's/.*tests passed, [0-9]* tests failed out of \([0-9]*\)/\1/p' "$work_dir/test.log")
+  passed=${total:-0}
+fi
+[ "$passed" -ge "$min_tests" ] || fail "only $passed tests ran; expected at least $min_tests"
+echo "$project $version: $passed tests passed${exclude:+ (excluded: $exclude)}" | tee "$work_dir/result.txt"
