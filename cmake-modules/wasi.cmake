@@ -92,6 +92,13 @@ set(CMAKE_CXX_FLAGS_INIT "")
 if(NOT WASIBUILD_HAS_EXCEPTIONS)
   set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
 endif()
+# Release builds use wasm SIMD (Wasmtime runs it): measured against plain -O3
+# and -O2 on six CPU workloads, -msimd128 was faster in every run
+# (docs/performance.md, bench/release_flags.sh); clang vectorizes for wasm
+# only when it is on. Relaxed SIMD is left out: its results may differ
+# between hosts.
+set(CMAKE_C_FLAGS_RELEASE_INIT "-msimd128")  # CMake appends -O3 -DNDEBUG
+set(CMAKE_CXX_FLAGS_RELEASE_INIT "-msimd128")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 # clang runs a wasm-opt from PATH after every optimized link, without -g:
 # that drops the name section and fails on modules an old binaryen cannot
