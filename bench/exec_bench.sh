@@ -20,7 +20,8 @@
 # Environment knobs: BENCH_OUT (output directory, default build/bench),
 # BENCH_RUNS (timed runs per workload and runtime, default 5),
 # BENCH_STARTUP_RUNS (runs per start-up measurement, default 30), BENCH_NO_HYPERFINE=1
-# (use the date +%s%N loop even where hyperfine is installed).
+# (use the date +%s%N loop even where hyperfine is installed), BENCH_WASM_FLAGS
+# (the wasm build's optimization flags, default -O2).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +36,11 @@ STARTUP_RUNS=${BENCH_STARTUP_RUNS:-30}
 
 CC=${CC:-clang-19}
 NATIVE_FLAGS=(-O2)
-WASM_FLAGS=(--target=wasm32-wasi --sysroot=/usr -O2 -Wl,-z,stack-size=1048576)
+# The wasm side's optimization flags: BENCH_WASM_FLAGS, default plain -O2 (a
+# user's default build); "-O3 -msimd128" are the release profile's
+# recommended defaults (bench/release_flags.sh).
+read -r -a WASM_OPT_FLAGS <<<"${BENCH_WASM_FLAGS:--O2}"
+WASM_FLAGS=(--target=wasm32-wasi --sysroot=/usr "${WASM_OPT_FLAGS[@]}" -Wl,-z,stack-size=1048576)
 NODE_RUNNER=(node --no-warnings "$BENCH_DIR/node_wasi.mjs")
 
 # name | arguments (the iteration counts; sized for ~0.5-1 s natively at -O2)

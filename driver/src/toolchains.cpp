@@ -31,36 +31,84 @@ tc::SystemSearch system_search(const Env& env) {
 namespace {
 
 fs::path system_cache_file(const Env& env) { return directories(env).cache / "system-toolchain.toml"; }
+fs::path system_key_file(const Env& env) { return directories(env).cache / "system-toolchain.key"; }
 
-std::optional<tc::Toolchain> cached_system_toolchain(const Env& env, const tc::Toolchain& found) {
-  std::ifstream in(system_cache_file(env));
-  if (!in) return std::nullopt;
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
-  auto cached = tc::toolchain_from_toml(text.str(), system_cache_file(env));
+  return text.str();
+}
+
+void write_file_atomically(const fs::path& file, const std::string& text) {
+  std::error_code error;
+  fs::create_directories(file.parent_path(), error);
+  const fs::path temp = file.string() + "." + std::to_string(::getpid());
+  std::ofstream(temp) << text;
+  fs::rename(temp, file, error);
+}
+
+std::optional<tc::Toolchain> read_system_cache(const Env& env) {
+  const std::string text = read_file(system_cache_file(env));
+  if (text.empty()) return std::nullopt;
+  auto cached = tc::toolchain_from_toml(text, system_cache_file(env));
   if (!cached) return std::nullopt;
-  const tc::Toolchain& value = cached.value();
-  if (value.clang != found.clang || value.version != found.version || value.sysroot != found.sysroot) {
+  return cached.value();
+}
+
+std::optional<tc::Toolchain> cached_system_toolchain(const Env& env, const tc::Toolchain& found) {
+  auto cached = read_system_cache(env);
+  if (!cached) return std::nullopt;
+  if (cached->clang != found.clang || cached->version != found.version || cached->sysroot != found.sysroot) {
     return std::nullopt;
   }
-  return value;
+  return cached;
+}
+
+// What discovering the system toolchain depends on, from stat() calls only:
+// the search inputs, each PATH directory's modification time (installing or
+// removing a clang, clang++ or wasm-ld changes it), the toolchain's clang
+// binary, and its sysroot's per-target libc directories. While it stays the
+// same, discovery would find the same toolchain, so the clang runs it takes
+// (--version, -print-libgcc-file-name: ~100 ms) are skipped.
+std::string discovery_key(const tc::SystemSearch& search, const tc::Toolchain& toolchain) {
+  std::error_code error;
+  const auto stamp = [&error](const fs::path& path) {
+    const auto time = fs::last_write_time(path, error);
+    return error ? std::string("-") : std::to_string(time.time_since_epoch().count());
+  };
+  std::string key = "wasibuild-system-toolchain-key-v1\n";
+  for (const fs::path& dir : search.path) key += fmt::format("path {} {}\n", dir.string(), stamp(dir));
+  key += fmt::format("wasi-sysroot {}\n", search.wasi_sysroot ? search.wasi_sysroot->string() : "-");
+  const fs::path clang = fs::canonical(toolchain.clang, error);
+  const std::uintmax_t size = error ? 0 : fs::file_size(clang, error);
+  key += fmt::format("clang {} {} {}\n", clang.string(), size, stamp(clang));
+  for (const auto& target : toolchain.capabilities.targets) {
+    key += fmt::format("libc {} {}\n", target, fs::is_directory(toolchain.sysroot / "lib" / target, error));
+  }
+  return key;
 }
 
 }  // namespace
 
 tc::Result<tc::Toolchain> system_toolchain(const Env& env) {
-  auto found = tc::discover_system(system_search(env));
+  const tc::SystemSearch search = system_search(env);
+  if (auto cached = read_system_cache(env); cached && read_file(system_key_file(env)) == discovery_key(search, *cached)) {
+    return *cached;
+  }
+  auto found = tc::discover_system(search);
   if (!found) return found;
-  if (auto cached = cached_system_toolchain(env, found.value())) return *cached;
   tc::Toolchain toolchain = found.value();
-  const fs::path scratch = directories(env).cache / ("probe-" + std::to_string(::getpid()));
-  toolchain.capabilities = tc::probe_capabilities(toolchain, scratch);
-  std::error_code error;
-  fs::remove_all(scratch, error);
-  fs::create_directories(system_cache_file(env).parent_path(), error);
-  const fs::path temp = system_cache_file(env).string() + "." + std::to_string(::getpid());
-  std::ofstream(temp) << tc::to_toml(toolchain);
-  fs::rename(temp, system_cache_file(env), error);
+  if (auto cached = cached_system_toolchain(env, toolchain)) {
+    toolchain = *cached;
+  } else {
+    const fs::path scratch = directories(env).cache / ("probe-" + std::to_string(::getpid()));
+    toolchain.capabilities = tc::probe_capabilities(toolchain, scratch);
+    std::error_code error;
+    fs::remove_all(scratch, error);
+    write_file_atomically(system_cache_file(env), tc::to_toml(toolchain));
+  }
+  write_file_atomically(system_key_file(env), discovery_key(search, toolchain));
   return toolchain;
 }
 
@@ -101,7 +149,9 @@ const tc::InstallerModule& installer_module(const Env& env) {
   static const tc::InstallerModule* loaded = nullptr;
   if (loaded != nullptr) return *loaded;
   const fs::path dir = env.executable.parent_path();
-  std::vector<fs::path> candidates = {dir / tc::kInstallerModuleFile, dir / "../lib/wasibuild" / tc::kInstallerModuleFile};
+  // Next to the binary in the build tree; <libdir>/wasibuild once installed.
+  std::vector<fs::path> candidates = {dir / tc::kInstallerModuleFile,
+                                      dir / WASIBUILD_INSTALLER_FROM_BIN / tc::kInstallerModuleFile};
   std::string problems;
   for (const fs::path& candidate : candidates) {
     // RTLD_LOCAL: its libcurl and libarchive symbols stay its own.
@@ -116,7 +166,7 @@ const tc::InstallerModule& installer_module(const Env& env) {
     problems += fmt::format("\n  {}: not a matching wasibuild installer module", candidate.string());
   }
   throw Failure{fmt::format("cannot load the installer module ({}){}", tc::kInstallerModuleFile, problems),
-                {"reinstall wasibuild: the module belongs next to the binary or in ../lib/wasibuild"}};
+                {"reinstall wasibuild: the module belongs next to the binary or in " WASIBUILD_INSTALLER_FROM_BIN}};
 }
 
 tc::InstallRequest base_install_request(const Env& env) {
