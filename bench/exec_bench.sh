@@ -60,22 +60,9 @@ for tool in "$CC" node awk; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ -x "$WASIBUILD" ]] || die "wasibuild binary not found or not executable: $WASIBUILD"
-HAVE_HYPERFINE=0
-if command -v hyperfine >/dev/null && [[ -z "${BENCH_NO_HYPERFINE:-}" ]]; then HAVE_HYPERFINE=1; else
-  log "not using hyperfine (absent, or BENCH_NO_HYPERFINE set): timing with a date +%s%N loop"
-fi
-
-# One run at a time per output directory: a second run would delete this one's
-# files, and two runs would slow each other down.
-mkdir -p "$(dirname "$OUT")"
-exec 9>"$OUT.lock"
-if command -v flock >/dev/null; then
-  flock -n 9 || die "another exec_bench.sh is already running with output in $OUT"
-fi
-
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-awk -v l="${LOAD_START%% *}" 'BEGIN { exit !(l > 0.5) }' \
-  && log "warning: load average is $LOAD_START before starting; timings will be noisy"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_start exec_bench.sh
 
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/json" "$OUT/out" "$OUT/home"
