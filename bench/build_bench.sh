@@ -97,42 +97,7 @@ cmake --build fresh >/dev/null
 EOF
 chmod +x "$OUT/plain-build.sh"
 
-# ---------------------------------------------------------------- timing ----
-# measure NAME RUNS WARMUP PREPARE -- CMD... -> $OUT/json/NAME.json
-# (hyperfine's layout). Runs in the current directory; PREPARE ("" for none)
-# runs before every timed run.
-measure() {
-  local name=$1 runs=$2 warmup=$3 prepare=$4
-  shift 5
-  local json="$OUT/json/$name.json"
-  if ((HAVE_HYPERFINE)); then
-    local args=(-N --style basic --runs "$runs" --warmup "$warmup" --export-json "$json")
-    if [[ -n "$prepare" ]]; then args+=(--prepare "$prepare"); fi
-    hyperfine "${args[@]}" "$(printf '%q ' "$@")" >>"$OUT/hyperfine.log" 2>&1 \
-      || die "hyperfine failed for $name (see $OUT/hyperfine.log)"
-  else
-    local i t0 t1 times=()
-    for ((i = 0; i < warmup + runs; i++)); do
-      if [[ -n "$prepare" ]]; then bash -c "$prepare"; fi
-      t0=$(date +%s%N)
-      "$@" >/dev/null 2>&1 || die "$name failed"
-      t1=$(date +%s%N)
-      ((i < warmup)) || times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.9f", (b - a) / 1e9 }')")
-    done
-    node -e '
-      const t = process.argv.slice(1).map(Number), s = [...t].sort((a, b) => a - b);
-      const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-      console.log(JSON.stringify({ results: [{ median, times: t }] }));
-    ' "${times[@]}" >"$json"
-  fi
-}
 
-# tstat NAME FIELD -> median (s) or cpu (mean user + system, s; 0 without hyperfine)
-tstat() {
-  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results[0];
-           console.log(process.argv[2] === "cpu" ? (r.user ?? 0) + (r.system ?? 0) : r[process.argv[2]]);' \
-    "$OUT/json/$1.json" "$2"
-}
 
 # ----------------------------------------------------------------- setup ----
 cd "$OUT"

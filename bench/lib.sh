@@ -20,3 +20,47 @@ bench_start() {
     && log "warning: load average is $LOAD_START before starting; timings will be noisy"
   return 0
 }
+
+# measure NAME RUNS WARMUP PREPARE -- CMD...  -> writes $OUT/json/NAME.json
+# (hyperfine's JSON layout; the date +%s%N fallback writes the same fields)
+# and prints nothing. PREPARE ("" for none) runs before every run.
+measure() {
+  local name=$1 runs=$2 warmup=$3 prepare=$4
+  shift 5
+  local json="$OUT/json/$name.json"
+  if ((HAVE_HYPERFINE)); then
+    local args=(-N --style basic --runs "$runs" --warmup "$warmup" --export-json "$json")
+    if [[ -n "$prepare" ]]; then args+=(--prepare "$prepare"); fi
+    # -N runs the command without a shell: it takes one string, so quote each word.
+    hyperfine "${args[@]}" "$(printf '%q ' "$@")" >>"$OUT/hyperfine.log" 2>&1 \
+      || die "hyperfine failed for $name (see $OUT/hyperfine.log)"
+  else
+    local i t0 t1 times=()
+    for ((i = 0; i < warmup; i++)); do
+      if [[ -n "$prepare" ]]; then bash -c "$prepare"; fi
+      "$@" >/dev/null 2>&1
+    done
+    for ((i = 0; i < runs; i++)); do
+      if [[ -n "$prepare" ]]; then bash -c "$prepare"; fi
+      t0=$(date +%s%N)
+      "$@" >/dev/null 2>&1 || die "$name failed"
+      t1=$(date +%s%N)
+      times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.9f", (b - a) / 1e9 }')")
+    done
+    node -e '
+      const t = process.argv.slice(1).map(Number), s = [...t].sort((a, b) => a - b);
+      const mean = t.reduce((a, b) => a + b, 0) / t.length;
+      const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+      const stddev = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1));
+      console.log(JSON.stringify({ results: [{ mean, median, stddev, min: s[0], max: s[s.length - 1], times: t }] }));
+    ' "${times[@]}" >"$json"
+  fi
+}
+
+# tstat NAME FIELD -> that field of NAME's result (median, min, ... in s), or
+# cpu: mean user + system in s (0 without hyperfine)
+tstat() {
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results[0];
+           const f = process.argv[2];
+           console.log(f === "cpu" ? (r.user ?? 0) + (r.system ?? 0) : r[f]);' "$OUT/json/$1.json" "$2"
+}

@@ -103,37 +103,7 @@ WASIBUILD=$OUT/bin/wasibuild
 export WASIBUILD_HOME="$OUT/home"
 export WASIBUILD_CACHE_DIR="$OUT/cache"
 
-# ---------------------------------------------------------------- timing ----
-# measure NAME -- CMD... -> $OUT/json/NAME.json (hyperfine's layout)
-measure() {
-  local name=$1
-  shift 2
-  local json="$OUT/json/$name.json"
-  if ((HAVE_HYPERFINE)); then
-    hyperfine -N --style basic --runs "$RUNS" --export-json "$json" "$(printf '%q ' "$@")" \
-      >>"$OUT/hyperfine.log" 2>&1 || die "hyperfine failed for $name (see $OUT/hyperfine.log)"
-  else
-    local i t0 t1 times=()
-    for ((i = 0; i < RUNS; i++)); do
-      t0=$(date +%s%N)
-      "$@" >/dev/null 2>&1 || die "$name failed"
-      t1=$(date +%s%N)
-      times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.9f", (b - a) / 1e9 }')")
-    done
-    node -e '
-      const t = process.argv.slice(1).map(Number), s = [...t].sort((a, b) => a - b);
-      const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-      console.log(JSON.stringify({ results: [{ median, times: t }] }));
-    ' "${times[@]}" >"$json"
-  fi
-}
 
-# tstat NAME FIELD -> median (s) or cpu (mean user + system, s; 0 without hyperfine)
-tstat() {
-  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results[0];
-           console.log(process.argv[2] === "cpu" ? (r.user ?? 0) + (r.system ?? 0) : r[process.argv[2]]);' \
-    "$OUT/json/$1.json" "$2"
-}
 
 # ----------------------------------------------------------------- build ----
 WASM_OPT_VERSION="none"
@@ -214,13 +184,13 @@ for entry in "${WORKLOAD_LIST[@]}"; do
   name=${entry%%|*}
   read -r -a args <<<"${entry#*|}"
   log "$name ${args[*]}: timing native and each candidate ($RUNS runs each)"
-  measure "$name.native" -- "$OUT/bin/$name.native" "${args[@]}"
+  measure "$name.native" "$RUNS" 0 "" -- "$OUT/bin/$name.native" "${args[@]}"
   for candidate in "${CANDIDATES[@]}"; do
     cname=${candidate%%|*}
     [[ ${STATE[$cname]} == ok ]] || continue
-    measure "$name.$cname" -- "$WASIBUILD" exec "$OUT/bin/$name.$cname.wasm" "${args[@]}"
+    measure "$name.$cname" "$RUNS" 0 "" -- "$WASIBUILD" exec "$OUT/bin/$name.$cname.wasm" "${args[@]}"
   done
-  measure "$name.native2" -- "$OUT/bin/$name.native" "${args[@]}"
+  measure "$name.native2" "$RUNS" 0 "" -- "$OUT/bin/$name.native" "${args[@]}"
 done
 
 # ---------------------------------------------------------------- report ----
