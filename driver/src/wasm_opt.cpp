@@ -1,70 +1,16 @@
 #include "wasm_opt.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 
-extern char** environ;
+#include "wasibuild/toolchain.hpp"
 
 namespace wasibuild::driver {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Captured {
-  int exit_status = -1;  // -1: could not start
-  std::string output;    // stdout and stderr together, at most 64 KiB
-  std::string start_error;
-};
-
-// Runs argv (argv[0] a path) with stdin from /dev/null, capturing its output.
-Captured run_captured(const std::vector<std::string>& argv) {
-  constexpr std::size_t kMaxOutput = 64 * 1024;
-  Captured captured;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    captured.start_error = std::strerror(errno);
-    return captured;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (spawned != 0) {
-    ::close(fds[0]);
-    captured.start_error = std::strerror(spawned);
-    return captured;
-  }
-  std::array<char, 4096> buffer{};
-  for (;;) {
-    const ssize_t got = ::read(fds[0], buffer.data(), buffer.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    if (captured.output.size() < kMaxOutput) captured.output.append(buffer.data(), static_cast<std::size_t>(got));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  captured.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return captured;
-}
 
 // The tool's first non-empty output line, shortened: the one line a warning
 // has room for.
@@ -123,7 +69,7 @@ std::optional<fs::path> find_wasm_opt(const Env& env) {
 }
 
 std::optional<std::string> wasm_opt_version(const fs::path& tool) {
-  const Captured run = run_captured({tool.string(), "--version"});
+  const toolchain::ToolRun run = toolchain::run_tool({tool.string(), "--version"});
   if (run.exit_status != 0) return std::nullopt;
   // "wasm-opt version 108 (version_108)" or "wasm-opt version 108".
   std::string line = first_line(run.output);
@@ -133,7 +79,8 @@ std::optional<std::string> wasm_opt_version(const fs::path& tool) {
 
 WasmOptOutcome run_wasm_opt(const fs::path& tool, const std::string& level, const fs::path& module) {
   TempOutput temp(fs::path(module).concat(".wasm-opt.tmp"));
-  const Captured run = run_captured({tool.string(), module.string(), "-" + level, "-g", "-o", temp.path().string()});
+  const toolchain::ToolRun run =
+      toolchain::run_tool({tool.string(), module.string(), "-" + level, "-g", "-o", temp.path().string()});
   if (run.exit_status != 0) {
     if (run.exit_status < 0) return {false, fmt::format("cannot run {}: {}", tool.string(), run.start_error)};
     const std::string message = first_line(run.output);

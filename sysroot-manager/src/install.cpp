@@ -12,7 +12,6 @@
 
 #include "archive_rules.hpp"
 #include "layout.hpp"
-#include "process.hpp"
 #include "wasibuild/installer.hpp"
 
 namespace wasibuild::toolchain {

@@ -5,7 +5,6 @@
 #include <fstream>
 
 #include "layout.hpp"
-#include "process.hpp"
 #include "wasibuild/toolchain.hpp"
 
 namespace wasibuild::toolchain {

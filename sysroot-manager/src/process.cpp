@@ -1,5 +1,4 @@
-#include "process.hpp"
-
+// run_tool (declared in toolchain.hpp): posix_spawn with a pipe.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -7,6 +6,9 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
+
+#include "wasibuild/toolchain.hpp"
 
 extern char** environ;
 
@@ -39,7 +41,11 @@ struct Pipe {
 ToolRun run_tool(const std::vector<std::string>& argv) {
   ToolRun run;
   Pipe pipe;
-  if (argv.empty() || pipe.read < 0) return run;
+  if (argv.empty()) return run;
+  if (pipe.read < 0) {
+    run.start_error = std::strerror(errno);
+    return run;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -53,7 +59,10 @@ ToolRun run_tool(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe.write);
   pipe.write = -1;
-  if (spawned != 0) return run;
+  if (spawned != 0) {
+    run.start_error = std::strerror(spawned);
+    return run;
+  }
   std::array<char, 4096> buffer{};
   for (;;) {
     const ssize_t got = ::read(pipe.read, buffer.data(), buffer.size());

@@ -6,7 +6,6 @@
 #include <regex>
 
 #include "layout.hpp"
-#include "process.hpp"
 #include "wasibuild/toolchain.hpp"
 
 namespace wasibuild::toolchain {

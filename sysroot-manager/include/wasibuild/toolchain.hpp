@@ -94,6 +94,18 @@ struct Toolchain {
 
 [[nodiscard]] std::string provider_name(Provider provider);
 
+// ---- Running toolchain programs ----------------------------------------------
+
+// A toolchain program's run (clang, llvm-strip, wasm-opt), without a shell.
+struct ToolRun {
+  int exit_status = -1;     // -1: could not start
+  std::string output;       // stdout and stderr together, at most 64 KiB
+  std::string start_error;  // why it could not start
+};
+
+// Runs argv[0] (a path) with the given arguments; stdin is /dev/null.
+[[nodiscard]] ToolRun run_tool(const std::vector<std::string>& argv);
+
 // ---- The release manifest ----------------------------------------------------
 
 struct Release {
