@@ -37,6 +37,7 @@ int ExecCommand::run(Env& env) {
   std::optional<runner::CacheOptions> cache;
   if (!options_.no_cache) cache = module_cache(env);
   // The guest writes to the process's stdout: flush what we buffered first.
+  guard_build_dirs(options_.sandbox, env);
   env.out->flush();
   const runner::Outcome outcome = runner::run(program, policy, limits, cache);
   *env.err << runner::describe(outcome) << std::flush;

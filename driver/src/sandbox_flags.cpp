@@ -8,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "build_dir_guard.hpp"
 #include "command.hpp"
 #include "units.hpp"
 
@@ -82,6 +83,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   app.add_option("--dir-ro", flags.read_only_dirs, "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)")
       ->type_name("HOST[::GUEST]")
       ->group("Capabilities (none by default)");
+  app.add_option("--dir-build", flags.build_dirs,
+                 "Grant a build directory read-write, but keep its build files (CMake, Ninja and Make files, "
+                 "CMakeFiles/, scripts, executables) read-only (e.g. --dir-build .::.); tests use it")
+      ->type_name("HOST[::GUEST]")
+      ->group("Capabilities (none by default)");
   app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
       ->type_name("NAME[=VALUE]")
       ->group("Capabilities (none by default)");
@@ -114,8 +120,19 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
   for (const auto& spec : flags.read_only_dirs) {
     policy.directories.push_back(parse_grant("--dir-ro", spec, runner::Access::read_only, env));
   }
+  for (const auto& spec : flags.build_dirs) {
+    policy.directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env));
+  }
   add_environment(policy, flags, env);
   return policy;
+}
+
+void guard_build_dirs(const SandboxFlags& flags, const Env& env) {
+  std::vector<fs::path> directories;
+  for (const auto& spec : flags.build_dirs) {
+    directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env).host);
+  }
+  guard_build_directories(directories);
 }
 
 runner::Limits limits_from(const SandboxFlags& flags) {

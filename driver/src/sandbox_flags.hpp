@@ -14,6 +14,7 @@ namespace wasibuild::driver {
 struct SandboxFlags {
   std::vector<std::string> dirs;            // HOST[::GUEST], read-write
   std::vector<std::string> read_only_dirs;  // HOST[::GUEST]
+  std::vector<std::string> build_dirs;      // HOST[::GUEST], read-write but build files (build_dir_guard.hpp)
   std::vector<std::string> env;             // NAME=VALUE or NAME
   bool inherit_env = false;
   std::string env_names_from;  // a host variable listing more names to copy
@@ -28,6 +29,10 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
 // Throw Failure (exit 125) naming the flag and the bad value.
 [[nodiscard]] runner::Policy policy_from(const SandboxFlags& flags, const Env& env);
 [[nodiscard]] runner::Limits limits_from(const SandboxFlags& flags);
+
+// Makes the build files under each `--dir-build` grant read-only for this
+// process; call it last before the runner, with no other thread running.
+void guard_build_dirs(const SandboxFlags& flags, const Env& env);
 
 // A fresh, empty host directory granted read-write as the guest's /tmp for
 // one run (`--private-tmp`), removed with everything in it afterwards.

@@ -140,7 +140,9 @@ TEST_CASE("exec --help shows every flag with an example") {
   Wasibuild wasibuild;
   const auto help = wasibuild.exec({"--help"});
   CHECK(help.exit_status == 0);
-  for (const char* flag : {"--dir HOST[::GUEST]", "--dir-ro HOST[::GUEST]", "--env NAME[=VALUE]", "--inherit-env",
+  for (const char* flag : {"--dir HOST[::GUEST]", "--dir-ro HOST[::GUEST]", "--dir-build HOST[::GUEST]",
+                           "e.g. --dir-build .::.", "--env-names-from VAR", "--private-tmp", "--env NAME[=VALUE]",
+                           "--inherit-env",
                            "--max-memory SIZE", "--timeout DURATION", "--fuel N", "--allow-precompiled", "--no-cache",
                            "e.g. --max-memory 64MiB", "e.g. --timeout 250ms", "e.g. --dir ./out::/out"}) {
     CAPTURE(flag);
