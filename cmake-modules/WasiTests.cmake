@@ -85,6 +85,20 @@ function(_wasibuild_output_path out target kind)
   set(${out} "${dir}/${target}" PARENT_SCOPE)
 endfunction()
 
+# Shell lines setting $cwd_grant: run from the build or source tree (tests,
+# test scripts), the working directory is guarded (--dir-build); run by hand
+# from anywhere else, the program gets that directory as a native program
+# would, without a walk of it for build files.
+function(_wasibuild_launcher_cwd_grant out)
+  set(patterns)
+  foreach(tree IN ITEMS "${CMAKE_BINARY_DIR}" "${CMAKE_SOURCE_DIR}")
+    _wasibuild_shell_quote(quoted "${tree}")
+    list(APPEND patterns "${quoted}" "${quoted}/*")
+  endforeach()
+  string(REPLACE ";" "|" patterns "${patterns}")
+  set(${out} "cwd_grant=--dir\ncase \"$PWD\" in ${patterns}) cwd_grant=--dir-build ;; esac\n" PARENT_SCOPE)
+endfunction()
+
 function(_wasibuild_write_launcher target binary_dirs)
   _wasibuild_output_path(path ${target} RUNTIME)
   # A build-tree directory of the same name wins: no launcher for that one.
@@ -93,12 +107,18 @@ function(_wasibuild_write_launcher target binary_dirs)
     return()
   endif()
   set(command "exec")
+  set(choose_grant "")
   foreach(word IN ITEMS "${WASIBUILD_EXECUTABLE}" exec ${WASIBUILD_TEST_GRANTS} --)
-    _wasibuild_shell_quote(quoted "${word}")
-    string(APPEND command " ${quoted}")
+    if(word STREQUAL "--dir-build")
+      string(APPEND command " \"$cwd_grant\"")
+      _wasibuild_launcher_cwd_grant(choose_grant)
+    else()
+      _wasibuild_shell_quote(quoted "${word}")
+      string(APPEND command " ${quoted}")
+    endif()
   endforeach()
   file(GENERATE OUTPUT "$<TARGET_FILE_DIR:${target}>/$<TARGET_FILE_BASE_NAME:${target}>"
-       CONTENT "#!/bin/sh\n# Written by wasibuild's toolchain file: runs $<TARGET_FILE_NAME:${target}> in the sandboxed runner.\n${command} \"$<TARGET_FILE:${target}>\" \"$@\"\n"
+       CONTENT "#!/bin/sh\n# Written by wasibuild's toolchain file: runs $<TARGET_FILE_NAME:${target}> in the sandboxed runner.\n${choose_grant}${command} \"$<TARGET_FILE:${target}>\" \"$@\"\n"
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 endfunction()
 
@@ -124,6 +144,17 @@ function(_wasibuild_rename_clashing_archives targets)
   endforeach()
 endfunction()
 
+# CTest reads CTestCustom.cmake (else CTestCustom.ctest) from the directory
+# it runs in, if one exists, and runs the commands it names. A test cannot
+# rewrite files that exist (--dir-build guards them), but it could create
+# this one; an empty one, written when the project has none, takes the name.
+function(_wasibuild_claim_ctest_custom)
+  set(custom "${CMAKE_BINARY_DIR}/CTestCustom.cmake")
+  if(WASIBUILD_TEST_GRANTS MATCHES "--dir-build" AND NOT EXISTS "${custom}")
+    file(WRITE "${custom}" "# Written by wasibuild's toolchain file so that no test can plant one (docs/testing.md).\n")
+  endif()
+endfunction()
+
 function(_wasibuild_finalize_project)
   _wasibuild_directories(directories "${CMAKE_SOURCE_DIR}")
   set(binary_dirs)
@@ -141,6 +172,7 @@ function(_wasibuild_finalize_project)
     endif()
   endforeach()
   _wasibuild_rename_clashing_archives("${targets}")
+  _wasibuild_claim_ctest_custom()
 endfunction()
 
 # Once, at the end of the top-level CMakeLists.txt (the toolchain file is

@@ -138,13 +138,26 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Tests run in the sandboxed runner with these grants (docs/testing.md):
 # the source tree read-only and the build tree read-only at their host
-# paths, the test's working directory read-write (as `.`), a private /tmp,
-# and the variables CTest's ENVIRONMENT sets (WasiTests.cmake lists their
-# names in WASIBUILD_GUEST_ENV). The trailing `--` keeps a test's own flags
-# (`prog --help`) away from wasibuild.
+# paths, the test's working directory read-write (as `.`) but with its build
+# files read-only (`--dir-build`, unless WASIBUILD_TEST_CWD=writable), a
+# private /tmp, and the variables CTest's ENVIRONMENT sets (WasiTests.cmake
+# lists their names in WASIBUILD_GUEST_ENV). The trailing `--` keeps a
+# test's own flags (`prog --help`) away from wasibuild.
+if(NOT DEFINED WASIBUILD_TEST_CWD AND DEFINED ENV{WASIBUILD_TEST_CWD})
+  set(WASIBUILD_TEST_CWD "$ENV{WASIBUILD_TEST_CWD}")
+endif()
+if(NOT DEFINED WASIBUILD_TEST_CWD OR WASIBUILD_TEST_CWD STREQUAL "guarded")
+  set(_wasibuild_cwd_grant --dir-build)
+elseif(WASIBUILD_TEST_CWD STREQUAL "writable")
+  # For systems that allow no mount namespace: the test may then rewrite the
+  # build files in its working directory.
+  set(_wasibuild_cwd_grant --dir)
+else()
+  message(FATAL_ERROR "wasi.cmake: WASIBUILD_TEST_CWD=${WASIBUILD_TEST_CWD} is not guarded or writable")
+endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
-      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" --dir ".::." --private-tmp
+      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --private-tmp
       --env-names-from WASIBUILD_GUEST_ENV)
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")

@@ -36,9 +36,10 @@ add_test(NAME script COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/script.sh ${CMAKE_CU
 set_tests_properties(script PROPERTIES PASS_REGULAR_EXPRESSION "script saw: signal ok")
 add_test(NAME environment COMMAND envtmp ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces
   ${CMAKE_BINARY_DIR}/build.ninja ${CMAKE_BINARY_DIR}/CMakeCache.txt ${CMAKE_BINARY_DIR}/planted.sh
-  ${CMAKE_BINARY_DIR}/../probe-build-sibling)
+  ${CMAKE_BINARY_DIR}/../probe-build-sibling
+  CTestTestfile.cmake build.ninja libc_pieces CTestCustom.cmake CMakeFiles/planted.cmake)
 set_tests_properties(environment PROPERTIES ENVIRONMENT "GREETING=hello;SECOND=2"
-  PASS_REGULAR_EXPRESSION "GREETING=hello SECOND=2 SECRET=\\(unset\\) tmp fresh launcher protected")
+  PASS_REGULAR_EXPRESSION "GREETING=hello SECOND=2 SECRET=\\(unset\\) tmp fresh own file written launcher protected")
 add_test(NAME tmp_again COMMAND envtmp ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces)
 set_tests_properties(tmp_again PROPERTIES PASS_REGULAR_EXPRESSION "GREETING=\\(unset\\) SECOND=\\(unset\\) SECRET=\\(unset\\) tmp fresh")
 )cm");
@@ -84,8 +85,12 @@ int main(int argc, char** argv) {
   int fd = open("/tmp/probe.txt", O_WRONLY | O_CREAT | O_EXCL, 0600);
   printf(" tmp %s", fd >= 0 && write(fd, "x", 1) == 1 ? "fresh" : "shared or missing");
   if (fd >= 0) close(fd);
-  // The host runs these later (a launcher, build.ninja, CMakeCache.txt): a
-  // test must not be able to rewrite any, nor plant a file beside them.
+  // Its working directory (the build tree's top) is its own to write in...
+  FILE* own = fopen("envtmp-output.txt", "w");
+  printf(" own file %s", own && fputs("output", own) >= 0 && fclose(own) == 0 ? "written" : "REFUSED");
+  // ...but the host runs these later (a launcher, build.ninja, CMakeCache.txt,
+  // CTestCustom.cmake), by absolute or relative name: a test must not be able
+  // to rewrite any, nor plant one.
   int writable = 0;
   for (int i = 1; i < argc; ++i) {
     FILE* file = fopen(argv[i], "a");
@@ -143,5 +148,10 @@ TEST_CASE("the toolchain file runs an unmodified project's old-style, script and
     CHECK(tested.out.find("100% tests passed, 0 tests failed out of 4") != std::string::npos);
     // Every private /tmp was removed after its run.
     CHECK(fs::is_empty(tmp));
+    CHECK(read_file(build / "envtmp-output.txt") == "output");
+    CHECK(read_file(build / "CTestCustom.cmake").starts_with("# Written by wasibuild's toolchain file"));
+    // After the guarded runs, the host still owns its build tree.
+    const auto rebuilt = run_process({"/usr/bin/cmake", "--build", build.string(), "--target", "rebuild_cache"}, options);
+    CHECK(rebuilt.exit_status == 0);
   }
 }
