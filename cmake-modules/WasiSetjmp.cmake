@@ -106,46 +106,6 @@ function(_wasibuild_setjmp_choose_mode)
   endif()
 endfunction()
 
-# Compiles support/setjmp into <build>/CMakeFiles/wasibuild-setjmp/ with the
-# project's own clang and target, once; again only when the sources or the
-# command change. An archive, so modules that never call setjmp or longjmp
-# do not link it (and so carry no exception tag to translate).
-function(_wasibuild_build_setjmp_runtime out)
-  set(dir "${CMAKE_BINARY_DIR}/CMakeFiles/wasibuild-setjmp")
-  set(library "${dir}/libwasibuild-setjmp.a")
-  set(source "${_wasibuild_setjmp_support}/wasibuild_setjmp.c")
-  set(header "${_wasibuild_setjmp_support}/include/setjmp.h")
-  set(ar "${WASIBUILD_AR}")
-  if(NOT ar)
-    get_filename_component(clang_dir "${WASIBUILD_CLANG}" DIRECTORY)
-    find_program(ar NAMES llvm-ar llvm-ar-19 HINTS "${clang_dir}" NO_CACHE REQUIRED)
-  endif()
-  set(compile "${WASIBUILD_CLANG}" "--target=${WASIBUILD_TARGET}" "--sysroot=${WASIBUILD_SYSROOT}" -O2
-      -mllvm -wasm-enable-sjlj "-I${_wasibuild_setjmp_support}/include" -c "${source}" -o "${dir}/wasibuild_setjmp.o")
-  set(stamp "${compile};${ar}")
-  if(EXISTS "${library}" AND EXISTS "${dir}/stamp" AND NOT "${source}" IS_NEWER_THAN "${library}"
-     AND NOT "${header}" IS_NEWER_THAN "${library}")
-    file(READ "${dir}/stamp" previous)
-    if(previous STREQUAL stamp)
-      set(${out} "${library}" PARENT_SCOPE)
-      return()
-    endif()
-  endif()
-  file(MAKE_DIRECTORY "${dir}")
-  file(REMOVE "${library}" "${dir}/stamp")
-  execute_process(COMMAND ${compile} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
-  if(result EQUAL 0)
-    execute_process(COMMAND "${ar}" rcs "${library}" "${dir}/wasibuild_setjmp.o"
-      RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
-  endif()
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "wasi.cmake: compiling wasibuild's setjmp runtime failed:\n${output}"
-      "Set WASIBUILD_SETJMP=OFF to build without setjmp/longjmp")
-  endif()
-  file(WRITE "${dir}/stamp" "${stamp}")
-  set(${out} "${library}" PARENT_SCOPE)
-endfunction()
-
 # Adds `option` (a "SHELL:" group, so CMake does not merge the repeated
 # -mllvm) for C and C++ unless an earlier inclusion of the toolchain file
 # already did: it is read more than once per configure.
@@ -180,8 +140,17 @@ if(WASIBUILD_SETJMP_MODE STREQUAL "native")
   _wasibuild_add_sjlj_option("-mllvm -wasm-use-legacy-eh=false")
   _wasibuild_add_sjlj_link_option("-lsetjmp")
 elseif(WASIBUILD_SETJMP_MODE STREQUAL "lowered")
+  # An archive, so modules that never call setjmp or longjmp do not link
+  # it (and so carry no exception tag to translate).
   if(NOT WASIBUILD_SETJMP_LIBRARY)
-    _wasibuild_build_setjmp_runtime(WASIBUILD_SETJMP_LIBRARY)
+    _wasibuild_build_archive(WASIBUILD_SETJMP_LIBRARY wasibuild-setjmp
+      SOURCES "${_wasibuild_setjmp_support}/wasibuild_setjmp.c"
+      FLAGS -mllvm -wasm-enable-sjlj "-I${_wasibuild_setjmp_support}/include"
+      DEPENDS "${_wasibuild_setjmp_support}/include/setjmp.h")
+    if(NOT WASIBUILD_SETJMP_LIBRARY)
+      message(FATAL_ERROR "wasi.cmake: no archiver for wasibuild's setjmp runtime: set WASIBUILD_AR, "
+        "or WASIBUILD_SETJMP=OFF to build without setjmp/longjmp")
+    endif()
   endif()
   _wasibuild_add_sjlj_option("-mllvm -wasm-enable-sjlj")
   _wasibuild_add_sjlj_link_option("${WASIBUILD_SETJMP_LIBRARY}")

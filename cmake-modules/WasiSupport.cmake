@@ -1,55 +1,75 @@
-# libwasibuild-support.a: the small pieces wasi-libc lacks and real projects
-# link against (today: -fstack-protector's __stack_chk_guard and
-# __stack_chk_fail). Compiled from support/*.c with the project's own WASI
-# toolchain, once per build tree, at configure time: a prebuilt archive
-# would tie the object format to the clang wasibuild was built with.
-# try_compile projects receive WASIBUILD_SUPPORT_LIBRARY from the outer
-# project (CMAKE_TRY_COMPILE_PLATFORM_VARIABLES) and reuse it.
+# Support code wasibuild compiles for the project, at configure time, with
+# the project's own WASI toolchain: a prebuilt archive would tie the object
+# format to the clang wasibuild was built with.
+#
+# libwasibuild-support.a holds the small pieces wasi-libc lacks and real
+# projects link against (today: -fstack-protector's __stack_chk_guard and
+# __stack_chk_fail). WasiSetjmp.cmake builds its setjmp runtime with the same
+# function. try_compile projects receive WASIBUILD_SUPPORT_LIBRARY from the
+# outer project (CMAKE_TRY_COMPILE_PLATFORM_VARIABLES) and reuse it.
+
+# _wasibuild_build_archive(<out> <name> SOURCES <file>... [FLAGS <flag>...]
+#                          [DEPENDS <file>...])
+# Compiles the C sources into <build>/CMakeFiles/<name>/lib<name>.a and sets
+# <out> to its path, or to "" when there is no archiver. Reconfiguring reuses the archive while no
+# source or dependency is newer and the commands are the same (a stamp holds
+# them, so a toolchain switch rebuilds it). It is built under a temporary
+# name and renamed, so an interrupted configure never leaves a truncated
+# archive that a later one would trust.
+function(_wasibuild_build_archive out name)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "SOURCES;FLAGS;DEPENDS")
+  set(dir "${CMAKE_BINARY_DIR}/CMakeFiles/${name}")
+  set(library "${dir}/lib${name}.a")
+  set(ar "${WASIBUILD_AR}")
+  if(NOT ar)
+    get_filename_component(clang_dir "${WASIBUILD_CLANG}" DIRECTORY)
+    find_program(ar NAMES llvm-ar llvm-ar-19 HINTS "${clang_dir}" NO_CACHE)
+  endif()
+  if(NOT ar)
+    set(${out} "" PARENT_SCOPE)
+    return()
+  endif()
+  set(compile "${WASIBUILD_CLANG}" "--target=${WASIBUILD_TARGET}" "--sysroot=${WASIBUILD_SYSROOT}" -O2 ${arg_FLAGS})
+  set(stamp "${compile};${ar};${arg_SOURCES}")
+  if(EXISTS "${library}" AND EXISTS "${dir}/stamp")
+    file(READ "${dir}/stamp" previous)
+    set(current TRUE)
+    foreach(input IN LISTS arg_SOURCES arg_DEPENDS)
+      if("${input}" IS_NEWER_THAN "${library}")
+        set(current FALSE)
+      endif()
+    endforeach()
+    if(current AND previous STREQUAL stamp)
+      set(${out} "${library}" PARENT_SCOPE)
+      return()
+    endif()
+  endif()
+  file(MAKE_DIRECTORY "${dir}")
+  file(REMOVE "${dir}/stamp" "${library}.tmp")
+  set(objects)
+  foreach(source IN LISTS arg_SOURCES)
+    get_filename_component(object_name "${source}" NAME_WE)
+    set(object "${dir}/${object_name}.o")
+    execute_process(COMMAND ${compile} -c "${source}" -o "${object}" RESULT_VARIABLE result ERROR_VARIABLE error)
+    if(NOT result EQUAL 0)
+      message(FATAL_ERROR "wasi.cmake: cannot compile wasibuild's ${name} code ${source}:\n${error}")
+    endif()
+    list(APPEND objects "${object}")
+  endforeach()
+  execute_process(COMMAND "${ar}" rcs "${library}.tmp" ${objects} RESULT_VARIABLE result ERROR_VARIABLE error)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "wasi.cmake: cannot archive wasibuild's ${name} code:\n${error}")
+  endif()
+  file(RENAME "${library}.tmp" "${library}")
+  file(WRITE "${dir}/stamp" "${stamp}")
+  set(${out} "${library}" PARENT_SCOPE)
+endfunction()
+
 if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
-if(NOT WASIBUILD_AR)
+file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
+_wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources})
+if(NOT WASIBUILD_SUPPORT_LIBRARY)
   message(STATUS "wasibuild: no archiver (WASIBUILD_AR): -fstack-protector support is not built")
-  return()
 endif()
-
-# Keyed by toolchain, so switching toolchains in one build tree rebuilds it.
-string(SHA256 _support_key "${WASIBUILD_CLANG};${WASIBUILD_SYSROOT};${WASIBUILD_TARGET}")
-string(SUBSTRING "${_support_key}" 0 12 _support_key)
-set(_support_dir "${CMAKE_BINARY_DIR}/CMakeFiles/wasibuild-support-${_support_key}")
-set(_support_library "${_support_dir}/libwasibuild-support.a")
-file(GLOB _support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
-# Reconfiguring reuses an archive built from the same sources.
-set(_support_current TRUE)
-foreach(source IN LISTS _support_sources)
-  if(NOT EXISTS "${_support_library}" OR "${source}" IS_NEWER_THAN "${_support_library}")
-    set(_support_current FALSE)
-  endif()
-endforeach()
-if(_support_current)
-  set(WASIBUILD_SUPPORT_LIBRARY "${_support_library}")
-  return()
-endif()
-set(_support_objects)
-file(MAKE_DIRECTORY "${_support_dir}")
-foreach(source IN LISTS _support_sources)
-  get_filename_component(name "${source}" NAME_WE)
-  set(object "${_support_dir}/${name}.o")
-  execute_process(COMMAND "${WASIBUILD_CLANG}" "--target=${WASIBUILD_TARGET}" "--sysroot=${WASIBUILD_SYSROOT}"
-                          -O2 -c "${source}" -o "${object}"
-                  RESULT_VARIABLE result ERROR_VARIABLE error)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "wasi.cmake: cannot compile wasibuild's support code ${source}:\n${error}")
-  endif()
-  list(APPEND _support_objects "${object}")
-endforeach()
-# Built under a temporary name and renamed, so a configure interrupted
-# half-way never leaves a truncated archive that a later run would trust.
-file(REMOVE "${_support_library}.tmp")
-execute_process(COMMAND "${WASIBUILD_AR}" rcs "${_support_library}.tmp" ${_support_objects}
-                RESULT_VARIABLE result ERROR_VARIABLE error)
-if(NOT result EQUAL 0)
-  message(FATAL_ERROR "wasi.cmake: cannot archive wasibuild's support code:\n${error}")
-endif()
-file(RENAME "${_support_library}.tmp" "${_support_library}")
-set(WASIBUILD_SUPPORT_LIBRARY "${_support_library}")
