@@ -55,8 +55,10 @@ if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
   include("${_which_file}")
 endif()
 
-if(NOT WASIBUILD_CLANGXX)
-  string(REGEX REPLACE "clang(-[0-9]+)?$" "clang++\\1" WASIBUILD_CLANGXX "${WASIBUILD_CLANG}")
+# clang-19 -> clang++-19, clang -> clang++ (a WASI SDK's bin/clang). Not one
+# REGEX REPLACE with \1: CMake stops on a group that did not take part.
+if(NOT WASIBUILD_CLANGXX AND WASIBUILD_CLANG MATCHES "^(.*)clang(-[0-9]+)?$")
+  set(WASIBUILD_CLANGXX "${CMAKE_MATCH_1}clang++${CMAKE_MATCH_2}")
 endif()
 if(NOT WASIBUILD_TARGET)
   set(WASIBUILD_TARGET wasm32-wasi)

@@ -1,7 +1,8 @@
 /* The runtime that clang 19's setjmp/longjmp lowering calls
  * (WebAssemblyLowerEmscriptenEHSjLj with -wasm-enable-sjlj), for sysroots
  * whose wasi-libc has no libsetjmp. Compile it with -mllvm -wasm-enable-sjlj
- * too: that makes clang define the __c_longjmp tag that longjmp throws.
+ * too: that makes clang (up to 21) define the __c_longjmp tag that longjmp
+ * throws; clang 22 no longer does, so this file defines it there (below).
  *
  * How the lowering works: a function that calls setjmp gets a unique
  * invocation id (the address of a stack slot) and numbers its setjmp call
@@ -60,3 +61,13 @@ void __wasm_longjmp(void* env, int value) {
 /* For translation units compiled without -wasm-enable-sjlj, and for longjmp
  * taken by address: clang rewrites direct calls, these reach the same code. */
 void longjmp(jmp_buf env, int value) { __wasm_longjmp(env, value); }
+
+/* LLVM 22 stopped emitting a weak definition of the tag in every object
+ * that throws or catches it; wasi-libc's rt.c defines it since then, and so
+ * does this runtime. Earlier clang still defines it, and a second
+ * definition here would clash. */
+#if __clang_major__ >= 22
+__asm__(".globl __c_longjmp\n"
+        ".tagtype __c_longjmp i32\n"
+        "__c_longjmp:\n");
+#endif
