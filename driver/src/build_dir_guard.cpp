@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -58,10 +60,11 @@ struct GuardPlan {
   refuse(directory, fmt::format("cannot list {}: {}", path, std::strerror(error)));
 }
 
-// The system said no to a namespace or a mount.
+constexpr const char* kNoNamespaceHelp = "this system allows no private mount namespace (a container without that right?)";
+
+// The system said no to a mount.
 [[noreturn]] void refuse_mount(const fs::path& directory, std::string_view step, const std::string& path, int error) {
-  refuse(directory, fmt::format("{} {}: {}", step, path, std::strerror(error)),
-         {"this system allows no private mount namespace (a container without that right?)"});
+  refuse(directory, fmt::format("{} {}: {}", step, path, std::strerror(error)), {kNoNamespaceHelp});
 }
 
 bool has_suffix(std::string_view name, std::string_view suffix) {
@@ -96,24 +99,25 @@ class Planner {
     }
     std::vector<std::string> subdirectories;
     bool holds_guarded = false;
-    errno = 0;
-    while (const dirent* entry = readdir(directory)) {
-      const std::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      const unsigned char type = entry->d_type == DT_UNKNOWN ? type_of(dirfd(directory), entry->d_name) : entry->d_type;
+    int error = 0;
+    for (;;) {
+      errno = 0;  // readdir signals an error only through errno
+      const dirent* entry = readdir(directory);
+      if (entry == nullptr) {
+        error = errno;
+        break;
+      }
       if (++entries_ > kMaxEntries) refuse(root_, fmt::format("it holds more than {} entries", kMaxEntries));
+      const Kind kind = classify(dirfd(directory), *entry);
+      if (kind == Kind::other) continue;
       std::string child = path + "/" + entry->d_name;
-      if (type == DT_DIR && std::ranges::find(kGuardedDirectories, name) != kGuardedDirectories.end()) {
-        plan_.read_only.insert(std::move(child));
-        holds_guarded = true;
-      } else if (type == DT_DIR) {
+      if (kind == Kind::subdirectory) {
         subdirectories.push_back(std::move(child));
-      } else if (type == DT_REG && (has_guarded_name(name) || is_executable(dirfd(directory), entry->d_name))) {
+      } else {
         plan_.read_only.insert(std::move(child));
         holds_guarded = true;
       }
     }
-    const int error = errno;
     closedir(directory);
     if (error != 0) refuse_listing(root_, path, error);
     if (holds_guarded && !is_root) pin_with_parents(path);
@@ -121,6 +125,20 @@ class Planner {
   }
 
  private:
+  enum class Kind { other, guarded, subdirectory };
+
+  static Kind classify(int directory_fd, const dirent& entry) {
+    const std::string_view name = entry.d_name;
+    if (name == "." || name == "..") return Kind::other;
+    const unsigned char type = entry.d_type == DT_UNKNOWN ? type_of(directory_fd, entry.d_name) : entry.d_type;
+    if (type == DT_DIR) {
+      const bool guarded = std::ranges::find(kGuardedDirectories, name) != kGuardedDirectories.end();
+      return guarded ? Kind::guarded : Kind::subdirectory;
+    }
+    if (type == DT_REG && (has_guarded_name(name) || is_executable(directory_fd, entry.d_name))) return Kind::guarded;
+    return Kind::other;
+  }
+
   static unsigned char type_of(int directory_fd, const char* name) {
     struct stat info {};
     if (fstatat(directory_fd, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
@@ -138,29 +156,38 @@ class Planner {
   std::size_t entries_ = 0;
 };
 
-void write_proc_file(const fs::path& directory, const char* path, const std::string& text) {
+// Each returns why it failed, or nothing.
+std::optional<std::string> write_proc_file(const char* path, const std::string& text) {
   const int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) refuse_mount(directory, "open", path, errno);
+  if (fd < 0) return fmt::format("open {}: {}", path, std::strerror(errno));
   const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   const int error = errno;
   close(fd);
-  if (!written) refuse_mount(directory, "write", path, error);
+  if (!written) return fmt::format("write {}: {}", path, std::strerror(error));
+  return std::nullopt;
 }
 
 // root may make a mount namespace directly; anyone else (and root in a
 // container without CAP_SYS_ADMIN) needs a user namespace that maps only its
 // own ids, so files keep their owners and no privilege is gained outside.
-void enter_private_mount_namespace(const fs::path& directory) {
+std::optional<std::string> enter_private_mount_namespace() {
   const uid_t uid = geteuid();
   const gid_t gid = getegid();
   if (uid != 0 || unshare(CLONE_NEWNS) != 0) {
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) refuse_mount(directory, "unshare", "a mount namespace", errno);
-    write_proc_file(directory, "/proc/self/setgroups", "deny");
-    write_proc_file(directory, "/proc/self/uid_map", fmt::format("{} {} 1", uid, uid));
-    write_proc_file(directory, "/proc/self/gid_map", fmt::format("{} {} 1", gid, gid));
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      return fmt::format("unshare a mount namespace: {}", std::strerror(errno));
+    }
+    for (const auto& [path, text] : {std::pair{"/proc/self/setgroups", std::string("deny")},
+                                     std::pair{"/proc/self/uid_map", fmt::format("{} {} 1", uid, uid)},
+                                     std::pair{"/proc/self/gid_map", fmt::format("{} {} 1", gid, gid)}}) {
+      if (auto error = write_proc_file(path, text)) return error;
+    }
   }
   // Nothing mounted below may propagate back to the host's namespace.
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) refuse_mount(directory, "make private", "/", errno);
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return fmt::format("make / private: {}", std::strerror(errno));
+  }
+  return std::nullopt;
 }
 
 // A remount inside a user namespace must keep the flags the parent mount has
@@ -209,13 +236,37 @@ void guard_build_directories(const std::vector<fs::path>& directories) {
   }
   const bool nothing_to_guard = std::ranges::all_of(plans, [](const auto& plan) { return plan.second.read_only.empty(); });
   if (nothing_to_guard) return;
-  enter_private_mount_namespace(plans.front().first);
+  if (auto error = enter_private_mount_namespace()) refuse(plans.front().first, *error, {kNoNamespaceHelp});
   for (const auto& [root, plan] : plans) {
     // Sorted paths put each directory before what it holds.
     for (const std::string& path : plan.pinned) pin(root, path);
     const unsigned long root_flags = locked_flags(root);
     for (const std::string& path : plan.read_only) bind_read_only(root, path, root_flags);
   }
+}
+
+std::optional<std::string> build_guard_unavailable() {
+  int channel[2];
+  if (pipe2(channel, O_CLOEXEC) != 0) return fmt::format("pipe: {}", std::strerror(errno));
+  const pid_t child = fork();
+  if (child < 0) return fmt::format("fork: {}", std::strerror(errno));
+  if (child == 0) {
+    close(channel[0]);
+    const std::string reason = enter_private_mount_namespace().value_or("");
+    (void)!write(channel[1], reason.data(), reason.size());
+    _exit(0);
+  }
+  close(channel[1]);
+  std::string reason;
+  char buffer[512];
+  for (ssize_t got; (got = read(channel[0], buffer, sizeof buffer)) > 0;) reason.append(buffer, static_cast<std::size_t>(got));
+  close(channel[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status)) return std::string("the probe process ended abnormally");
+  if (reason.empty()) return std::nullopt;
+  return reason;
 }
 
 }  // namespace wasibuild::driver

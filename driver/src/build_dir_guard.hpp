@@ -13,6 +13,8 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace wasibuild::driver {
@@ -24,5 +26,9 @@ namespace wasibuild::driver {
 // for example in a container that forbids namespaces: a grant that cannot be
 // honoured is never silently widened.
 void guard_build_directories(const std::vector<std::filesystem::path>& directories);
+
+// Why this system cannot guard build directories, or nothing when it can.
+// Tried in a child process, so the caller stays in its own namespace.
+[[nodiscard]] std::optional<std::string> build_guard_unavailable();
 
 }  // namespace wasibuild::driver

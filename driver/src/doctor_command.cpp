@@ -2,6 +2,7 @@
 // to fix it. Exit 0 when everything needed is present, 1 otherwise.
 #include <fmt/format.h>
 
+#include "build_dir_guard.hpp"
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
@@ -66,6 +67,15 @@ class DoctorCommand final : public Command {
     const bool has_file = fs::exists(toolchain_file(env));
     if (!has_file) ++problems;
     line(has_file, fmt::format("CMake toolchain file {}", toolchain_file(env).string()), "reinstall wasibuild");
+    // Tests guard their working directory (exec --dir-build) in a private
+    // mount namespace; where none is allowed, they fail until told otherwise.
+    const auto no_guard = build_guard_unavailable();
+    if (no_guard) ++problems;
+    line(!no_guard,
+         no_guard ? fmt::format("test sandbox: no private mount namespace ({})", *no_guard)
+                  : std::string("test sandbox: private mount namespaces (tests cannot rewrite build files)"),
+         "allow namespaces (e.g. docker --security-opt seccomp=unconfined), or configure with "
+         "-DWASIBUILD_TEST_CWD=writable");
     const Directories dirs = directories(env);
     const auto usage = runner::cache_usage(module_cache(env));
     *env.out << fmt::format("  {:<8}data {}\n  {:<8}cache {} ({} compiled modules)\n  {:<8}config {}\n", "info",

@@ -1,5 +1,7 @@
 // The daily loop, end to end: `new`, `build`, `run`, `test`, the drop-in
 // toolchain file, with the real binary, real CMake and the system clang.
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "../exec/exec_helpers.hpp"
@@ -218,11 +220,26 @@ TEST_CASE("doctor says what is there and how to fix what is not") {
   CHECK(healthy.out.find("  ok      toolchain system (the system toolchain, as nothing is installed), clang 19.") !=
         std::string::npos);
   CHECK(healthy.out.ends_with("everything wasibuild needs is here\n"));
+  CHECK(healthy.out.find("  ok      test sandbox: private mount namespaces") != std::string::npos);
   ws.wasibuild.options.environment["PATH"] = "/nonexistent";
   const auto broken = ws.in(ws.dir.path(), {"doctor"});
   CHECK(broken.exit_status == 1);
   CHECK(broken.out.find("  missing cmake\n          fix: apt-get install cmake\n") != std::string::npos);
   CHECK(broken.out.find("  missing a WASI toolchain\n") != std::string::npos);
+}
+
+TEST_CASE("doctor reports a system where tests cannot guard their build files") {
+  if (access("/usr/bin/unshare", X_OK) != 0) {
+    MESSAGE("skipped: needs unshare(1)");
+    return;
+  }
+  Workspace ws;
+  // In a user namespace that maps no one, no nested namespace can be made.
+  const auto confined = ws.run(ws.dir.path(), {"/usr/bin/unshare", "--user", WASIBUILD_BINARY, "doctor"});
+  CHECK(confined.exit_status == 1);
+  CHECK(confined.out.find("  missing test sandbox: no private mount namespace (unshare a mount namespace: "
+                          "Operation not permitted)\n          fix: allow namespaces") != std::string::npos);
+  CHECK(confined.out.find("-DWASIBUILD_TEST_CWD=writable") != std::string::npos);
 }
 
 TEST_CASE("a compiler launcher (ccache) serves a clean rebuild from its cache") {
