@@ -64,12 +64,6 @@ struct BuildTree {
   };
 };
 
-ProcessResult probe(const Wasibuild& wasibuild, std::vector<std::string> flags, std::vector<std::string> operation) {
-  flags.push_back(fixture("fs_probe"));
-  flags.insert(flags.end(), operation.begin(), operation.end());
-  return wasibuild.exec(flags);
-}
-
 const std::vector<std::vector<std::string>> kAttacks = {
     {"append", "CMakeCache.txt"},
     {"write", "CTestTestfile.cmake"},

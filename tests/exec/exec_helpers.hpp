@@ -31,4 +31,12 @@ class Wasibuild {
   ProcessOptions options;
 };
 
+// Runs the fs_probe fixture: one filesystem OPERATION (fs_probe.c) under FLAGS.
+inline ProcessResult probe(const Wasibuild& wasibuild, std::vector<std::string> flags,
+                           const std::vector<std::string>& operation) {
+  flags.push_back(fixture("fs_probe"));
+  flags.insert(flags.end(), operation.begin(), operation.end());
+  return wasibuild.exec(flags);
+}
+
 }  // namespace wasibuild::testing

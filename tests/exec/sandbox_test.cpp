@@ -34,12 +34,6 @@ struct Tree {
   fs::path root = temp.path();
 };
 
-ProcessResult probe(const Wasibuild& wasibuild, std::vector<std::string> flags, std::vector<std::string> operation) {
-  flags.push_back(fixture("fs_probe"));
-  flags.insert(flags.end(), operation.begin(), operation.end());
-  return wasibuild.exec(flags);
-}
-
 }  // namespace
 
 TEST_CASE("granted directories are usable") {
