@@ -155,3 +155,43 @@ TEST_CASE("the toolchain file runs an unmodified project's old-style, script and
     CHECK(rebuilt.exit_status == 0);
   }
 }
+
+TEST_CASE("explicit toolchain variables: a WASI SDK-style bin/clang gets its bin/clang++") {
+  TempDir dir;
+  ProcessOptions options;
+  options.environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (dir / "home").string()}};
+  // The sysroot the system toolchain presents, as `toolchain which` names it.
+  const auto which = run_process({WASIBUILD_BINARY, "toolchain", "which", "--cmake"}, options);
+  REQUIRE(which.exit_status == 0);
+  const std::string marker = "set(WASIBUILD_SYSROOT [=[";
+  const auto at = which.out.find(marker);
+  REQUIRE(at != std::string::npos);
+  const std::string sysroot = which.out.substr(at + marker.size(), which.out.find("]=]", at) - at - marker.size());
+  // An SDK layout: bin/clang, bin/clang++ and bin/llvm-ar without a version suffix.
+  const fs::path bin = dir / "sdk/bin";
+  fs::create_directories(bin);
+  fs::create_symlink("/usr/bin/clang-19", bin / "clang");
+  fs::create_symlink("/usr/bin/clang++-19", bin / "clang++");
+  fs::create_symlink("/usr/bin/llvm-ar-19", bin / "llvm-ar");
+  const fs::path source = dir / "src";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(sdk CXX)\nenable_testing()\n"
+             "add_executable(hi hi.cpp)\nadd_test(NAME hi COMMAND hi)\n"
+             "set_tests_properties(hi PROPERTIES PASS_REGULAR_EXPRESSION \"hi from clang\\\\+\\\\+\")\n");
+  write_file(source / "hi.cpp", "#include <cstdio>\nint main() { std::puts(\"hi from clang++\"); }\n");
+  const fs::path build = dir / "build";
+  const auto configured =
+      run_process({"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
+                   "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-DWASIBUILD_CLANG=" + (bin / "clang").string(),
+                   "-DWASIBUILD_AR=" + (bin / "llvm-ar").string(), "-DWASIBUILD_SYSROOT=" + sysroot, "-S",
+                   source.string(), "-B", build.string()},
+                  options);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("Check for working CXX compiler: " + (bin / "clang++").string()) != std::string::npos);
+  REQUIRE(run_process({"/usr/bin/cmake", "--build", build.string()}, options).exit_status == 0);
+  const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}, options);
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+}
