@@ -70,3 +70,133 @@ install_npm_binaryen() {
   npm install --prefix "$WASIBUILD_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
     "binaryen@$WASIBUILD_BINARYEN_VERSION"
 }
+
+# clang 22 for WASI, for the setjmp tests of the native mode (clang emits
+# standard exception handling itself and links wasi-libc's libsetjmp; docs/
+# setjmp.md). No official WASI SDK is downloadable from here, so it is
+# assembled from pieces of the same kind: LLVM 22.1.8's clang and wasm-ld
+# from PyPI's ziglang wheel (`zig clang`, `zig wasm-ld`), Debian trixie's
+# wasi-libc (setjmp.h and libsetjmp.a) and LLVM 22 wasm32 runtimes
+# (compiler-rt builtins, libc++, libc++abi). Every piece is pinned and
+# checked by SHA-256. Kept outside the clone; tests/CMakeLists.txt reads
+# WASIBUILD_DEV_CLANG22_TOOLCHAIN, a WASI-SDK-layout directory (bin/clang,
+# share/wasi-sysroot, lib/clang/22) whose wrappers run the zig next to it.
+: "${WASIBUILD_CLANG22_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/clang22-wasi}"
+WASIBUILD_DEV_CLANG22_TOOLCHAIN="$WASIBUILD_CLANG22_DIR/toolchain"
+export WASIBUILD_DEV_CLANG22_TOOLCHAIN
+WASIBUILD_ZIGLANG_VERSION=0.17.1  # its wheel for x86_64 Linux
+WASIBUILD_ZIGLANG_SHA256=ea6cc5d87b033cf0aedfbc8f9549a908cae6c50ac31f1698188fa48a74524b54
+# "package version sha256" from Debian trixie (apt-get also checks each
+# against the archive's signed index).
+WASIBUILD_CLANG22_DEBS=(
+  "wasi-libc 0.0~git20241209.574b88d-2 b7716260051d289248b7667f81fa2792c125d888ff51da3fa09c6272cc0bd11d"
+  "libclang-rt-22-dev-wasm32 1:22.1.8-1~deb13u5 2bc1bedb19c55ab185cf915a428ac157bed523ad1ce24c3f91fa888f4db29ffd"
+  "libc++-22-dev-wasm32 1:22.1.8-1~deb13u5 be595d121ca9c5df42ab0c9b719c3a986abfadf40cac8a2db4b228cdb423052c"
+  "libc++abi-22-dev-wasm32 1:22.1.8-1~deb13u5 a89642558578276d48a78dd3a54a7ce52be3fb8987c63386396355231ad42be2"
+)
+
+# Does nothing when the pinned toolchain is already assembled. Otherwise
+# builds it in a temporary directory renamed into place once it compiles a
+# setjmp program. A failure is one warning line, not the end of set-up: the
+# native setjmp tests then report themselves skipped.
+install_clang22_wasi() {
+  local pins="ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_CLANG22_DEBS[*]}"
+  if [ -f "$WASIBUILD_CLANG22_DIR/pins" ] && [ "$(<"$WASIBUILD_CLANG22_DIR/pins")" = "$pins" ]; then
+    return
+  fi
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    local WASIBUILD_PACKAGES=(python3-pip)  # seen by install_missing_packages
+    install_missing_packages || true  # without pip, the step below says so
+  fi
+  step "assembling clang 22 for WASI (ziglang $WASIBUILD_ZIGLANG_VERSION, Debian trixie's wasi-libc) in $WASIBUILD_CLANG22_DIR"
+  local log="$WASIBUILD_CLANG22_DIR.log" reason
+  mkdir -p "$(dirname "$WASIBUILD_CLANG22_DIR")"
+  if ! reason=$(_assemble_clang22_wasi "$pins" 3>"$log" 2>&3); then
+    echo "wasibuild: warning: clang 22 for WASI not assembled: ${reason:-see $log} (log: $log);" \
+      "the native setjmp tests will be skipped" >&2
+  fi
+}
+
+# Prints the reason on stdout and fails; tool output goes to fd 3 (the log).
+_assemble_clang22_wasi() (
+  pins=$1 dir=$WASIBUILD_CLANG22_DIR
+  fail() { echo "$*"; exit 1; }
+  [ "$(uname -m)" = x86_64 ] || fail "the pinned ziglang wheel is for x86_64 only"
+  command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || fail "needs apt-get and dpkg-deb"
+  exec 9>"$dir.lock"
+  flock 9
+  # Another set-up may have finished it while this one waited.
+  [ -f "$dir/pins" ] && [ "$(<"$dir/pins")" = "$pins" ] && exit 0
+  tmp=$(mktemp -d "$dir.tmp.XXXXXX") || fail "cannot create a directory next to $dir"
+  trap 'rm -rf "$tmp"' EXIT
+
+  # zig's clang, and clang's own headers (the resource directory's include/).
+  echo "ziglang==$WASIBUILD_ZIGLANG_VERSION --hash=sha256:$WASIBUILD_ZIGLANG_SHA256" >"$tmp/requirements.txt"
+  python3 -m pip download --no-deps --only-binary=:all: --require-hashes --disable-pip-version-check \
+    -r "$tmp/requirements.txt" -d "$tmp/wheel" >&3 2>&3 ||
+    fail "pip download ziglang==$WASIBUILD_ZIGLANG_VERSION failed (PyPI unreachable, or the wheel's hash changed)"
+  python3 - "$tmp/wheel"/ziglang-*.whl "$tmp/zig" <<'PY' >&3 2>&3 || fail "cannot unpack the ziglang wheel"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    for member in wheel.infolist():
+        if member.filename == "ziglang/zig" or member.filename.startswith("ziglang/lib/include/"):
+            wheel.extract(member, sys.argv[2])
+PY
+  chmod 755 "$tmp/zig/ziglang/zig"
+  "$tmp/zig/ziglang/zig" clang --version >&3 2>&3 || fail "zig $WASIBUILD_ZIGLANG_VERSION does not run here"
+
+  # The .deb files, through a private apt configuration (the host's sources
+  # and lists are not touched): trixie's index, checked with Debian's keys.
+  mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/debs"
+  echo "deb [arch=$(dpkg --print-architecture) signed-by=/usr/share/keyrings/debian-archive-keyring.gpg target=Packages]" \
+    "http://deb.debian.org/debian trixie main" >"$tmp/apt/sources.list"
+  local options=(-o "Dir::Etc::SourceList=$tmp/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$tmp/apt/lists" -o "Dir::Cache=$tmp/apt/cache" -o Debug::NoLocking=1
+    -o APT::Sandbox::User=root -o Acquire::Languages=none)
+  apt-get "${options[@]}" -qq update >&3 2>&3 || fail "apt-get update of Debian trixie failed (deb.debian.org unreachable?)"
+  local entry package version sha256 wanted=()
+  for entry in "${WASIBUILD_CLANG22_DEBS[@]}"; do
+    read -r package version sha256 <<<"$entry"
+    wanted+=("$package=$version")
+  done
+  (cd "$tmp/debs" && apt-get "${options[@]}" -qq download "${wanted[@]}") >&3 2>&3 ||
+    fail "apt-get download ${wanted[*]} failed (a version no longer in trixie? update scripts/common.sh)"
+  for entry in "${WASIBUILD_CLANG22_DEBS[@]}"; do
+    read -r package version sha256 <<<"$entry"
+    local deb=("$tmp/debs/${package}_"*.deb)
+    echo "$sha256  ${deb[0]}" | sha256sum -c --quiet - >&3 2>&3 || fail "$package $version: SHA-256 mismatch"
+    dpkg-deb -x "${deb[0]}" "$tmp/root" || fail "cannot unpack $package"
+  done
+
+  # A WASI SDK's layout, symlinks resolved, so it can be archived and moved.
+  local tc=$tmp/toolchain zig=$dir/zig/ziglang/zig
+  mkdir -p "$tc/bin" "$tc/lib/clang/22/lib" "$tc/share/wasi-sysroot/include" "$tc/share/wasi-sysroot/lib"
+  cp -rL "$tmp/root/usr/include/wasm32-wasi" "$tc/share/wasi-sysroot/include/" &&
+    cp -rL "$tmp/root/usr/lib/wasm32-wasi" "$tc/share/wasi-sysroot/lib/" &&
+    ln -s wasm32-wasi "$tc/share/wasi-sysroot/include/wasm32-wasip1" &&
+    ln -s wasm32-wasi "$tc/share/wasi-sysroot/lib/wasm32-wasip1" &&
+    cp -r "$tmp/root/usr/lib/llvm-22/lib/clang/22/lib/wasi" "$tc/lib/clang/22/lib/" &&
+    cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" || fail "cannot assemble the toolchain directory"
+  local here='here=$(dirname "$(readlink -f "$0")")'
+  printf '#!/bin/sh\n%s\nexec "%s" clang -resource-dir "$here/../lib/clang/22" "-B$here" "$@"\n' "$here" "$zig" >"$tc/bin/clang"
+  printf '#!/bin/sh\n%s\nexec "%s" clang --driver-mode=g++ -resource-dir "$here/../lib/clang/22" "-B$here" "$@"\n' \
+    "$here" "$zig" >"$tc/bin/clang++"
+  local tool
+  for tool in wasm-ld:wasm-ld llvm-ar:ar llvm-ranlib:ranlib; do
+    printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$zig" "${tool#*:}" >"$tc/bin/${tool%:*}"
+  done
+  chmod 755 "$tc"/bin/*
+  mkdir -p "$tmp/final"
+  mv "$tc" "$tmp/final/toolchain" && mv "$tmp/zig" "$tmp/final/zig" || fail "cannot assemble the toolchain directory"
+  echo "$pins" >"$tmp/final/pins.pending"
+
+  # In place (the wrappers name zig by its final path), then proven: a
+  # setjmp program in the native mode's form compiles and links.
+  rm -rf "$dir" && mv "$tmp/final" "$dir" || fail "cannot move the toolchain to $dir"
+  printf '#include <setjmp.h>\nstatic jmp_buf env;\nint main(void) { if (setjmp(env) == 0) longjmp(env, 1); return 0; }\n' \
+    >"$tmp/probe.c"
+  "$dir/toolchain/bin/clang" --target=wasm32-wasi "--sysroot=$dir/toolchain/share/wasi-sysroot" -mllvm -wasm-enable-sjlj \
+    -mllvm -wasm-use-legacy-eh=false "$tmp/probe.c" -lsetjmp -o "$tmp/probe.wasm" >&3 2>&3 ||
+    { rm -rf "$dir"; fail "the assembled clang 22 does not compile a setjmp program"; }
+  mv "$dir/pins.pending" "$dir/pins"
+)

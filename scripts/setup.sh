@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and main job on a fresh Debian 12 machine:
 #   1. installs the Debian packages wasibuild needs, when missing (no prompt),
-#      and npm's binaryen into ~/.cache/wasibuild-dev/npm (setjmp tests);
+#      npm's binaryen into ~/.cache/wasibuild-dev/npm and clang 22 for WASI
+#      into ~/.cache/wasibuild-dev/clang22-wasi (setjmp tests);
 #   2. builds wasibuild (Wasmtime included: the first build takes many minutes);
 #   3. builds examples/hello (C++) to wasm with `wasibuild run` (the system WASI
 #      toolchain, through the drop-in CMake toolchain file) and runs it in the
@@ -15,6 +16,7 @@ source "$repo/scripts/common.sh"
 
 install_missing_packages
 install_npm_binaryen
+install_clang22_wasi
 require_cargo
 build_wasibuild "$repo/build/release" Release
 
