@@ -8,7 +8,8 @@
 #                        (default: wasm-opt on PATH, if it has that pass)
 #   WASIBUILD_HAS_SETJMP the toolchain's wasi-libc has setjmp and libsetjmp
 #                        for standard exception handling (from `wasibuild
-#                        toolchain which --cmake`, or given with WASIBUILD_CLANG)
+#                        toolchain which --cmake`; with explicit variables,
+#                        detected when unset: see _wasibuild_detect_setjmp)
 # Result, for projects to test:
 #   WASIBUILD_SETJMP_MODE  native, lowered or off
 #
@@ -65,6 +66,33 @@ function(_wasibuild_find_wasm_opt out)
   endif()
 endfunction()
 
+# For a toolchain given with explicit variables, which has no probed
+# capability: <out> is ON when the sysroot has setjmp.h and libsetjmp.a for
+# the target and clang is 20 or newer. The version matters: WASI SDKs 22 to
+# 25 ship both files for the legacy form, with a clang (19 or older) that
+# rejects -wasm-use-legacy-eh. clang's major version is asked once per path
+# and modification time.
+function(_wasibuild_detect_setjmp out)
+  set(${out} OFF PARENT_SCOPE)
+  if(NOT EXISTS "${WASIBUILD_SYSROOT}/include/${WASIBUILD_TARGET}/setjmp.h"
+     OR NOT EXISTS "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}/libsetjmp.a")
+    return()
+  endif()
+  file(TIMESTAMP "${WASIBUILD_CLANG}" modified "%s" UTC)
+  set(key "${WASIBUILD_CLANG}@${modified}")
+  if(NOT _WASIBUILD_CLANG_MAJOR MATCHES "^([0-9]*) (.*)$" OR NOT CMAKE_MATCH_2 STREQUAL key)
+    execute_process(COMMAND "${WASIBUILD_CLANG}" --version OUTPUT_VARIABLE version ERROR_QUIET RESULT_VARIABLE result)
+    set(major "")
+    if(result EQUAL 0 AND version MATCHES "clang version ([0-9]+)\\.")
+      set(major "${CMAKE_MATCH_1}")
+    endif()
+    set(_WASIBUILD_CLANG_MAJOR "${major} ${key}" CACHE INTERNAL "major version of WASIBUILD_CLANG")
+  endif()
+  if(_WASIBUILD_CLANG_MAJOR MATCHES "^([0-9]+) " AND CMAKE_MATCH_1 GREATER_EQUAL 20)
+    set(${out} ON PARENT_SCOPE)
+  endif()
+endfunction()
+
 # Sets WASIBUILD_SETJMP_MODE (and WASIBUILD_WASM_OPT when lowered).
 function(_wasibuild_setjmp_choose_mode)
   string(TOUPPER "${WASIBUILD_SETJMP}" wanted)
@@ -79,10 +107,16 @@ function(_wasibuild_setjmp_choose_mode)
   endif()
   set(mode off)
   set(reason "WASIBUILD_SETJMP=OFF")
+  set(has_setjmp "${WASIBUILD_HAS_SETJMP}")
+  set(has_setjmp_reason "the toolchain's wasi-libc")
+  if(NOT DEFINED WASIBUILD_HAS_SETJMP AND NOT wanted STREQUAL "OFF")
+    _wasibuild_detect_setjmp(has_setjmp)
+    set(has_setjmp_reason "the toolchain's wasi-libc, detected: clang 20+, setjmp.h and libsetjmp.a")
+  endif()
   if(wanted STREQUAL "OFF")
-  elseif(WASIBUILD_HAS_SETJMP)
+  elseif(has_setjmp)
     set(mode native)
-    set(reason "the toolchain's wasi-libc")
+    set(reason "${has_setjmp_reason}")
   else()
     _wasibuild_find_wasm_opt(wasm_opt)
     if(wasm_opt)
