@@ -1,11 +1,13 @@
 // setjmp/longjmp through the drop-in toolchain file (cmake-modules/WasiSetjmp.cmake),
 // end to end with real CMake: lowered with Debian's clang 19 + npm's
 // binaryen, native flags for a toolchain that reports setjmp (a WASI SDK 26+),
-// and the messages when neither is possible.
+// the native and lowered forms with a real clang 22 toolchain, and the
+// messages when neither is possible.
 #include <filesystem>
 #include <iostream>
 
 #include "../exec/exec_helpers.hpp"
+#include "archive_builder.hpp"
 
 using namespace wasibuild::testing;
 namespace fs = std::filesystem;
@@ -24,6 +26,48 @@ bool have_wasm_opt() {
   std::cout << "SKIPPED: no binaryen wasm-opt at " << WASIBUILD_TEST_WASM_OPT
             << " (scripts/setup.sh installs npm's binaryen there)\n";
   return false;
+}
+
+// clang 22 for WASI: LLVM 22.1.8 from PyPI's ziglang wheel with Debian
+// trixie's wasi-libc, in a WASI SDK's layout (scripts/common.sh,
+// install_clang22_wasi). No official WASI SDK can be downloaded here; this
+// is a real toolchain of the same kind, with setjmp.h and libsetjmp.a.
+const fs::path kClang22 = WASIBUILD_TEST_CLANG22_TOOLCHAIN;
+
+bool have_clang22() {
+  if (!kClang22.empty() && fs::exists(kClang22 / "bin/clang") && fs::exists(kClang22 / "share/wasi-sysroot")) {
+    return true;
+  }
+  std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
+            << "' (scripts/setup.sh assembles it into ~/.cache/wasibuild-dev/clang22-wasi)\n";
+  return false;
+}
+
+// The toolchain given with explicit variables instead of an installed name.
+std::vector<std::string> clang22_variables() {
+  return {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
+          "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
+          "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
+          "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()};
+}
+
+// Wasmtime runs only the standard exception-handling form, so the runner
+// accepting a module already proves it. When npm's binaryen is there, its
+// wasm-dis shows it directly: try_table, and none of the legacy try,
+// delegate or rethrow.
+void check_standard_eh(const fs::path& module) {
+  const fs::path wasm_dis = fs::path(WASIBUILD_TEST_WASM_OPT).parent_path() / "wasm-dis";
+  if (!fs::exists(wasm_dis)) return;
+  const auto text = run_process({wasm_dis.string(), module.string()}, {{{"PATH", "/usr/local/bin:/usr/bin:/bin"}}, {}, {}});
+  REQUIRE(text.exit_status == 0);
+  CHECK(text.out.find("(try_table") != std::string::npos);
+  bool legacy_try = false;
+  for (auto at = text.out.find("(try"); at != std::string::npos; at = text.out.find("(try", at + 1)) {
+    legacy_try = legacy_try || text.out.compare(at, 10, "(try_table") != 0;
+  }
+  CHECK_FALSE(legacy_try);
+  CHECK(text.out.find("(delegate") == std::string::npos);
+  CHECK(text.out.find("(rethrow") == std::string::npos);
 }
 
 // A CMake project in a temp directory, configured and built with the real
@@ -59,7 +103,9 @@ constexpr const char* kProgram = R"(#include <setjmp.h>
 
 static jmp_buf outer;
 static jmp_buf inner;
+#ifndef NO_SIGSETJMP
 static sigjmp_buf signal_env;
+#endif
 
 static void unwind_from(int depth, int value) {
   if (depth == 0) longjmp(outer, value);
@@ -77,26 +123,34 @@ static int nested(void) {
 
 int main(void) {
   volatile int step = 0;
+  volatile long sum = 0;  /* changed between setjmp and longjmp: kept */
   int got = setjmp(outer);
+  sum += got;
   printf("outer %d\n", got);
   switch (step++) {
     case 0: unwind_from(50, 0);  /* setjmp returns 1, never 0 */
     case 1: unwind_from(3, 42);
     case 2: {
       printf("nested %d\n", nested());
+#ifndef NO_SIGSETJMP  /* wasi-libc has no sigsetjmp/siglongjmp (docs/setjmp.md) */
       if (sigsetjmp(signal_env, 1) == 0) siglongjmp(signal_env, 5);
       puts("sigsetjmp 5");
+#endif
       void (*jump)(jmp_buf, int) = longjmp;
       jump(outer, 7);
     }
   }
-  puts(got == 7 ? "done" : "wrong value");
-  return got == 7 ? 0 : 1;
+  printf("sum %ld\n", (long)sum);
+  puts(got == 7 && sum == 50 ? "done" : "wrong value");
+  return got == 7 && sum == 50 ? 0 : 1;
 }
 )";
 
 constexpr const char* kExpected = "outer 0\nouter 1\nouter 42\ninner 0\ninner 10\ninner 20\nnested 3\nsigsetjmp 5\n"
-                                  "outer 7\ndone\n";
+                                  "outer 7\nsum 50\ndone\n";
+// Built with -DNO_SIGSETJMP, for wasi-libc's own setjmp.
+constexpr const char* kExpectedWithoutSig = "outer 0\nouter 1\nouter 42\ninner 0\ninner 10\ninner 20\nnested 3\n"
+                                            "outer 7\nsum 50\ndone\n";
 
 // Configure checks compile, link and run (through the emulator) with the
 // project's setjmp mode too.
@@ -113,8 +167,32 @@ enable_testing()
 add_executable(sjlj sjlj.c)
 add_executable(plain plain.c)
 add_test(NAME sjlj COMMAND sjlj)
-set_tests_properties(sjlj PROPERTIES PASS_REGULAR_EXPRESSION "outer 7\ndone")
+set_tests_properties(sjlj PROPERTIES PASS_REGULAR_EXPRESSION "outer 7\nsum 50\ndone")
 )";
+
+void write_sjlj_project(const Project& project) {
+  write_file(project.source / "CMakeLists.txt", kCMakeLists);
+  write_file(project.source / "sjlj.c", kProgram);
+  write_file(project.source / "plain.c", "#include <stdio.h>\nint main(void) { puts(\"plain\"); return 0; }\n");
+}
+
+// Builds the project, runs sjlj.wasm and plain.wasm with `wasibuild exec`
+// and the project's CTest test, and checks the module's exception form.
+void build_and_run(const Project& project, const std::string& expected = kExpected) {
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto ran = project.wasibuild.exec({(project.build / "sjlj.wasm").string()});
+  CHECK(ran.err == "");
+  CHECK(ran.out == expected);
+  CHECK(ran.exit_status == 0);
+  CHECK(project.wasibuild.exec({(project.build / "plain.wasm").string()}).out == "plain\n");
+  const auto tests = project.run({"/usr/bin/ctest", "--test-dir", project.build.string(), "--output-on-failure"});
+  INFO(tests.out);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
+  check_standard_eh(project.build / "sjlj.wasm");
+}
 
 // CMake word-wraps and indents error messages: compare them with every run
 // of white space made one space.
@@ -256,4 +334,81 @@ TEST_CASE("a toolchain that reports setjmp (WASI SDK 26+) gets the standard-EH f
   CHECK(commands.find("wasibuild-setjmp") == std::string::npos);  // no runtime of wasibuild's
   CHECK(read_file(project.build / "build.ninja").find("exnref.cmake") == std::string::npos);
   CHECK(project.wasibuild.exec({(project.build / "hello.wasm").string()}).out == "native\n");
+}
+
+TEST_CASE("native setjmp with a real clang 22: installed from an archive, probed, built and run by CTest") {
+  if (!have_clang22()) return;
+  Project project;
+  // The toolchain directory holds only wrappers (naming the cached zig by
+  // absolute path), the sysroot and clang's resource directory: ~5 MB.
+  const fs::path archive = project.dir / "clang22-wasi.tar.gz";
+  write_tree_tar_gz(archive, kClang22, "clang22-wasi");
+  const auto installed =
+      project.wasibuild({"toolchain", "install", "--from", archive.string(), "--name", "clang22", "--allow-unpinned"});
+  INFO(installed.out << installed.err);
+  REQUIRE(installed.exit_status == 0);
+  // The installer's probe found setjmp (standard EH flags and -lsetjmp).
+  project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "clang22";
+  const auto which = project.wasibuild({"toolchain", "which", "--cmake"});
+  REQUIRE(which.exit_status == 0);
+  CHECK(which.out.find("set(WASIBUILD_HAS_SETJMP ON)\n") != std::string::npos);
+
+  write_sjlj_project(project);
+  const auto configured = project.configure({"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON", "-DCMAKE_C_FLAGS=-DNO_SIGSETJMP"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp native (the toolchain's wasi-libc)\n") != std::string::npos);
+  CHECK(configured.out.find("-- The C compiler identification is Clang 22.") != std::string::npos);
+  CHECK(configured.out.find("-- setjmp mode native, found 1, runs 1\n") != std::string::npos);
+  build_and_run(project, kExpectedWithoutSig);
+
+  CHECK(read_file(project.build / "compile_commands.json").find("-mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false")
+        != std::string::npos);
+  const std::string ninja = read_file(project.build / "build.ninja");
+  CHECK(ninja.find("-lsetjmp") != std::string::npos);
+  CHECK(ninja.find("wasibuild-setjmp") == std::string::npos);  // no runtime of wasibuild's
+  CHECK(ninja.find("exnref.cmake") == std::string::npos);      // and no wasm-opt step
+}
+
+TEST_CASE("with explicit variables, the toolchain file detects clang 22's setjmp, not clang 19's with the same sysroot") {
+  if (!have_clang22()) return;
+  Project project;
+  write_sjlj_project(project);
+  std::vector<std::string> variables = clang22_variables();
+  variables.push_back("-DCMAKE_C_FLAGS=-DNO_SIGSETJMP");
+  const auto configured = project.configure(variables);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp native (the toolchain's wasi-libc, detected: clang 20+, "
+                            "setjmp.h and libsetjmp.a)\n") != std::string::npos);
+  CHECK(configured.out.find("-- setjmp mode native, found 1, runs 1\n") != std::string::npos);
+  build_and_run(project, kExpectedWithoutSig);
+
+  // The same wasi-libc with Debian's clang 19, which cannot emit the
+  // standard form: not native. (No wasm-opt either, so off.)
+  Project with_clang19;
+  write_sjlj_project(with_clang19);
+  const auto old_clang = with_clang19.configure({"-DWASIBUILD_CLANG=/usr/bin/clang-19",
+                                                 "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
+                                                 "-DWASIBUILD_WASM_OPT=/nonexistent/wasm-opt"});
+  INFO(old_clang.out << old_clang.err);
+  CHECK(old_clang.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and no wasm-opt found") !=
+        std::string::npos);
+}
+
+TEST_CASE("the lowered form also works with clang 22 (WASIBUILD_HAS_SETJMP=OFF, wasibuild's runtime, wasm-opt)") {
+  if (!have_clang22() || !have_wasm_opt()) return;
+  Project project;
+  write_sjlj_project(project);
+  std::vector<std::string> variables = clang22_variables();
+  variables.push_back("-DWASIBUILD_HAS_SETJMP=OFF");
+  variables.push_back("-DWASIBUILD_WASM_OPT=" + std::string(WASIBUILD_TEST_WASM_OPT));
+  const auto configured = project.configure(variables);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp lowered (wasibuild's runtime, modules translated by ") !=
+        std::string::npos);
+  CHECK(configured.out.find("-- setjmp mode lowered, found 1, runs 1\n") != std::string::npos);
+  build_and_run(project);
+  CHECK(read_file(project.build / "build.ninja").find("-lsetjmp") == std::string::npos);
 }
