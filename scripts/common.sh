@@ -84,6 +84,7 @@ install_npm_binaryen() {
 : "${WASIBUILD_CLANG22_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/clang22-wasi}"
 WASIBUILD_DEV_CLANG22_TOOLCHAIN="$WASIBUILD_CLANG22_DIR/toolchain"
 export WASIBUILD_DEV_CLANG22_TOOLCHAIN
+WASIBUILD_CLANG22_LAYOUT=1  # bump when the assembly below changes
 WASIBUILD_ZIGLANG_VERSION=0.17.1  # its wheel for x86_64 Linux
 WASIBUILD_ZIGLANG_SHA256=ea6cc5d87b033cf0aedfbc8f9549a908cae6c50ac31f1698188fa48a74524b54
 # "package version sha256" from Debian trixie (apt-get also checks each
@@ -100,7 +101,7 @@ WASIBUILD_CLANG22_DEBS=(
 # setjmp program. A failure is one warning line, not the end of set-up: the
 # native setjmp tests then report themselves skipped.
 install_clang22_wasi() {
-  local pins="ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_CLANG22_DEBS[*]}"
+  local pins="layout $WASIBUILD_CLANG22_LAYOUT ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_CLANG22_DEBS[*]}"
   if [ -f "$WASIBUILD_CLANG22_DIR/pins" ] && [ "$(<"$WASIBUILD_CLANG22_DIR/pins")" = "$pins" ]; then
     return
   fi
@@ -169,13 +170,19 @@ PY
   done
 
   # A WASI SDK's layout, symlinks resolved, so it can be archived and moved.
+  # Debian keeps libc++'s headers in include/wasm32-wasi/c++/v1, which its
+  # own clang is patched to search; upstream clang finds them in include/c++.
+  # The builtins serve both the wasm32-wasi and the wasm32-wasip1 target.
   local tc=$tmp/toolchain zig=$dir/zig/ziglang/zig
   mkdir -p "$tc/bin" "$tc/lib/clang/22/lib" "$tc/share/wasi-sysroot/include" "$tc/share/wasi-sysroot/lib"
   cp -rL "$tmp/root/usr/include/wasm32-wasi" "$tc/share/wasi-sysroot/include/" &&
     cp -rL "$tmp/root/usr/lib/wasm32-wasi" "$tc/share/wasi-sysroot/lib/" &&
+    mv "$tc/share/wasi-sysroot/include/wasm32-wasi/c++" "$tc/share/wasi-sysroot/include/c++" &&
     ln -s wasm32-wasi "$tc/share/wasi-sysroot/include/wasm32-wasip1" &&
     ln -s wasm32-wasi "$tc/share/wasi-sysroot/lib/wasm32-wasip1" &&
     cp -r "$tmp/root/usr/lib/llvm-22/lib/clang/22/lib/wasi" "$tc/lib/clang/22/lib/" &&
+    mkdir "$tc/lib/clang/22/lib/wasm32-unknown-wasip1" &&
+    ln -s ../wasi/libclang_rt.builtins-wasm32.a "$tc/lib/clang/22/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a" &&
     cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" || fail "cannot assemble the toolchain directory"
   local here='here=$(dirname "$(readlink -f "$0")")'
   printf '#!/bin/sh\n%s\nexec "%s" clang -resource-dir "$here/../lib/clang/22" "-B$here" "$@"\n' "$here" "$zig" >"$tc/bin/clang"
@@ -193,10 +200,10 @@ PY
   # In place (the wrappers name zig by its final path), then proven: a
   # setjmp program in the native mode's form compiles and links.
   rm -rf "$dir" && mv "$tmp/final" "$dir" || fail "cannot move the toolchain to $dir"
-  printf '#include <setjmp.h>\nstatic jmp_buf env;\nint main(void) { if (setjmp(env) == 0) longjmp(env, 1); return 0; }\n' \
-    >"$tmp/probe.c"
-  "$dir/toolchain/bin/clang" --target=wasm32-wasi "--sysroot=$dir/toolchain/share/wasi-sysroot" -mllvm -wasm-enable-sjlj \
-    -mllvm -wasm-use-legacy-eh=false "$tmp/probe.c" -lsetjmp -o "$tmp/probe.wasm" >&3 2>&3 ||
+  printf '#include <csetjmp>\n#include <string>\nstatic std::jmp_buf env;\nint main() { std::string s = "x";\n%s\n' \
+    'if (setjmp(env) == 0) std::longjmp(env, 1); return s.size() == 1 ? 0 : 1; }' >"$tmp/probe.cpp"
+  "$dir/toolchain/bin/clang++" --target=wasm32-wasip1 "--sysroot=$dir/toolchain/share/wasi-sysroot" -fno-exceptions \
+    -mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -o "$tmp/probe.wasm" >&3 2>&3 ||
     { rm -rf "$dir"; fail "the assembled clang 22 does not compile a setjmp program"; }
   mv "$dir/pins.pending" "$dir/pins"
 )
