@@ -173,6 +173,11 @@ if(WASIBUILD_SETJMP_MODE STREQUAL "native")
   _wasibuild_add_sjlj_option("-mllvm -wasm-enable-sjlj")
   _wasibuild_add_sjlj_option("-mllvm -wasm-use-legacy-eh=false")
   _wasibuild_add_sjlj_link_option("-lsetjmp")
+  # sigsetjmp/siglongjmp, which wasi-libc declares but does not define.
+  foreach(lang C CXX)
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${_wasibuild_setjmp_support}/native")
+    list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
+  endforeach()
 elseif(WASIBUILD_SETJMP_MODE STREQUAL "lowered")
   # An archive, so modules that never call setjmp or longjmp do not link
   # it (and so carry no exception tag to translate).

@@ -103,9 +103,7 @@ constexpr const char* kProgram = R"(#include <setjmp.h>
 
 static jmp_buf outer;
 static jmp_buf inner;
-#ifndef NO_SIGSETJMP
 static sigjmp_buf signal_env;
-#endif
 
 static void unwind_from(int depth, int value) {
   if (depth == 0) longjmp(outer, value);
@@ -132,10 +130,8 @@ int main(void) {
     case 1: unwind_from(3, 42);
     case 2: {
       printf("nested %d\n", nested());
-#ifndef NO_SIGSETJMP  /* wasi-libc has no sigsetjmp/siglongjmp (docs/setjmp.md) */
       if (sigsetjmp(signal_env, 1) == 0) siglongjmp(signal_env, 5);
       puts("sigsetjmp 5");
-#endif
       void (*jump)(jmp_buf, int) = longjmp;
       jump(outer, 7);
     }
@@ -148,9 +144,6 @@ int main(void) {
 
 constexpr const char* kExpected = "outer 0\nouter 1\nouter 42\ninner 0\ninner 10\ninner 20\nnested 3\nsigsetjmp 5\n"
                                   "outer 7\nsum 50\ndone\n";
-// Built with -DNO_SIGSETJMP, for wasi-libc's own setjmp.
-constexpr const char* kExpectedWithoutSig = "outer 0\nouter 1\nouter 42\ninner 0\ninner 10\ninner 20\nnested 3\n"
-                                            "outer 7\nsum 50\ndone\n";
 
 // Configure checks compile, link and run (through the emulator) with the
 // project's setjmp mode too.
@@ -354,13 +347,13 @@ TEST_CASE("native setjmp with a real clang 22: installed from an archive, probed
   CHECK(which.out.find("set(WASIBUILD_HAS_SETJMP ON)\n") != std::string::npos);
 
   write_sjlj_project(project);
-  const auto configured = project.configure({"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON", "-DCMAKE_C_FLAGS=-DNO_SIGSETJMP"});
+  const auto configured = project.configure({"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});
   INFO(configured.out << configured.err);
   REQUIRE(configured.exit_status == 0);
   CHECK(configured.out.find("-- wasibuild: setjmp/longjmp native (the toolchain's wasi-libc)\n") != std::string::npos);
   CHECK(configured.out.find("-- The C compiler identification is Clang 22.") != std::string::npos);
   CHECK(configured.out.find("-- setjmp mode native, found 1, runs 1\n") != std::string::npos);
-  build_and_run(project, kExpectedWithoutSig);
+  build_and_run(project, kExpected);
 
   CHECK(read_file(project.build / "compile_commands.json").find("-mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false")
         != std::string::npos);
@@ -374,15 +367,14 @@ TEST_CASE("with explicit variables, the toolchain file detects clang 22's setjmp
   if (!have_clang22()) return;
   Project project;
   write_sjlj_project(project);
-  std::vector<std::string> variables = clang22_variables();
-  variables.push_back("-DCMAKE_C_FLAGS=-DNO_SIGSETJMP");
+  const std::vector<std::string> variables = clang22_variables();
   const auto configured = project.configure(variables);
   INFO(configured.out << configured.err);
   REQUIRE(configured.exit_status == 0);
   CHECK(configured.out.find("-- wasibuild: setjmp/longjmp native (the toolchain's wasi-libc, detected: clang 20+, "
                             "setjmp.h and libsetjmp.a)\n") != std::string::npos);
   CHECK(configured.out.find("-- setjmp mode native, found 1, runs 1\n") != std::string::npos);
-  build_and_run(project, kExpectedWithoutSig);
+  build_and_run(project, kExpected);
 
   // The same wasi-libc with Debian's clang 19, which cannot emit the
   // standard form: not native. (No wasm-opt either, so off.)
