@@ -121,6 +121,14 @@ fs::path first_existing(const fs::path& root, std::initializer_list<const char*>
   return root / *names.begin();
 }
 
+// wasm32-wasip1 where the sysroot has it: clang 22 deprecates the
+// wasm32-wasi spelling (a warning that -Werror turns into an error), and a
+// sysroot with wasip1 directories comes with a clang (18+) that knows it.
+std::string preferred_target(const std::vector<std::string>& targets) {
+  const bool has_wasip1 = std::find(targets.begin(), targets.end(), "wasm32-wasip1") != targets.end();
+  return has_wasip1 ? "wasm32-wasip1" : targets.front();
+}
+
 // Fills in the paths of an SDK-layout toolchain (or a sysroot-only one
 // paired with a system clang) and checks that clang runs and a libc exists.
 Result<Toolchain> validate(const fs::path& root, const InstallRequest& request) {
@@ -160,7 +168,7 @@ Result<Toolchain> validate(const fs::path& root, const InstallRequest& request) 
     return Error{Error::Kind::invalid_layout, request.source, "its sysroot has no libc.a for any wasm32 target"};
   }
   if (std::find(targets.begin(), targets.end(), toolchain.default_target) == targets.end()) {
-    toolchain.default_target = targets.front();
+    toolchain.default_target = preferred_target(targets);
   }
   return toolchain;
 }

@@ -345,6 +345,8 @@ TEST_CASE("native setjmp with a real clang 22: installed from an archive, probed
   const auto which = project.wasibuild({"toolchain", "which", "--cmake"});
   REQUIRE(which.exit_status == 0);
   CHECK(which.out.find("set(WASIBUILD_HAS_SETJMP ON)\n") != std::string::npos);
+  // Not clang 22's deprecated wasm32-wasi spelling, which -Werror rejects.
+  CHECK(which.out.find("set(WASIBUILD_TARGET [=[wasm32-wasip1]=])\n") != std::string::npos);
 
   write_sjlj_project(project);
   const auto configured = project.configure({"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});

@@ -69,7 +69,7 @@ struct InstallRequest {
   Provider provider = Provider::custom;
   std::string version;
   std::string top_directory;              // expected top directory ("" = detect)
-  std::string default_target = "wasm32-wasi";
+  std::string default_target;             // "" = chosen from the sysroot (install.cpp)
   // A sysroot-only archive (wasi-sysroot-*.tar.gz) is paired with the clang
   // this returns; asked only for such an archive (discovery runs clang).
   std::function<std::optional<Toolchain>()> find_system_compiler;
