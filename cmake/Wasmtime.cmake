@@ -43,6 +43,9 @@ separate_arguments(WASMTIME_NATIVE_LIBS UNIX_COMMAND "${CMAKE_MATCH_1}")
 # rustc lists libc itself; the C++ link adds it anyway, and a leading -lc would
 # sort before the sanitizer runtimes.
 list(REMOVE_ITEM WASMTIME_NATIVE_LIBS "-lc")
+# Nor the unwinder: the C++ link supplies it too, as libgcc_s or, for the
+# wasibuild executable (-static-libgcc, driver/CMakeLists.txt), statically.
+list(REMOVE_ITEM WASMTIME_NATIVE_LIBS "-lgcc_s")
 
 # Cargo decides itself whether anything changed, so it runs on every build
 # (a no-op takes a fraction of a second). CC/CXX/*FLAGS are cleared: Wasmtime's
