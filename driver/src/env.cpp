@@ -28,6 +28,7 @@ Env Env::from_process() {
   env.err = &std::cerr;
   env.err_is_terminal = ::isatty(STDERR_FILENO) == 1;
   env.executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  env.owns_process = true;
   return env;
 }
 

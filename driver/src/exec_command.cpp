@@ -36,12 +36,8 @@ int ExecCommand::run(Env& env) {
   if (options_.sandbox.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
   std::optional<runner::CacheOptions> cache;
   if (!options_.no_cache) cache = module_cache(env);
-  // The guest writes to the process's stdout: flush what we buffered first.
   guard_build_dirs(options_.sandbox, env);
-  env.out->flush();
-  const runner::Outcome outcome = runner::run(program, policy, limits, cache);
-  *env.err << runner::describe(outcome) << std::flush;
-  return runner::exit_status(outcome);
+  return run_guest(program, policy, limits, cache, tmp, env);
 }
 
 }  // namespace wasibuild::driver

@@ -52,10 +52,7 @@ class RunCommand final : public Command {
     std::optional<PrivateTmp> tmp;
     if (sandbox_.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
     guard_build_dirs(sandbox_, env);
-    env.out->flush();
-    const runner::Outcome outcome = runner::run({program, arguments_, false}, policy, limits, module_cache(env));
-    *env.err << runner::describe(outcome) << std::flush;
-    return runner::exit_status(outcome);
+    return run_guest({program, arguments_, false}, policy, limits, module_cache(env), tmp, env);
   }
 
  private:

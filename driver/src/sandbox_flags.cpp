@@ -6,7 +6,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
+#include <ostream>
 #include <system_error>
+#include <unistd.h>
 
 #include "build_dir_guard.hpp"
 #include "command.hpp"
@@ -177,5 +180,29 @@ PrivateTmp::~PrivateTmp() {
 }
 
 runner::DirectoryGrant PrivateTmp::grant() const { return {path_, "/tmp", runner::Access::read_write}; }
+
+int run_guest(const runner::Program& program, const runner::Policy& policy, const runner::Limits& limits,
+              const std::optional<runner::CacheOptions>& cache, std::optional<PrivateTmp>& tmp, Env& env) {
+  bool reported = false;
+  const auto report = [&](const runner::Outcome& outcome) {
+    *env.err << runner::describe(outcome) << std::flush;
+    reported = true;
+  };
+  // The guest writes to the process's stdout: flush what we buffered first.
+  env.out->flush();
+  const runner::Outcome outcome = runner::run(program, policy, limits, cache, [&](const runner::Outcome& done) {
+    report(done);
+    if (!env.owns_process) return;
+    // The guest's output is already written: Wasmtime's WASI flushes each
+    // write to the descriptor. Flush ours, remove the private /tmp, and end.
+    tmp.reset();
+    env.out->flush();
+    env.err->flush();
+    std::fflush(nullptr);
+    ::_exit(runner::exit_status(done));
+  });
+  if (!reported) report(outcome);
+  return runner::exit_status(outcome);
+}
 
 }  // namespace wasibuild::driver

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,5 +50,15 @@ class PrivateTmp {
  private:
   std::filesystem::path path_;
 };
+
+// Runs the guest (the last step of `exec` and `run`), reports its outcome on
+// env.err and returns its exit status. When `env` owns the process, the
+// process ends as soon as the guest has finished and been reported, with
+// everything flushed and `tmp` removed: tearing down the engine's memory
+// reservations, the code, the command-line parser and static objects would
+// only delay the exit (docs/performance.md).
+[[nodiscard]] int run_guest(const runner::Program& program, const runner::Policy& policy,
+                            const runner::Limits& limits, const std::optional<runner::CacheOptions>& cache,
+                            std::optional<PrivateTmp>& tmp, Env& env);
 
 }  // namespace wasibuild::driver

@@ -208,7 +208,7 @@ Outcome outcome_of_failure(const Program& program, const Limits& limits, const w
 }  // namespace
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
-            const std::optional<CacheOptions>& cache) {
+            const std::optional<CacheOptions>& cache, const Finished& finished) {
   MappedFile file(program.module);
   if (file.error()) return Error{Error::Kind::unreadable_file, program.module, file.error().message()};
   auto format = classify(program.module, file.bytes());
@@ -253,8 +253,9 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   }
   auto result = start_func->call(store, {});
   deadline.reset();
-  if (!result) return outcome_of_failure(program, limits, result.err());
-  return Exited{0};
+  Outcome outcome = result ? Outcome{Exited{0}} : outcome_of_failure(program, limits, result.err());
+  if (finished) finished(outcome);
+  return outcome;
 }
 
 std::optional<Error> precompile(const fs::path& input, const fs::path& output) {

@@ -22,6 +22,9 @@ struct Env {
   std::ostream* err = nullptr;
   bool err_is_terminal = false;  // progress bars only on a terminal
   std::filesystem::path executable;  // this program, for finding its modules
+  // This process's own environment (from_process): a command that ends by
+  // running a guest may end the process right after it (see run_guest).
+  bool owns_process = false;
 
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
   // The environment of this process (environ, the cwd, std::cout/std::cerr).

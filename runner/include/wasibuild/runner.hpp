@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -100,8 +101,14 @@ using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
 // be interrupted by Wasmtime; if it is still running a short grace period
 // after the deadline, the whole process ends with the timeout message and
 // exit status 124 (the runner is meant to own its process, as `exec` does).
+//
+// `finished`, when given, is called with the outcome once the guest has run,
+// while the engine, module and store still exist: a caller that owns its
+// process (`exec`) may report and end the process there, leaving their
+// teardown (unmapping the memory reservations and code) to the kernel.
+using Finished = std::function<void(const Outcome&)>;
 [[nodiscard]] Outcome run(const Program& program, const Policy& policy, const Limits& limits,
-                          const std::optional<CacheOptions>& cache);
+                          const std::optional<CacheOptions>& cache, const Finished& finished = {});
 
 // The process exit status for an outcome, as documented in docs/exit-status.md:
 // the guest's code, 134 for a trap, 124 for a timeout, 125 for a runner error.
