@@ -14,6 +14,9 @@
 #                          install prefix, then PATH); runs tests as emulator
 #   WASIBUILD_TOOLCHAIN    a toolchain name for `which` (like --toolchain)
 #   WASIBUILD_STACK_SIZE   linear-memory stack in bytes (default 8 MiB)
+#   WASIBUILD_TEST_CWD     guarded (default: a test's working directory is
+#                          writable but its build files are not) or writable
+#                          (where mount namespaces are forbidden; docs/testing.md)
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_VERSION 1)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
