@@ -195,3 +195,68 @@ TEST_CASE("explicit toolchain variables: a WASI SDK-style bin/clang gets its bin
   INFO(tested.out << tested.err);
   CHECK(tested.exit_status == 0);
 }
+
+namespace {
+
+// How many times `instruction` occurs in the disassembly of `module`.
+std::size_t count_instruction(const fs::path& module, const std::string& instruction) {
+  const auto disassembled = run_process({WASIBUILD_TEST_OBJDUMP, "-d", module.string()});
+  REQUIRE(disassembled.exit_status == 0);
+  std::size_t count = 0;
+  for (auto at = disassembled.out.find(instruction); at != std::string::npos;
+       at = disassembled.out.find(instruction, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("Release builds vectorize with wasm SIMD and interleave vectorized loops") {
+  // One loop that clang vectorizes into f64x2 operations. Interleaved, its
+  // body holds several f64x2.mul; LLVM's WebAssembly default (a maximum
+  // interleave of 1, wasi.cmake) leaves one, and a build without -msimd128
+  // none at all.
+  TempDir dir;
+  const fs::path source = dir / "src";
+  const fs::path build = dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(axpy C)\nadd_executable(axpy axpy.c)\n");
+  write_file(source / "axpy.c", R"c(#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noinline)) void axpy(double* restrict y, const double* restrict x, double a, int n) {
+  for (int i = 0; i < n; ++i) y[i] += a * x[i];
+}
+int main(int argc, char** argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 1000;
+  double* x = malloc(sizeof(double) * n);
+  double* y = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; ++i) { x[i] = i; y[i] = 1; }
+  axpy(y, x, 0.5, n);
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += y[i];
+  printf("sum %.1f\n", sum);
+  return 0;
+}
+)c");
+  ProcessOptions options;
+  options.environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (dir / "home").string()}};
+  const auto configured =
+      run_process({"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                   "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
+                   "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(), "-B",
+                   build.string()},
+                  options);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+
+  CHECK(count_instruction(build / "axpy.wasm", "f64x2.mul") >= 2);
+  // Interleaving keeps the results: sum over i of (1 + i / 2) for i < 1001.
+  const auto ran = run_process({WASIBUILD_BINARY, "exec", (build / "axpy.wasm").string(), "1001"}, options);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out == "sum 251251.0\n");
+}
