@@ -9,19 +9,27 @@
 # run cannot disturb it. Outputs (binaries, hyperfine JSON, wasibuild's home and
 # caches) go to build/bench/ under the repository root.
 #
-# Needs clang-19 (+ Debian's wasi-libc for wasm32-wasi) and node; uses hyperfine
-# when installed (apt-get install hyperfine), otherwise a date +%s%N loop;
-# /usr/bin/time (Debian package `time`) for peak RSS.
+# The wasm side is what users ship: the workloads are built as a CMake project
+# in the Release configuration through wasibuild's drop-in toolchain file, so
+# they get its release flags (-O3, wasm SIMD, interleaved vector loops), with
+# the toolchain `wasibuild toolchain which` resolves (Debian's clang-19 and
+# wasi-libc on a machine without a WASI SDK). The native side is clang-19 -O2.
+# Each round runs native, wasibuild and node once in turn (bench/lib.sh), so
+# a change in the load of a shared machine falls on all three alike.
+#
+# Needs clang-19, cmake, ninja and node; uses hyperfine when installed
+# (apt-get install hyperfine), otherwise a date +%s%N loop; /usr/bin/time
+# (Debian package `time`) for peak RSS.
 #
 # This is a benchmark, not a test: missed targets print MISS, and the script
 # still exits 0. It exits non-zero only if something cannot be built or run,
 # or if the runtimes disagree on a workload's output.
 #
 # Environment knobs: BENCH_OUT (output directory, default build/bench),
-# BENCH_RUNS (timed runs per workload and runtime, default 5),
+# BENCH_RUNS (timed rounds per workload, default 5),
 # BENCH_STARTUP_RUNS (runs per start-up measurement, default 30), BENCH_NO_HYPERFINE=1
 # (use the date +%s%N loop even where hyperfine is installed), BENCH_WASM_FLAGS
-# (the wasm build's optimization flags, default -O2).
+# (replaces the toolchain file's Release compile flags, e.g. "-O2").
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,11 +44,6 @@ STARTUP_RUNS=${BENCH_STARTUP_RUNS:-30}
 
 CC=${CC:-clang-19}
 NATIVE_FLAGS=(-O2)
-# The wasm side's optimization flags: BENCH_WASM_FLAGS, default plain -O2 (a
-# user's default build); "-O3 -msimd128" are the release profile's
-# recommended defaults (bench/release_flags.sh).
-read -r -a WASM_OPT_FLAGS <<<"${BENCH_WASM_FLAGS:--O2}"
-WASM_FLAGS=(--target=wasm32-wasi --sysroot=/usr "${WASM_OPT_FLAGS[@]}" -Wl,-z,stack-size=1048576)
 NODE_RUNNER=(node --no-warnings "$BENCH_DIR/node_wasi.mjs")
 
 # name | arguments (the iteration counts; sized for ~0.5-1 s natively at -O2)
@@ -56,7 +59,7 @@ WORKLOAD_LIST=(
 log() { printf '[exec_bench] %s\n' "$*" >&2; }
 die() { printf '[exec_bench] error: %s\n' "$*" >&2; exit 1; }
 
-for tool in "$CC" node awk; do
+for tool in "$CC" cmake ninja node awk; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ -x "$WASIBUILD" ]] || die "wasibuild binary not found or not executable: $WASIBUILD"
@@ -80,12 +83,31 @@ COLD_CACHE="$OUT/cache-cold"
 
 
 # ----------------------------------------------------------------- build ----
-log "building workloads with $CC into $OUT/bin"
-for entry in "${WORKLOAD_LIST[@]}" "hello|"; do
-  name=${entry%%|*}
+names=()
+for entry in "${WORKLOAD_LIST[@]}" "hello|"; do names+=("${entry%%|*}"); done
+log "building workloads natively with $CC ${NATIVE_FLAGS[*]} into $OUT/bin"
+for name in "${names[@]}"; do
   "$CC" "${NATIVE_FLAGS[@]}" -o "$OUT/bin/$name" "$WORKLOADS/$name.c" -lm
-  "$CC" "${WASM_FLAGS[@]}" -o "$OUT/bin/$name.wasm" "$WORKLOADS/$name.c" -lm
 done
+log "building workloads to wasm: Release, through the toolchain file"
+mkdir -p "$OUT/wasm-src"
+cat >"$OUT/wasm-src/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.20)
+project(exec_bench C)
+foreach(name IN ITEMS ${names[*]})
+  add_executable(\${name} "$WORKLOADS/\${name}.c")
+  target_link_libraries(\${name} PRIVATE m)
+endforeach()
+CMAKE
+wasm_flags_override=()
+if [[ -n "${BENCH_WASM_FLAGS:-}" ]]; then wasm_flags_override=("-DCMAKE_C_FLAGS_RELEASE=$BENCH_WASM_FLAGS"); fi
+cmake -G Ninja -S "$OUT/wasm-src" -B "$OUT/wasm-build" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE="$("$WASIBUILD_ORIG" toolchain-file)" -DWASIBUILD_EXECUTABLE="$WASIBUILD_ORIG" \
+  "${wasm_flags_override[@]}" >"$OUT/wasm-build.log" 2>&1 || die "configuring the wasm build failed (see $OUT/wasm-build.log)"
+cmake --build "$OUT/wasm-build" >>"$OUT/wasm-build.log" 2>&1 || die "the wasm build failed (see $OUT/wasm-build.log)"
+for name in "${names[@]}"; do cp "$OUT/wasm-build/$name.wasm" "$OUT/bin/$name.wasm"; done
+WASM_FLAGS=$(sed -n 's/^CMAKE_C_FLAGS_RELEASE:[A-Z]*=//p' "$OUT/wasm-build/CMakeCache.txt")
+WASM_COMPILER=$(sed -n 's/^set(CMAKE_C_COMPILER "\(.*\)")$/\1/p' "$OUT"/wasm-build/CMakeFiles/*/CMakeCCompiler.cmake)
 
 # ------------------------------------------------------------ workloads ----
 # First, one untimed run of each runtime: checks that all three print the same
@@ -106,10 +128,11 @@ done
 for entry in "${WORKLOAD_LIST[@]}"; do
   name=${entry%%|*}
   read -r -a args <<<"${entry#*|}"
-  log "$name ${args[*]}: timing native, wasibuild exec, node ($RUNS runs each)"
-  measure "$name.native" "$RUNS" 0 "" -- "$OUT/bin/$name" "${args[@]}"
-  measure "$name.wasibuild" "$RUNS" 0 "" -- "$WASIBUILD" exec "$OUT/bin/$name.wasm" "${args[@]}"
-  measure "$name.node" "$RUNS" 0 "" -- "${NODE_RUNNER[@]}" "$OUT/bin/$name.wasm" "${args[@]}"
+  log "$name ${args[*]}: timing native, wasibuild exec, node ($RUNS rounds)"
+  bench_command "$name.native" "$OUT/bin/$name" "${args[@]}"
+  bench_command "$name.wasibuild" "$WASIBUILD" exec "$OUT/bin/$name.wasm" "${args[@]}"
+  bench_command "$name.node" "${NODE_RUNNER[@]}" "$OUT/bin/$name.wasm" "${args[@]}"
+  measure_interleaved "$RUNS" "$name.native" "$name.wasibuild" "$name.node"
 done
 
 # -------------------------------------------------------------- start-up ----
@@ -160,11 +183,11 @@ echo "## wasibuild exec benchmark"
 echo
 echo "wasibuild: $WASIBUILD_ORIG ($("$WASIBUILD" --version 2>/dev/null | head -n 1), sha256 $WASIBUILD_SHA...)"
 echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (nproc $(nproc))"
-echo "native: $CC ${NATIVE_FLAGS[*]}; wasm: $CC ${WASM_FLAGS[*]}"
+echo "native: $CC ${NATIVE_FLAGS[*]}; wasm: $WASM_COMPILER, Release through the toolchain file: $WASM_FLAGS"
 if ((HAVE_HYPERFINE)); then
-  echo "timing: $(hyperfine --version), median of $RUNS runs (wall clock), warm wasibuild cache"
+  echo "timing: $(hyperfine --version), median of $RUNS interleaved rounds (wall clock), warm wasibuild cache"
 else
-  echo "timing: date +%s%N loop, median of $RUNS runs (wall clock), warm wasibuild cache"
+  echo "timing: date +%s%N loop, median of $RUNS interleaved rounds (wall clock), warm wasibuild cache"
 fi
 echo
 printf '| %-8s | %-12s | %9s | %11s | %9s | %9s | %9s | %10s |\n' \
@@ -193,15 +216,24 @@ NODE_GEOMEAN=$(
     echo "$(tstat "$name.node" median) $(tstat "$name.native" median)"
   done | awk '{ s += log($1 / $2); n++ } END { printf "%.3f", exp(s / n) }'
 )
+# Each side's fastest run: for deterministic CPU-bound work, interference
+# from other load only ever adds time, so the minimum is the estimate least
+# disturbed by it. Reported beside the median; the target uses the median.
+BEST_GEOMEAN=$(
+  for entry in "${WORKLOAD_LIST[@]}"; do
+    name=${entry%%|*}
+    echo "$(tstat "$name.wasibuild" min) $(tstat "$name.native" min)"
+  done | awk '{ s += log($1 / $2); n++ } END { printf "%.3f", exp(s / n) }'
+)
 echo
-echo "geomean wasibuild/native: $GEOMEAN   (node/native: $NODE_GEOMEAN)"
+echo "geomean wasibuild/native: $GEOMEAN   (node/native: $NODE_GEOMEAN; fastest runs: wasibuild/native $BEST_GEOMEAN)"
 
 # The same in CPU time (user + system, mean, all threads of the process): less
 # sensitive than wall time to other load on the machine. Node's figure includes
 # its compiler and GC threads. Reported for information; targets use wall time.
 if ((HAVE_HYPERFINE)); then
   echo
-  echo "CPU time (user+sys, mean of $RUNS runs), for comparison:"
+  echo "CPU time (user+sys, mean of $RUNS rounds), for comparison:"
   echo
   printf '| %-8s | %9s | %11s | %9s | %9s | %9s | %10s |\n' \
     workload "native s" "wasibuild s" "node s" "wb/native" "node/nat" "wb/node"

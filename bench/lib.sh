@@ -64,3 +64,43 @@ tstat() {
            const f = process.argv[2];
            console.log(f === "cpu" ? (r.user ?? 0) + (r.system ?? 0) : r[f]);' "$OUT/json/$1.json" "$2"
 }
+
+# bench_command NAME CMD... registers the command that measure_interleaved
+# times under NAME.
+declare -A BENCH_COMMANDS
+bench_command() {
+  local name=$1
+  shift
+  BENCH_COMMANDS[$name]=$(printf '%q ' "$@")
+}
+
+# measure_interleaved ROUNDS NAME... -> $OUT/json/NAME.json for each NAME, as
+# measure writes it. Each round runs every named command once, in turn, so a
+# change in the machine's load (other tenants of a shared host) falls on all
+# of them alike, not on whichever was being timed at that moment: the ratios
+# between them are what the benchmarks report.
+measure_interleaved() {
+  local rounds=$1 round name
+  shift
+  for ((round = 1; round <= rounds; round++)); do
+    for name in "$@"; do
+      eval "local command=(${BENCH_COMMANDS[$name]})"
+      measure "$name.round$round" 1 0 "" -- "${command[@]}"
+    done
+  done
+  for name in "$@"; do
+    node -e '
+      const fs = require("fs");
+      const runs = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f)).results[0]);
+      const t = runs.flatMap((r) => r.times), s = [...t].sort((a, b) => a - b);
+      const avg = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const mean = avg(t);
+      const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+      const stddev = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1));
+      const user = avg(runs.map((r) => r.user ?? 0)), system = avg(runs.map((r) => r.system ?? 0));
+      fs.writeFileSync(process.argv[1], JSON.stringify({ results: [{ mean, median, stddev, min: s[0],
+        max: s[s.length - 1], user, system, times: t }] }));
+    ' "$OUT/json/$name.json" "$OUT/json/$name".round*.json
+    rm -f "$OUT/json/$name".round*.json
+  done
+}

@@ -47,7 +47,9 @@ WASM_BASE=(--target=wasm32-wasi --sysroot=/usr -Wl,--stack-first -Wl,-z,stack-si
 
 # name | compiler flags | wasm-opt level ("" for none). The first is the baseline.
 # "release-now" is what the release profile does today: CMake's Release
-# flags (-O3 -DNDEBUG) and wasm-opt -Os when a wasm-opt is installed.
+# flags (-O3 -DNDEBUG), the toolchain file's (-msimd128, a maximum
+# interleave of 4 for vectorized loops) and wasm-opt -Os when a wasm-opt is
+# installed.
 CANDIDATES=(
   "O2|-O2|"
   "O3|-O3|"
@@ -59,11 +61,14 @@ CANDIDATES=(
   "O3-simd-feat|-O3 -msimd128 -mbulk-memory -mnontrapping-fptoint|"
   "O3-relaxed|-O3 -msimd128 -mrelaxed-simd|"
   "O2+opt-O3|-O2|O3"
-  "release-now|-O3 -DNDEBUG|Os"
+  "release-now|-O3 -DNDEBUG -msimd128 -mllvm -force-target-max-vector-interleave=4|Os"
   "O3+opt-O3|-O3|O3"
   "O3-simd+opt-Os|-O3 -msimd128|Os"
   "O3-simd+opt-O3|-O3 -msimd128|O3"
   "O3-simd-feat+opt-O3|-O3 -msimd128 -mbulk-memory -mnontrapping-fptoint|O3"
+  "O3-simd-unroll|-O3 -msimd128 -funroll-loops|"
+  "O3-simd-il4|-O3 -msimd128 -mllvm -force-vector-interleave=4|"
+  "O3-simd-maxil4|-O3 -msimd128 -mllvm -force-target-max-vector-interleave=4|"
 )
 if [[ -n "${BENCH_CANDIDATES:-}" ]]; then
   chosen=()
