@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "../exec/exec_helpers.hpp"
 
@@ -17,6 +19,23 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string share_dir() { return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild"; }
+
+// Configures `source` into `build` with the toolchain file (and `extra`
+// cache options), then builds it; both must succeed.
+void configure_and_build(const fs::path& source, const fs::path& build, const ProcessOptions& options,
+                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> configure{"/usr/bin/cmake", "-G", "Ninja",
+                                     "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
+                                     "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY)};
+  configure.insert(configure.end(), extra.begin(), extra.end());
+  configure.insert(configure.end(), {"-S", source.string(), "-B", build.string()});
+  const auto configured = run_process(configure, options);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+}
 
 void write_project(const fs::path& dir) {
   write_file(dir / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.5)
@@ -116,16 +135,7 @@ TEST_CASE("the toolchain file runs an unmodified project's old-style, script and
   ProcessOptions options;
   options.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", (dir / "home").string()},
                          {"TMPDIR", tmp.string()}, {"SECRET", "host-only"}};
-  const auto configured =
-      run_process({"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
-                   "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(), "-B",
-                   build.string()},
-                  options);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
-  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
+  configure_and_build(source, build, options);
 
   SUBCASE("a SHARED library does not clash with the STATIC one of the same name") {
     CHECK(fs::exists(build / "libshape.a"));
@@ -242,17 +252,7 @@ int main(int argc, char** argv) {
 )c");
   ProcessOptions options;
   options.environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (dir / "home").string()}};
-  const auto configured =
-      run_process({"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
-                   "-DCMAKE_TOOLCHAIN_FILE=" + share_dir() + "/cmake/wasi.cmake",
-                   "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(), "-B",
-                   build.string()},
-                  options);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
-  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
+  configure_and_build(source, build, options, {"-DCMAKE_BUILD_TYPE=Release"});
 
   CHECK(count_instruction(build / "axpy.wasm", "f64x2.mul") >= 2);
   // Interleaving keeps the results: sum over i of (1 + i / 2) for i < 1001.
