@@ -35,9 +35,28 @@ endforeach()
 # than probing wasm-opt and compiling the runtime again in every scratch dir.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WASIBUILD_SETJMP_MODE WASIBUILD_SETJMP_LIBRARY WASIBUILD_WASM_OPT)
 
+# Sets <out> to what <regex> captures (its group 1) in the output of
+# `<tool> ARGN...`, or to "" when the tool fails or the output does not match.
+# Starting a tool can be slow (npm's wasm-opt runs under node: about a
+# second) and projects configure often, so the answer is cached in
+# <cache_var> per tool path and modification time.
+function(_wasibuild_ask_tool out cache_var tool regex)
+  file(TIMESTAMP "${tool}" modified "%s" UTC)
+  set(key "${tool}@${modified}")
+  if("${${cache_var}}" MATCHES "^([^ ]*) (.*)$" AND CMAKE_MATCH_2 STREQUAL key)
+    set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+    return()
+  endif()
+  execute_process(COMMAND "${tool}" ${ARGN} OUTPUT_VARIABLE output ERROR_QUIET RESULT_VARIABLE result)
+  set(answer "")
+  if(result EQUAL 0 AND output MATCHES "${regex}")
+    set(answer "${CMAKE_MATCH_1}")
+  endif()
+  set(${cache_var} "${answer} ${key}" CACHE INTERNAL "answer of ${tool}, per its modification time")
+  set(${out} "${answer}" PARENT_SCOPE)
+endfunction()
+
 # Sets <out> to the wasm-opt to use, or "" with the reason in <out>_reason.
-# Starting npm's wasm-opt (node) takes about a second, so each verdict is
-# cached per path and modification time.
 function(_wasibuild_find_wasm_opt out)
   set(candidate "${WASIBUILD_WASM_OPT}")
   if(NOT candidate)
@@ -49,17 +68,8 @@ function(_wasibuild_find_wasm_opt out)
     set(${out}_reason "no wasm-opt found (WASIBUILD_WASM_OPT or PATH)" PARENT_SCOPE)
     return()
   endif()
-  file(TIMESTAMP "${candidate}" modified "%s" UTC)
-  set(key "${candidate}@${modified}")
-  if(NOT _WASIBUILD_WASM_OPT_VERDICT MATCHES "^(yes|no) (.*)$" OR NOT CMAKE_MATCH_2 STREQUAL key)
-    execute_process(COMMAND "${candidate}" --help OUTPUT_VARIABLE help ERROR_QUIET RESULT_VARIABLE result)
-    set(verdict no)
-    if(result EQUAL 0 AND help MATCHES "--translate-to-exnref")
-      set(verdict yes)
-    endif()
-    set(_WASIBUILD_WASM_OPT_VERDICT "${verdict} ${key}" CACHE INTERNAL "wasm-opt checked for --translate-to-exnref")
-  endif()
-  if(_WASIBUILD_WASM_OPT_VERDICT MATCHES "^yes ")
+  _wasibuild_ask_tool(option _WASIBUILD_WASM_OPT_EXNREF "${candidate}" "(--translate-to-exnref)" --help)
+  if(option)
     set(${out} "${candidate}" PARENT_SCOPE)
   else()
     set(${out}_reason "${candidate} has no --translate-to-exnref (binaryen too old; npm's binaryen has it)" PARENT_SCOPE)
@@ -70,25 +80,15 @@ endfunction()
 # capability: <out> is ON when the sysroot has setjmp.h and libsetjmp.a for
 # the target and clang is 20 or newer. The version matters: WASI SDKs 22 to
 # 25 ship both files for the legacy form, with a clang (19 or older) that
-# rejects -wasm-use-legacy-eh. clang's major version is asked once per path
-# and modification time.
+# rejects -wasm-use-legacy-eh.
 function(_wasibuild_detect_setjmp out)
   set(${out} OFF PARENT_SCOPE)
   if(NOT EXISTS "${WASIBUILD_SYSROOT}/include/${WASIBUILD_TARGET}/setjmp.h"
      OR NOT EXISTS "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}/libsetjmp.a")
     return()
   endif()
-  file(TIMESTAMP "${WASIBUILD_CLANG}" modified "%s" UTC)
-  set(key "${WASIBUILD_CLANG}@${modified}")
-  if(NOT _WASIBUILD_CLANG_MAJOR MATCHES "^([0-9]*) (.*)$" OR NOT CMAKE_MATCH_2 STREQUAL key)
-    execute_process(COMMAND "${WASIBUILD_CLANG}" --version OUTPUT_VARIABLE version ERROR_QUIET RESULT_VARIABLE result)
-    set(major "")
-    if(result EQUAL 0 AND version MATCHES "clang version ([0-9]+)\\.")
-      set(major "${CMAKE_MATCH_1}")
-    endif()
-    set(_WASIBUILD_CLANG_MAJOR "${major} ${key}" CACHE INTERNAL "major version of WASIBUILD_CLANG")
-  endif()
-  if(_WASIBUILD_CLANG_MAJOR MATCHES "^([0-9]+) " AND CMAKE_MATCH_1 GREATER_EQUAL 20)
+  _wasibuild_ask_tool(major _WASIBUILD_CLANG_MAJOR "${WASIBUILD_CLANG}" "clang version ([0-9]+)\\." --version)
+  if(major AND major GREATER_EQUAL 20)
     set(${out} ON PARENT_SCOPE)
   endif()
 endfunction()
