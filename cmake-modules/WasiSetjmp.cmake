@@ -27,9 +27,7 @@
 get_filename_component(_wasibuild_setjmp_support "${CMAKE_CURRENT_LIST_DIR}/support/setjmp" ABSOLUTE)
 
 foreach(input WASIBUILD_SETJMP WASIBUILD_WASM_OPT WASIBUILD_HAS_SETJMP)
-  if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
-    set(${input} "$ENV{${input}}")
-  endif()
+  _wasibuild_input_from_environment(${input})  # wasi.cmake
 endforeach()
 # try_compile projects get the outer project's decision and runtime, rather
 # than probing wasm-opt and compiling the runtime again in every scratch dir.

@@ -4,7 +4,9 @@
 #   cmake -DCMAKE_TOOLCHAIN_FILE=$(wasibuild toolchain-file) -S . -B build
 #   cmake --build build && ctest --test-dir build
 #
-# The toolchain comes from explicit variables first (cache or environment):
+# The toolchain comes from explicit variables first (cache or environment;
+# like CC, a value from the environment is read at the first configure and
+# then kept in the cache):
 #   WASIBUILD_CLANG, WASIBUILD_CLANGXX, WASIBUILD_AR, WASIBUILD_RANLIB,
 #   WASIBUILD_SYSROOT, WASIBUILD_TARGET
 # and otherwise from `wasibuild toolchain which --cmake`, which applies
@@ -24,10 +26,16 @@ list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
     WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY)
-foreach(input IN LISTS _wasibuild_inputs)
+# An input taken from the environment is kept in the cache, as CMake keeps
+# CC and CFLAGS: ninja re-runs cmake when a CMakeLists.txt changes, from
+# whatever shell runs ninja, and that configure must see the same toolchain.
+macro(_wasibuild_input_from_environment input)
   if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
-    set(${input} "$ENV{${input}}")
+    set(${input} "$ENV{${input}}" CACHE STRING "${input} (from the environment of the first configure)")
   endif()
+endmacro()
+foreach(input IN LISTS _wasibuild_inputs)
+  _wasibuild_input_from_environment(${input})
 endforeach()
 # try_compile projects see only the variables listed here (and run in a
 # scratch directory with no wasibuild.toml): pass the resolved toolchain.
@@ -158,9 +166,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # private /tmp, and the variables CTest's ENVIRONMENT sets (WasiTests.cmake
 # lists their names in WASIBUILD_GUEST_ENV). The trailing `--` keeps a
 # test's own flags (`prog --help`) away from wasibuild.
-if(NOT DEFINED WASIBUILD_TEST_CWD AND DEFINED ENV{WASIBUILD_TEST_CWD})
-  set(WASIBUILD_TEST_CWD "$ENV{WASIBUILD_TEST_CWD}")
-endif()
+_wasibuild_input_from_environment(WASIBUILD_TEST_CWD)
 if(NOT DEFINED WASIBUILD_TEST_CWD OR WASIBUILD_TEST_CWD STREQUAL "guarded")
   set(_wasibuild_cwd_grant --dir-build)
 elseif(WASIBUILD_TEST_CWD STREQUAL "writable")

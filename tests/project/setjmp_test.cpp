@@ -406,3 +406,30 @@ TEST_CASE("the lowered form also works with clang 22 (WASIBUILD_HAS_SETJMP=OFF, 
   build_and_run(project);
   CHECK(read_file(project.build / "build.ninja").find("-lsetjmp") == std::string::npos);
 }
+
+TEST_CASE("an input from the environment is kept: ninja's re-run of cmake in another shell keeps setjmp") {
+  // Configured once with WASIBUILD_WASM_OPT in the environment; then a
+  // CMakeLists.txt changes and ninja re-runs cmake from a shell without it,
+  // as CMake users expect of CC. The lowered mode (and <setjmp.h>) must stay.
+  if (!have_wasm_opt()) return;
+  Project project;
+  write_file(project.source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.20)\nproject(kept C)\n"
+                                                "add_executable(sjlj sjlj.c)\n");
+  write_file(project.source / "sjlj.c", kProgram);
+  project.wasibuild.options.environment["WASIBUILD_WASM_OPT"] = WASIBUILD_TEST_WASM_OPT;
+  const auto configured = project.configure();
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("setjmp/longjmp lowered") != std::string::npos);
+
+  project.wasibuild.options.environment.erase("WASIBUILD_WASM_OPT");
+  write_file(project.source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.20)\nproject(kept C)\n"
+                                                "add_executable(sjlj sjlj.c)\n# edited\n");
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  CHECK(built.out.find("Re-running CMake") != std::string::npos);
+  const auto ran = project.wasibuild.exec({(project.build / "sjlj.wasm").string()});
+  CHECK(ran.out == kExpected);
+  CHECK(ran.exit_status == 0);
+}
