@@ -8,6 +8,7 @@ WASIBUILD_PACKAGES=(
   clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32
   libcli11-dev libtomlplusplus-dev doctest-dev libarchive-dev libcurl4-openssl-dev libssl-dev libfmt-dev
   python3 bzip2 unicode-data  # the compatibility suite (tests/compat/compat.sh)
+  libclang-rt-19-dev  # clang 19's host ASan/UBSan runtimes, for test.sh's sanitizer build
 )
 
 install_missing_packages() {
