@@ -267,6 +267,29 @@ for candidate in "${CANDIDATES[@]}"; do
     "$([[ ${STATE[$cname]} == ok ]] && echo ok || echo "LEFT OUT: ${STATE[$cname]}")"
 done
 
+# Candidates often produce the very same module for a workload; timings of
+# identical bytes differ only by this machine's noise, which puts the
+# table's differences in proportion.
+echo
+echo "byte-identical modules (workload=the first candidate with the same bytes):"
+declare -A FIRST_WITH
+identical_any=0
+for candidate in "${CANDIDATES[@]}"; do
+  cname=${candidate%%|*}
+  [[ ${STATE[$cname]} == ok ]] || continue
+  identical=()
+  for entry in "${WORKLOAD_LIST[@]}"; do
+    name=${entry%%|*}
+    key="$name:$(sha256sum <"$OUT/bin/$name.$cname.wasm" | cut -c1-64)"
+    if [[ -n "${FIRST_WITH[$key]:-}" ]]; then identical+=("$name=${FIRST_WITH[$key]}"); else FIRST_WITH[$key]=$cname; fi
+  done
+  if ((${#identical[@]})); then
+    printf '  %-20s %s\n' "$cname" "${identical[*]}"
+    identical_any=1
+  fi
+done
+((identical_any)) || echo "  none"
+
 # fastest LABEL RESULTS: the two best "value name" lines, and whether they are within 3 %.
 fastest() {
   local best second
