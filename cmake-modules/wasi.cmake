@@ -5,8 +5,8 @@
 #   cmake --build build && ctest --test-dir build
 #
 # The toolchain comes from explicit variables first (cache or environment;
-# like CC, a value from the environment is read at the first configure and
-# then kept in the cache):
+# a value from the environment is kept in the cache, so a later configure
+# without it, such as ninja's re-run of cmake, still sees it):
 #   WASIBUILD_CLANG, WASIBUILD_CLANGXX, WASIBUILD_AR, WASIBUILD_RANLIB,
 #   WASIBUILD_SYSROOT, WASIBUILD_TARGET
 # and otherwise from `wasibuild toolchain which --cmake`, which applies
@@ -26,12 +26,16 @@ list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
     WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY)
-# An input taken from the environment is kept in the cache, as CMake keeps
-# CC and CFLAGS: ninja re-runs cmake when a CMakeLists.txt changes, from
-# whatever shell runs ninja, and that configure must see the same toolchain.
+# An input taken from the environment is kept in the cache: ninja re-runs
+# cmake when a CMakeLists.txt changes, from whatever shell runs ninja, and
+# that configure must see the same toolchain. A new value in the environment
+# replaces the kept one (a moved wasm-opt must not leave a stale path behind);
+# a value given with -D, or set by `toolchain which`, is never overridden.
 macro(_wasibuild_input_from_environment input)
-  if(NOT DEFINED ${input} AND DEFINED ENV{${input}})
-    set(${input} "$ENV{${input}}" CACHE STRING "${input} (from the environment of the first configure)")
+  if(DEFINED ENV{${input}}
+     AND (NOT DEFINED ${input} OR "x${${input}}" STREQUAL "x${_WASIBUILD_ENV_${input}}"))
+    set(${input} "$ENV{${input}}" CACHE STRING "${input} (from the environment)" FORCE)
+    set(_WASIBUILD_ENV_${input} "$ENV{${input}}" CACHE INTERNAL "the environment's ${input}, as cached")
   endif()
 endmacro()
 foreach(input IN LISTS _wasibuild_inputs)
@@ -121,7 +125,9 @@ endif()
 set(_wasibuild_interleave "-force-target-max-vector-interleave=4")
 set(CMAKE_C_FLAGS_RELEASE_INIT "-msimd128 -mllvm ${_wasibuild_interleave}")  # CMake appends -O3 -DNDEBUG
 set(CMAKE_CXX_FLAGS_RELEASE_INIT "-msimd128 -mllvm ${_wasibuild_interleave}")
-set(CMAKE_EXE_LINKER_FLAGS_RELEASE_INIT "-Wl,-mllvm,${_wasibuild_interleave}")
+foreach(kind EXE SHARED MODULE)
+  set(CMAKE_${kind}_LINKER_FLAGS_RELEASE_INIT "-Wl,-mllvm,${_wasibuild_interleave}")
+endforeach()
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 # clang runs a wasm-opt from PATH after every optimized link, without -g:
 # that drops the name section and fails on modules an old binaryen cannot

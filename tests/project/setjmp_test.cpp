@@ -429,7 +429,19 @@ TEST_CASE("an input from the environment is kept: ninja's re-run of cmake in ano
   INFO(built.out << built.err);
   REQUIRE(built.exit_status == 0);
   CHECK(built.out.find("Re-running CMake") != std::string::npos);
+  // Lowered through the kept wasm-opt, not one found on PATH.
+  const std::string rules = read_file(project.build / "CMakeFiles/rules.ninja");
+  CHECK(rules.find(std::string("-DWASM_OPT=") + WASIBUILD_TEST_WASM_OPT) != std::string::npos);
   const auto ran = project.wasibuild.exec({(project.build / "sjlj.wasm").string()});
   CHECK(ran.out == kExpected);
   CHECK(ran.exit_status == 0);
+
+  // A new value in the environment replaces the kept one.
+  const fs::path moved = project.dir / "moved-wasm-opt";
+  fs::create_symlink(WASIBUILD_TEST_WASM_OPT, moved);
+  project.wasibuild.options.environment["WASIBUILD_WASM_OPT"] = moved.string();
+  const auto reconfigured = project.run({"/usr/bin/cmake", project.build.string()});
+  INFO(reconfigured.out << reconfigured.err);
+  REQUIRE(reconfigured.exit_status == 0);
+  CHECK(reconfigured.out.find("modules translated by " + moved.string()) != std::string::npos);
 }
