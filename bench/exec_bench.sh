@@ -101,7 +101,9 @@ endforeach()
 CMAKE
 wasm_flags_override=()
 if [[ -n "${BENCH_WASM_FLAGS:-}" ]]; then wasm_flags_override=("-DCMAKE_C_FLAGS_RELEASE=$BENCH_WASM_FLAGS"); fi
-cmake -G Ninja -S "$OUT/wasm-src" -B "$OUT/wasm-build" -DCMAKE_BUILD_TYPE=Release \
+# Without the caller's CFLAGS/LDFLAGS, which CMake would add to the wasm side
+# only (the native side is built with NATIVE_FLAGS alone).
+env -u CFLAGS -u LDFLAGS cmake -G Ninja -S "$OUT/wasm-src" -B "$OUT/wasm-build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$("$WASIBUILD_ORIG" toolchain-file)" -DWASIBUILD_EXECUTABLE="$WASIBUILD_ORIG" \
   "${wasm_flags_override[@]}" >"$OUT/wasm-build.log" 2>&1 || die "configuring the wasm build failed (see $OUT/wasm-build.log)"
 cmake --build "$OUT/wasm-build" >>"$OUT/wasm-build.log" 2>&1 || die "the wasm build failed (see $OUT/wasm-build.log)"

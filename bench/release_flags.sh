@@ -103,6 +103,10 @@ bench_start release_flags.sh
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/json" "$OUT/out" "$OUT/home"
 WASIBUILD_ORIG=$WASIBUILD
+# As the toolchain file does: keep clang from running a wasm-opt it finds on
+# PATH after every optimized link, so a candidate is exactly its flags (and
+# its own wasm-opt step, when it names one).
+WASM_BASE+=("-B$(dirname "$("$WASIBUILD_ORIG" toolchain-file)")/support/no-wasm-opt")
 cp "$WASIBUILD_ORIG" "$OUT/bin/wasibuild"
 WASIBUILD=$OUT/bin/wasibuild
 export WASIBUILD_HOME="$OUT/home"
@@ -267,11 +271,11 @@ for candidate in "${CANDIDATES[@]}"; do
     "$([[ ${STATE[$cname]} == ok ]] && echo ok || echo "LEFT OUT: ${STATE[$cname]}")"
 done
 
-# Candidates often produce the very same module for a workload; timings of
-# identical bytes differ only by this machine's noise, which puts the
-# table's differences in proportion.
+# Candidates often produce the very same code for a workload; timings of
+# identical code differ only by this machine's noise, which puts the table's
+# differences in proportion.
 echo
-echo "byte-identical modules (workload=the first candidate with the same bytes):"
+echo "byte-identical code (workload=the first candidate with the same code, data and features):"
 declare -A FIRST_WITH
 identical_any=0
 for candidate in "${CANDIDATES[@]}"; do
@@ -280,7 +284,9 @@ for candidate in "${CANDIDATES[@]}"; do
   identical=()
   for entry in "${WORKLOAD_LIST[@]}"; do
     name=${entry%%|*}
-    key="$name:$(sha256sum <"$OUT/bin/$name.$cname.wasm" | cut -c1-64)"
+    # Compared without custom sections: the name section holds the output's file name.
+    "$STRIP" --strip-all -o "$OUT/compare.wasm" "$OUT/bin/$name.$cname.wasm" || die "$STRIP failed on $name.$cname.wasm"
+    key="$name:$(sha256sum <"$OUT/compare.wasm" | cut -c1-64)"
     if [[ -n "${FIRST_WITH[$key]:-}" ]]; then identical+=("$name=${FIRST_WITH[$key]}"); else FIRST_WITH[$key]=$cname; fi
   done
   if ((${#identical[@]})); then
