@@ -155,6 +155,23 @@ function(_wasibuild_claim_ctest_custom)
   endif()
 endfunction()
 
+# The driver's list of the modules the build links (WASIBUILD_EXECUTABLES_FILE,
+# in its own state directory): CMake names them, so nothing has to walk the
+# build tree, where a test may have left files of its own (docs/security.md).
+function(_wasibuild_list_executables targets)
+  if(NOT WASIBUILD_EXECUTABLES_FILE)
+    return()
+  endif()
+  set(content "")
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      string(APPEND content "$<TARGET_FILE:${target}>\n")
+    endif()
+  endforeach()
+  file(GENERATE OUTPUT "${WASIBUILD_EXECUTABLES_FILE}" CONTENT "${content}")
+endfunction()
+
 function(_wasibuild_finalize_project)
   _wasibuild_directories(directories "${CMAKE_SOURCE_DIR}")
   set(binary_dirs)
@@ -172,6 +189,7 @@ function(_wasibuild_finalize_project)
     endif()
   endforeach()
   _wasibuild_rename_clashing_archives("${targets}")
+  _wasibuild_list_executables("${targets}")
   _wasibuild_claim_ctest_custom()
 endfunction()
 

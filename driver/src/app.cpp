@@ -7,15 +7,23 @@
 
 #include "command.hpp"
 #include "spellcheck.hpp"
+#include "wasibuild/files.hpp"
 #include "wasibuild/runner.hpp"
 
 namespace wasibuild::driver {
 
 namespace {
 
+// Messages quote names and values from files and guests; none of them gets
+// to print megabytes.
+std::string capped(const std::string& text) {
+  constexpr std::size_t kMaxLine = 2000;
+  return text.size() <= kMaxLine ? text : text.substr(0, kMaxLine) + "...";
+}
+
 void report(const Env& env, const Failure& failure) {
-  *env.err << "wasibuild: error: " << failure.message << "\n";
-  for (const std::string& line : failure.help) *env.err << "help: " << line << "\n";
+  *env.err << "wasibuild: error: " << capped(failure.message) << "\n";
+  for (const std::string& line : failure.help) *env.err << "help: " << capped(line) << "\n";
   env.err->flush();
 }
 
@@ -148,6 +156,10 @@ int run_command_line(const std::vector<std::string>& arguments, Env& env) {
   } catch (const Failure& failure) {
     report(env, failure);
     return failure.exit_status;
+  } catch (const base::FileError& error) {
+    // A host step met a file it will not touch (a link, a swapped file).
+    report(env, Failure{error.what()});
+    return kExitFailure;
   }
 }
 

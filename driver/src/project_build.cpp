@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <map>
@@ -11,7 +13,8 @@
 
 #include "command.hpp"
 #include "toolchains.hpp"
-#include "wasm_opt.hpp"
+#include "post_process.hpp"
+#include "wasibuild/files.hpp"
 
 extern char** environ;
 
@@ -114,23 +117,25 @@ std::string joined(const std::vector<std::string>& words) {
   return text;
 }
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+constexpr const char* kConfigureStamp = "configure.stamp";
 
 // CMake re-runs itself when CMakeLists change; wasibuild re-configures only
-// when its own inputs (toolchain, profile, flags) changed.
-bool needs_configure(const fs::path& build_dir, const std::string& stamp) {
+// when its own inputs (toolchain, profile, flags) changed, or CMake's list
+// of executables is missing.
+bool needs_configure(const fs::path& build_dir, const fs::path& state_dir, const std::string& stamp) {
   std::error_code error;
-  return !fs::exists(build_dir / "CMakeCache.txt", error) || read_text(build_dir / "wasibuild-configure.stamp") != stamp;
+  if (!fs::exists(build_dir / "CMakeCache.txt", error)) return true;
+  const base::Fd state = base::open_directory(state_dir);
+  struct stat info {};
+  if (::fstatat(state.get(), kExecutablesFile, &info, AT_SYMLINK_NOFOLLOW) != 0) return true;
+  return base::read_file_at(state.get(), kConfigureStamp, state_dir / kConfigureStamp) != stamp;
 }
 
-// The build tool CMake chose: CMAKE_MAKE_PROGRAM in the build's cache.
+// The build tool CMake chose: CMAKE_MAKE_PROGRAM in the build's cache (read
+// without following a link: the build directory is a place tests write).
 std::optional<std::string> cached_make_program(const fs::path& build_dir) {
-  std::ifstream cache(build_dir / "CMakeCache.txt");
+  const base::Fd root = base::open_directory(build_dir);
+  std::istringstream cache(base::read_file_at(root.get(), "CMakeCache.txt", build_dir / "CMakeCache.txt").value_or(""));
   for (std::string line; std::getline(cache, line);) {
     if (!line.starts_with("CMAKE_MAKE_PROGRAM:")) continue;
     const auto equals = line.find('=');
@@ -150,168 +155,20 @@ std::vector<std::string> build_command(const Project& project, const fs::path& b
   return command;
 }
 
-std::vector<fs::path> wasm_outputs(const fs::path& build_dir) {
-  std::vector<fs::path> found;
-  std::error_code error;
-  for (auto it = fs::recursive_directory_iterator(build_dir, error); it != fs::recursive_directory_iterator();
-       it.increment(error)) {
-    if (it->is_directory(error) && it->path().filename() == "CMakeFiles") {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->path().extension() == ".wasm" && it->is_regular_file(error)) found.push_back(it->path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
 std::string human_size(std::uintmax_t bytes) {
   if (bytes >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
   return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
 }
 
-// llvm-strip next to the toolchain's llvm-ar (same version suffix).
-std::optional<fs::path> strip_tool(const tc::Toolchain& toolchain) {
-  std::string name = toolchain.ar.filename().string();
-  const auto at = name.find("llvm-ar");
-  if (at == std::string::npos) return std::nullopt;
-  name.replace(at, 7, "llvm-strip");
-  const fs::path tool = toolchain.ar.parent_path() / name;
-  return fs::exists(tool) ? std::optional(tool) : std::nullopt;
-}
-
-// Release post-processing, decided before the build: debug sections out
-// (the name section kept, so a trap's backtrace still names functions),
-// then binaryen's wasm-opt. Stripping comes first: binaryen keeps DWARF it
-// is given and then skips every pass that would invalidate it, so optimizing
-// a stripped module gives a smaller, faster one (docs/design-notes.md).
-struct PostProcess {
-  bool strip = false;
-  std::optional<fs::path> strip_tool;
-  std::optional<fs::path> wasm_opt;
-  std::string level;
-  std::string strip_note;  // how each module line describes the strip step
-
-  // What the modules in the build directory went through; a change means
-  // they must be linked again before processing.
-  [[nodiscard]] std::string settings() const {
-    return fmt::format("strip {}\nwasm-opt {} -{}\n", strip ? strip_tool.value_or("-").string() : "",
-                       wasm_opt.value_or("").string(), level);
-  }
-};
-
-PostProcess plan_post_processing(const Profile& profile, const tc::Toolchain& toolchain, const Env& env) {
-  PostProcess plan;
-  if (profile.strip) {
-    plan.strip = true;
-    plan.strip_tool = strip_tool(toolchain);
-    plan.strip_note = plan.strip_tool ? "debug sections stripped"
-                                      : "not stripped: llvm-strip not found next to " + toolchain.ar.string();
-  }
-  if (!profile.wasm_opt.empty()) {
-    plan.wasm_opt = find_wasm_opt(env);
-    plan.level = profile.wasm_opt;
-    const auto named = env.get("WASIBUILD_WASM_OPT");
-    if (!plan.wasm_opt && (profile.wasm_opt_requested || (named && !named->empty()))) {
-      *env.err << fmt::format("wasibuild: warning: profile '{}' asks for wasm-opt but {}; building without it "
-                              "(install binaryen: apt-get install binaryen)\n",
-                              profile.name,
-                              named && !named->empty() ? "WASIBUILD_WASM_OPT=" + *named + " is not a program"
-                                                       : "none is on PATH");
-    }
-  }
-  return plan;
-}
-
-// The stamp lists each processed module with the size and time it had
-// afterwards, so a module the build did not touch is not processed twice.
-struct Processed {
-  std::string settings;
-  std::map<std::string, std::string> modules;  // path -> "size mtime"
-};
-
-constexpr const char* kPostStamp = "wasibuild-post.stamp";
-
-std::string identity(const fs::path& module) {
-  std::error_code error;
-  const auto size = fs::file_size(module, error);
-  const auto time = fs::last_write_time(module, error).time_since_epoch().count();
-  return fmt::format("{} {}", size, time);
-}
-
-Processed read_post_stamp(const fs::path& build_dir) {
-  Processed processed;
-  std::istringstream text(read_text(build_dir / kPostStamp));
-  std::string line;
-  for (int i = 0; i < 2 && std::getline(text, line); ++i) processed.settings += line + "\n";
-  while (std::getline(text, line)) {
-    const auto tab = line.find('\t');
-    if (tab != std::string::npos) processed.modules[line.substr(tab + 1)] = line.substr(0, tab);
-  }
-  return processed;
-}
-
-// Modules processed under other settings are removed, so the build links
-// them afresh and this run processes the original output. Only modules
-// CMake links next to their target's CMakeFiles/<name>.dir: a .wasm that
-// the project merely copied into the build tree would not come back.
-void forget_outputs_of_other_settings(const fs::path& build_dir, const PostProcess& plan) {
-  const Processed processed = read_post_stamp(build_dir);
-  if (processed.settings == plan.settings()) return;
-  std::error_code ignored;
-  for (const auto& [module, unused] : processed.modules) {
-    const fs::path path(module);
-    const fs::path target_dir = path.parent_path() / "CMakeFiles" / path.stem().concat(".dir");
-    if (fs::is_directory(target_dir, ignored)) fs::remove(path, ignored);
-  }
-  fs::remove(build_dir / kPostStamp, ignored);
-}
-
-// Processes the modules the build produced or changed; returns each
-// module's note for the output lines. A failing wasm-opt is a warning: the
-// module stays as linked (and stripped), and the next build tries again.
-std::map<fs::path, std::string> post_process(const std::vector<fs::path>& modules, const fs::path& build_dir,
-                                             const PostProcess& plan, const Env& env) {
-  const Processed before = read_post_stamp(build_dir);
-  std::map<fs::path, std::string> notes;
-  std::string stamp = plan.settings();
-  for (const auto& module : modules) {
-    std::vector<std::string> note;
-    if (plan.strip) note.push_back(plan.strip_note);
-    if (plan.wasm_opt) note.push_back("wasm-opt -" + plan.level);
-    const auto done = before.modules.find(module.string());
-    bool ok = true;
-    if (before.settings != plan.settings() || done == before.modules.end() || done->second != identity(module)) {
-      if (plan.strip && plan.strip_tool &&
-          run_child({plan.strip_tool->string(), "--strip-debug", "--keep-section=name", module.string()},
-                    env.working_directory) != 0) {
-        throw Failure{fmt::format("{}: llvm-strip failed", module.string())};
-      }
-      if (plan.wasm_opt) {
-        const WasmOptOutcome outcome = run_wasm_opt(*plan.wasm_opt, plan.level, module);
-        if (!outcome.optimized) {
-          ok = false;
-          note.back() = "not optimized: wasm-opt failed";
-          *env.err << fmt::format("wasibuild: warning: wasm-opt failed on {}, keeping it unoptimized: {}\n",
-                                  module.lexically_relative(env.working_directory).string(), outcome.problem);
-        }
-      }
-    }
-    if (ok) stamp += fmt::format("{}\t{}\n", identity(module), module.string());
-    std::string joined_note;
-    for (const auto& part : note) joined_note += ", " + part;
-    notes[module] = joined_note;
-  }
-  std::ofstream(build_dir / kPostStamp) << stamp;
-  return notes;
-}
-
 // clangd reads the build's compile_commands.json, which carries --target.
+// Written only where nothing has the name yet, not even a dangling link.
 void write_clangd_config(const fs::path& root, const fs::path& build_dir) {
-  const fs::path file = root / ".clangd";
-  if (fs::exists(file)) return;
-  std::ofstream(file) << "# Written by wasibuild: clangd reads the wasm build's compile commands.\n"
-                      << "CompileFlags:\n  CompilationDatabase: " << build_dir.lexically_relative(root).string() << "\n";
+  const base::Fd directory = base::open_directory(root);
+  (void)base::create_new_file_at(
+      directory.get(), ".clangd",
+      "# Written by wasibuild: clangd reads the wasm build's compile commands.\nCompileFlags:\n  CompilationDatabase: " +
+          build_dir.lexically_relative(root).string() + "\n",
+      0644, root / ".clangd");
 }
 
 }  // namespace
@@ -331,23 +188,27 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
                   {fmt::format("its targets: {}", fmt::join(targets, ", "))}};
   }
   built.build_dir = project.root / "build" / target / profile.name;
-  const auto configure = configure_command(project, profile, built.toolchain, target, built.build_dir, env);
+  const fs::path state_dir = state_dir_of(project, target, profile.name);
+  fs::create_directories(state_dir);
+  auto configure = configure_command(project, profile, built.toolchain, target, built.build_dir, env);
+  configure.push_back("-DWASIBUILD_EXECUTABLES_FILE=" + (state_dir / kExecutablesFile).string());
   const std::string stamp = joined(configure);
   env.out->flush();
-  if (needs_configure(built.build_dir, stamp)) {
+  if (needs_configure(built.build_dir, state_dir, stamp)) {
     if (run_child(configure, project.root) != 0) {
       throw Failure{fmt::format("{}: CMake configuration failed (see its output above)", project.manifest.string())};
     }
-    std::ofstream(built.build_dir / "wasibuild-configure.stamp") << stamp;
+    const base::Fd state = base::open_directory(state_dir);
+    base::replace_file_at(state.get(), kConfigureStamp, stamp, 0644, state_dir / kConfigureStamp);
   }
   const PostProcess post = plan_post_processing(profile, built.toolchain, env);
-  forget_outputs_of_other_settings(built.build_dir, post);
+  forget_outputs_of_other_settings(state_dir, built.build_dir, post);
   if (run_child(build_command(project, built.build_dir, flags), project.root) != 0) {
     throw Failure{fmt::format("{}: the build failed (see the compiler output above)", project.manifest.string())};
   }
   write_clangd_config(project.root, built.build_dir);
-  built.executables = wasm_outputs(built.build_dir);
-  const auto notes = post_process(built.executables, built.build_dir, post, env);
+  built.executables = linked_modules(state_dir, built.build_dir);
+  const auto notes = post_process(built.executables, state_dir, built.build_dir, post, env);
   if (print_outputs) {
     for (const auto& wasm : built.executables) {
       *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
