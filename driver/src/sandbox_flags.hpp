@@ -36,9 +36,12 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
 void guard_build_dirs(const SandboxFlags& flags, const Env& env);
 
 // A fresh, empty host directory granted read-write as the guest's /tmp for
-// one run (`--private-tmp`), removed with everything in it afterwards.
-// A run ended by the timeout watchdog exits at once and leaves it behind,
-// under $TMPDIR as wasibuild-tmp-*.
+// one run (`--private-tmp`), removed with everything in it afterwards, on
+// every way the process can end: normally, by the timeout watchdog's exit,
+// or killed by a signal (SIGINT, SIGTERM, SIGPIPE). A small reaper process,
+// forked when the directory is made, waits for this process to go and then
+// removes what is left, by descriptor (trees deeper than PATH_MAX too).
+// Create it while the process has one thread: the reaper is forked.
 class PrivateTmp {
  public:
   explicit PrivateTmp(const Env& env);
@@ -49,6 +52,9 @@ class PrivateTmp {
 
  private:
   std::filesystem::path path_;
+  int parent_fd_ = -1;   // the directory holding it, for removal by name
+  int reaper_pipe_ = -1;  // closing it (or dying) tells the reaper to clean up
+  int reaper_pid_ = -1;
 };
 
 // Runs the guest (the last step of `exec` and `run`), reports its outcome on
