@@ -118,8 +118,7 @@ class Checker {
     const auto bad = [&](const char* expected) { fail(value.source(), fmt::format("'{}' must be {}", qualified, expected)); };
     const auto no_semicolon = [&](const toml::node& item, const std::string& text) {
       if (cmake_list && text.find(';') != std::string::npos) {
-        fail(item.source(), fmt::format("'{}' entry \"{}\" contains ';', which CMake would split", qualified, capped(text)),
-             {"tests get these as a CMake list; give such a test its grant with wasibuild_add_test()"});
+        fail(item.source(), fmt::format("'{}' entry \"{}\" contains ';', which CMake would split", qualified, capped(text)));
       }
     };
     switch (kind) {
