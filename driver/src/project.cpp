@@ -451,18 +451,14 @@ Project load_project(const Env& env) {
     return parse_project(text.str(), *search.manifest);
   }
   if (!search.skipped.empty()) {
+    // Also what a project built in-source gets: the same directory cannot
+    // be both (and nothing here tells a planted file from a real one).
     const auto& nearest = search.skipped.front();
-    if (nearest.build_tree == nearest.manifest.parent_path()) {
-      throw Failure{fmt::format("{} is not a project: CMakeCache.txt next to it makes its directory a CMake build tree",
-                                nearest.manifest.string()),
-                    {"wasibuild builds in build/<target>/<profile>, never in the source directory",
-                     fmt::format("to use this project, remove {0}/CMakeCache.txt and {0}/CMakeFiles",
-                                 nearest.build_tree.string())}};
-    }
     throw Failure{fmt::format("{} is not a project: it is inside the CMake build tree {}, where tests run",
                               nearest.manifest.string(), nearest.build_tree.string()),
-                  {"a test may have written it; wasibuild never builds from inside a build tree",
-                   "run wasibuild in the project's own directory, above its build/ directory"}};
+                  {"a test may have written it; wasibuild never takes a project from inside a build tree",
+                   "run wasibuild in the project's own directory, above its build/ directory (wasibuild builds "
+                   "in build/<target>/<profile>, never in-source)"}};
   }
   throw Failure{fmt::format("no {} in {} or any parent directory", kProjectFile, env.working_directory.string()),
                 {"create a project with: wasibuild new NAME, or wasibuild init in an existing CMake project"}};

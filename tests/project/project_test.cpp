@@ -357,9 +357,9 @@ TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project")
   CHECK(refused.exit_status == 1);
   CHECK(refused.err == "wasibuild: error: " + (planted / "wasibuild.toml").string() +
                            " is not a project: it is inside the CMake build tree " + planted.string() +
-                           ", where tests run\nhelp: a test may have written it; wasibuild never builds from inside "
-                           "a build tree\nhelp: run wasibuild in the project's own directory, above its build/ "
-                           "directory\n");
+                           ", where tests run\nhelp: a test may have written it; wasibuild never takes a project "
+                           "from inside a build tree\nhelp: run wasibuild in the project's own directory, above its "
+                           "build/ directory (wasibuild builds in build/<target>/<profile>, never in-source)\n");
   CHECK_FALSE(fs::exists(marker));
 }
 
