@@ -118,7 +118,8 @@ class Checker {
     const auto bad = [&](const char* expected) { fail(value.source(), fmt::format("'{}' must be {}", qualified, expected)); };
     const auto no_semicolon = [&](const toml::node& item, const std::string& text) {
       if (cmake_list && text.find(';') != std::string::npos) {
-        fail(item.source(), fmt::format("'{}' entry \"{}\" contains ';', which CMake would split", qualified, capped(text)));
+        fail(item.source(),
+             fmt::format("'{}' entry \"{}\" contains ';', which CMake would split", qualified, capped(text)));
       }
     };
     switch (kind) {
@@ -173,7 +174,8 @@ class Checker {
         if (!text) bad("a duration string, such as \"250ms\", \"30s\" or \"2m\"");
         const auto duration = parse_duration(*text);
         if (!duration || duration->count() == 0) {
-          fail(value.source(), fmt::format("'{}' must be a positive duration, such as \"250ms\", \"30s\" or \"2m\"", qualified),
+          fail(value.source(),
+               fmt::format("'{}' must be a positive duration, such as \"250ms\", \"30s\" or \"2m\"", qualified),
                {"units: ms, s, m, h; a bare number is seconds"});
         }
         break;
