@@ -19,6 +19,9 @@
 #   WASIBUILD_TEST_CWD     guarded (default: a test's working directory is
 #                          writable but its build files are not) or writable
 #                          (where mount namespaces are forbidden; docs/testing.md)
+#   WASIBUILD_TEST_EXTRA_GRANTS  more `wasibuild exec` flags for every test, a
+#                          list such as `--dir-ro=/abs/data::/data;--timeout=30s`;
+#                          `wasibuild build` and `test` pass the project's [test] here
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_VERSION 1)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
@@ -170,8 +173,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # paths, the test's working directory read-write (as `.`) but with its build
 # files read-only (`--dir-build`, unless WASIBUILD_TEST_CWD=writable), a
 # private /tmp, and the variables CTest's ENVIRONMENT sets (WasiTests.cmake
-# lists their names in WASIBUILD_GUEST_ENV). The trailing `--` keeps a
-# test's own flags (`prog --help`) away from wasibuild.
+# lists their names in WASIBUILD_GUEST_ENV), then WASIBUILD_TEST_EXTRA_GRANTS
+# (wasibuild.toml's [test]: more directories, variables and limits). The
+# trailing `--` keeps a test's own flags (`prog --help`) away from wasibuild.
 _wasibuild_input_from_environment(WASIBUILD_TEST_CWD)
 if(NOT DEFINED WASIBUILD_TEST_CWD OR WASIBUILD_TEST_CWD STREQUAL "guarded")
   set(_wasibuild_cwd_grant --dir-build)
@@ -185,7 +189,7 @@ endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
       --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --private-tmp
-      --env-names-from WASIBUILD_GUEST_ENV)
+      --env-names-from WASIBUILD_GUEST_ENV ${WASIBUILD_TEST_EXTRA_GRANTS})
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")
   endif()

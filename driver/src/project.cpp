@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "spellcheck.hpp"
+#include "units.hpp"
 #include "wasm_opt.hpp"
 
 namespace wasibuild::driver {
@@ -18,7 +19,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Kind { string, strings, table_of_strings, integer, boolean, wasm_opt, profiles };
+enum class Kind {
+  string,
+  strings,
+  table_of_strings,
+  integer,
+  boolean,
+  wasm_opt,
+  duration,  // a positive parse_duration()
+  size,      // a positive parse_size()
+  fuel,      // an integer, 0 or more
+  jobs,      // an integer from 1 to kMaxJobs
+  grants,    // strings: HOST or HOST::GUEST
+  env,       // strings: NAME=VALUE or NAME
+};
+
+constexpr std::int64_t kMaxJobs = 1024;
 
 struct Key {
   const char* name;
@@ -28,7 +44,21 @@ struct Key {
 struct Section {
   const char* name;
   std::vector<Key> keys;
+  // Its strings travel to CMake as a list (test_grants), where ';' splits.
+  bool cmake_list = false;
 };
+
+// [run] and [test] say the same things; [test] also has `jobs`.
+std::vector<Key> sandbox_keys() {
+  return {{"dirs", Kind::grants},    {"dirs-ro", Kind::grants}, {"env", Kind::env},      {"inherit-env", Kind::boolean},
+          {"max-memory", Kind::size}, {"timeout", Kind::duration}, {"fuel", Kind::fuel}};
+}
+
+std::vector<Key> test_keys() {
+  std::vector<Key> keys = sandbox_keys();
+  keys.push_back({"jobs", Kind::jobs});
+  return keys;
+}
 
 const std::vector<Section>& schema() {
   static const std::vector<Section> sections = {
@@ -40,20 +70,8 @@ const std::vector<Section>& schema() {
         {"cmake-args", Kind::strings},
         {"definitions", Kind::table_of_strings}}},
       {"profile", {}},  // [profile.NAME] tables, checked by profile_keys()
-      {"run",
-       {{"dirs", Kind::strings},
-        {"dirs-ro", Kind::strings},
-        {"env", Kind::strings},
-        {"inherit-env", Kind::boolean},
-        {"max-memory", Kind::string},
-        {"timeout", Kind::string},
-        {"fuel", Kind::integer}}},
-      {"test",
-       {{"dirs", Kind::strings},
-        {"dirs-ro", Kind::strings},
-        {"env", Kind::strings},
-        {"jobs", Kind::integer},
-        {"timeout", Kind::string}}},
+      {"run", sandbox_keys()},
+      {"test", test_keys(), true},
   };
   return sections;
 }
@@ -80,12 +98,30 @@ class Checker {
 
   void unknown(const toml::key& key, const std::string& qualified, const std::vector<std::string>& valid) const {
     std::vector<std::string> help;
-    if (auto guess = closest_match(std::string(key.str()), valid)) help.push_back("did you mean '" + *guess + "'?");
-    fail(key.source(), fmt::format("unknown key '{}'", qualified), std::move(help));
+    if (key.str().size() <= kQuoteLimit) {
+      if (auto guess = closest_match(std::string(key.str()), valid)) help.push_back("did you mean '" + *guess + "'?");
+    }
+    fail(key.source(), fmt::format("unknown key '{}'", capped(qualified)), std::move(help));
   }
 
-  void check_type(const toml::node& value, Kind kind, const std::string& qualified) const {
+  // Each string of an array of strings, checked by `check`.
+  template <typename Check>
+  void check_entries(const toml::node& value, const std::string& qualified, Check check) const {
+    check_type(value, Kind::strings, qualified);
+    if (const auto* array = value.as_array()) {
+      for (const auto& item : *array) check(item, *item.value<std::string>());
+    }
+  }
+
+  void check_type(const toml::node& value, Kind kind, const std::string& key, bool cmake_list = false) const {
+    const std::string qualified = capped(key);
     const auto bad = [&](const char* expected) { fail(value.source(), fmt::format("'{}' must be {}", qualified, expected)); };
+    const auto no_semicolon = [&](const toml::node& item, const std::string& text) {
+      if (cmake_list && text.find(';') != std::string::npos) {
+        fail(item.source(),
+             fmt::format("'{}' entry \"{}\" contains ';', which CMake would split", qualified, capped(text)));
+      }
+    };
     switch (kind) {
       case Kind::string:
         if (!value.is_string()) bad("a string");
@@ -106,8 +142,10 @@ class Checker {
       case Kind::table_of_strings: {
         const auto* table = value.as_table();
         if (table == nullptr) bad("a table of strings");
-        for (const auto& [key, item] : *table) {
-          if (!item.is_string()) fail(item.source(), fmt::format("'{}.{}' must be a string", qualified, key.str()));
+        for (const auto& [name, item] : *table) {
+          if (!item.is_string()) {
+            fail(item.source(), fmt::format("'{}' must be a string", capped(key + "." + std::string(name.str()))));
+          }
         }
         break;
       }
@@ -131,18 +169,71 @@ class Checker {
                          fmt::join(levels, "\", \"")),
              std::move(help));
       }
-      case Kind::profiles: break;
+      case Kind::duration: {
+        const auto text = value.value<std::string>();
+        if (!text) bad("a duration string, such as \"250ms\", \"30s\" or \"2m\"");
+        const auto duration = parse_duration(*text);
+        if (!duration || duration->count() == 0) {
+          fail(value.source(),
+               fmt::format("'{}' must be a positive duration, such as \"250ms\", \"30s\" or \"2m\"", qualified),
+               {"units: ms, s, m, h; a bare number is seconds"});
+        }
+        break;
+      }
+      case Kind::size: {
+        const auto text = value.value<std::string>();
+        if (!text) bad("a size string, such as \"64MiB\" or \"1GiB\"");
+        const auto bytes = parse_size(*text);
+        if (!bytes || *bytes == 0) {
+          fail(value.source(), fmt::format("'{}' must be a positive size, such as \"64MiB\" or \"1GiB\"", qualified),
+               {"units: B, KiB, MiB, GiB, TiB (K, M, G, T) and KB, MB, GB, TB"});
+        }
+        break;
+      }
+      case Kind::fuel:
+        if (!value.is_integer()) bad("an integer");
+        if (*value.value<std::int64_t>() < 0) bad("0 or more");
+        break;
+      case Kind::jobs:
+        if (!value.is_integer()) bad("an integer");
+        if (const auto jobs = *value.value<std::int64_t>(); jobs < 1 || jobs > kMaxJobs) {
+          bad(fmt::format("from 1 to {}", kMaxJobs).c_str());
+        }
+        break;
+      case Kind::grants:
+        check_entries(value, key, [&](const toml::node& item, const std::string& spec) {
+          const auto separator = spec.find("::");
+          const bool named = separator != std::string::npos;
+          if (spec.empty() || separator == 0 || (named && separator + 2 == spec.size())) {
+            fail(item.source(),
+                 fmt::format("'{}' entry \"{}\" must be HOST or HOST::GUEST, with neither part empty", qualified,
+                             capped(spec)),
+                 {fmt::format("for example: {} = [\"data::/data\"]", qualified.substr(qualified.find('.') + 1))});
+          }
+          no_semicolon(item, spec);
+        });
+        break;
+      case Kind::env:
+        check_entries(value, key, [&](const toml::node& item, const std::string& spec) {
+          if (spec.empty() || spec.front() == '=') {
+            fail(item.source(), fmt::format("'{}' entry \"{}\" has no variable name", qualified, capped(spec)),
+                 {"for example: env = [\"LANG=C\", \"HOME\"] (NAME=VALUE, or NAME to copy the host's)"});
+          }
+          no_semicolon(item, spec);
+        });
+        break;
     }
   }
 
-  void check_keys(const toml::table& table, const std::vector<Key>& keys, const std::string& prefix) const {
+  void check_keys(const toml::table& table, const std::vector<Key>& keys, const std::string& prefix,
+                  bool cmake_list = false) const {
     std::vector<std::string> names;
     for (const Key& key : keys) names.emplace_back(key.name);
     for (const auto& [key, value] : table) {
       const std::string name(key.str());
       const auto found = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return name == k.name; });
       if (found == keys.end()) unknown(key, prefix + name, names);
-      check_type(value, found->kind, prefix + name);
+      check_type(value, found->kind, prefix + name, cmake_list);
     }
   }
 
@@ -160,12 +251,13 @@ class Checker {
         for (const auto& [profile, body] : *table) {
           const auto* profile_table = body.as_table();
           if (profile_table == nullptr) {
-            fail(body.source(), fmt::format("'profile.{}' must be a table ([profile.{}])", profile.str(), profile.str()));
+            const std::string shown = capped(std::string(profile.str()));
+            fail(body.source(), fmt::format("'profile.{}' must be a table ([profile.{}])", shown, shown));
           }
           check_keys(*profile_table, profile_keys(), fmt::format("profile.{}.", profile.str()));
         }
       } else {
-        check_keys(*table, section->keys, name + ".");
+        check_keys(*table, section->keys, name + ".", section->cmake_list);
       }
     }
   }
@@ -228,11 +320,11 @@ std::map<std::string, Profile> resolve_profiles(const toml::table& root, const C
         std::vector<std::string> names;
         for (const auto& [name, unused] : profiles) names.push_back(name);
         for (const auto& [name, unused] : pending) names.push_back(name);
+        const auto guess = parent.size() <= kQuoteLimit ? closest_match(parent, names) : std::nullopt;
         checker.fail(table["inherits"].node()->source(),
-                     fmt::format("profile '{}' inherits from unknown profile '{}'", it->first, parent),
-                     closest_match(parent, names) ? std::vector<std::string>{"did you mean '" +
-                                                                             *closest_match(parent, names) + "'?"}
-                                                  : std::vector<std::string>{});
+                     fmt::format("profile '{}' inherits from unknown profile '{}'", capped(it->first), capped(parent)),
+                     guess ? std::vector<std::string>{"did you mean '" + capped(*guess) + "'?"}
+                           : std::vector<std::string>{});
       }
       Profile profile = profiles.at(parent);
       profile.name = it->first;
@@ -257,7 +349,7 @@ std::map<std::string, Profile> resolve_profiles(const toml::table& root, const C
     }
     if (!progressed) {
       const auto& [name, table] = *pending.begin();
-      checker.fail(table->source(), fmt::format("profile '{}' inherits in a cycle", name));
+      checker.fail(table->source(), fmt::format("profile '{}' inherits in a cycle", capped(name)));
     }
   }
   return profiles;
@@ -293,20 +385,82 @@ Project parse_project(const std::string& text, const fs::path& manifest) {
   project.run = sandbox_at(view["run"]);
   project.test = sandbox_at(view["test"]);
   if (auto jobs = root["test"]["jobs"].value<std::int64_t>()) project.test_jobs = static_cast<int>(*jobs);
-  if (auto timeout = root["test"]["timeout"].value<std::string>()) project.test.timeout = *timeout;
   return project;
 }
 
-Project load_project(const Env& env) {
-  for (fs::path dir = env.working_directory; !dir.empty(); dir = dir.parent_path()) {
-    const fs::path manifest = dir / kProjectFile;
-    std::ifstream in(manifest);
-    if (in) {
-      std::stringstream text;
-      text << in.rdbuf();
-      return parse_project(text.str(), manifest);
-    }
+std::vector<std::string> test_grants(const Project& project) {
+  const SandboxFlags& test = project.test;
+  std::vector<std::string> flags;
+  // The guest name stays as written, as for [run]: "data" is "data::data".
+  const auto grant = [&](const char* flag, const std::string& spec) {
+    const auto separator = spec.find("::");
+    const std::string host = spec.substr(0, separator);
+    const std::string guest = separator == std::string::npos ? host : spec.substr(separator + 2);
+    flags.push_back(fmt::format("{}={}::{}", flag, (project.root / host).lexically_normal().string(), guest));
+  };
+  for (const auto& spec : test.dirs) grant("--dir", spec);
+  for (const auto& spec : test.read_only_dirs) grant("--dir-ro", spec);
+  for (const auto& spec : test.env) flags.push_back("--env=" + spec);
+  if (test.inherit_env) flags.emplace_back("--inherit-env");
+  if (!test.max_memory.empty()) flags.push_back("--max-memory=" + test.max_memory);
+  if (!test.timeout.empty()) flags.push_back("--timeout=" + test.timeout);
+  if (!test.fuel.empty()) flags.push_back("--fuel=" + test.fuel);
+  return flags;
+}
+
+ProjectSearch find_project_file(const fs::path& start) {
+  // Every directory from `start` up to the root, and whether it holds a
+  // CMakeCache.txt (any kind of entry: a dangling link counts too).
+  std::vector<std::pair<fs::path, bool>> chain;
+  for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+    std::error_code error;
+    const auto cache = fs::symlink_status(dir / "CMakeCache.txt", error).type();
+    chain.emplace_back(dir, cache != fs::file_type::not_found && cache != fs::file_type::none);
     if (dir == dir.root_path()) break;
+  }
+  // build_tree[i]: the nearest directory at or above chain[i] holding CMakeCache.txt.
+  std::vector<std::optional<fs::path>> build_tree(chain.size());
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    if (chain[i].second) build_tree[i] = chain[i].first;
+    else if (i + 1 < chain.size()) build_tree[i] = build_tree[i + 1];
+  }
+  ProjectSearch search;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const fs::path manifest = chain[i].first / kProjectFile;
+    std::error_code error;
+    if (!fs::is_regular_file(manifest, error)) continue;
+    if (build_tree[i]) {
+      search.skipped.push_back({manifest, *build_tree[i]});
+      continue;
+    }
+    search.manifest = manifest;
+    break;
+  }
+  return search;
+}
+
+Project load_project(const Env& env) {
+  const ProjectSearch search = find_project_file(env.working_directory);
+  if (search.manifest) {
+    for (const auto& skipped : search.skipped) {
+      *env.err << fmt::format("wasibuild: warning: ignoring {}: it is inside the CMake build tree {}, where tests "
+                              "run; using {}\n",
+                              skipped.manifest.string(), skipped.build_tree.string(), search.manifest->string());
+    }
+    std::ifstream in(*search.manifest);
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_project(text.str(), *search.manifest);
+  }
+  if (!search.skipped.empty()) {
+    // Also what a project built in-source gets: the same directory cannot
+    // be both (and nothing here tells a planted file from a real one).
+    const auto& nearest = search.skipped.front();
+    throw Failure{fmt::format("{} is not a project: it is inside the CMake build tree {}, where tests run",
+                              nearest.manifest.string(), nearest.build_tree.string()),
+                  {"a test may have written it; wasibuild never takes a project from inside a build tree",
+                   "run wasibuild in the project's own directory, above its build/ directory (wasibuild builds "
+                   "in build/<target>/<profile>, never in-source)"}};
   }
   throw Failure{fmt::format("no {} in {} or any parent directory", kProjectFile, env.working_directory.string()),
                 {"create a project with: wasibuild new NAME, or wasibuild init in an existing CMake project"}};
@@ -316,8 +470,10 @@ const Profile& choose_profile(const Project& project, const std::string& name) {
   if (auto found = project.profiles.find(name); found != project.profiles.end()) return found->second;
   std::vector<std::string> names;
   for (const auto& [profile, unused] : project.profiles) names.push_back(profile);
-  Failure failure{fmt::format("unknown profile '{}'", name), {}, kExitUsage};
-  if (auto guess = closest_match(name, names)) failure.help.push_back("did you mean '" + *guess + "'?");
+  Failure failure{fmt::format("unknown profile '{}'", capped(name)), {}, kExitUsage};
+  if (name.size() <= kQuoteLimit) {
+    if (auto guess = closest_match(name, names)) failure.help.push_back("did you mean '" + *guess + "'?");
+  }
   failure.help.push_back(fmt::format("profiles in {}: {}", project.manifest.string(), fmt::join(names, ", ")));
   throw failure;
 }

@@ -5,10 +5,11 @@
 //   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
 //   [profile.NAME] inherits, build-type, cmake-args, definitions, strip, wasm-opt  (debug and release exist)
 //   [run]       dirs, dirs-ro, env, inherit-env, max-memory, timeout, fuel
-//   [test]      dirs, dirs-ro, env, jobs, timeout
+//   [test]      dirs, dirs-ro, env, inherit-env, max-memory, timeout, fuel, jobs
 //
-// Errors name the file, line, column and key; an unknown key suggests the
-// closest valid one.
+// Every value is checked when the file is loaded. Errors name the file,
+// line, column and key; an unknown key suggests the closest valid one; what
+// the file says is quoted at most ~100 characters long.
 #pragma once
 
 #include <filesystem>
@@ -49,15 +50,36 @@ struct Project {
   std::vector<std::string> cmake_args;
   std::map<std::string, std::string> definitions;
   std::map<std::string, Profile> profiles;  // resolved: inheritance applied
-  SandboxFlags run;
-  SandboxFlags test;
+  SandboxFlags run;   // checked: parse_size, parse_duration, HOST[::GUEST], NAME[=VALUE]
+  SandboxFlags test;  // the same; applied to every test (test_grants)
   std::optional<int> test_jobs;
 };
 
+// [test] as `wasibuild exec` flags, one word each (`--dir-ro=/abs::guest`,
+// `--env=NAME=VALUE`, `--timeout=1s`): the configure passes them to the
+// toolchain file as WASIBUILD_TEST_EXTRA_GRANTS, which adds them to every
+// test's grants. Relative host paths are made absolute against the root.
+[[nodiscard]] std::vector<std::string> test_grants(const Project& project);
+
 inline constexpr const char* kProjectFile = "wasibuild.toml";
 
-// The nearest wasibuild.toml at or above the working directory; throws
-// Failure when none exists or it is malformed.
+// Where the search for a project from a directory ended. A wasibuild.toml
+// inside a CMake build tree (at or below a directory holding CMakeCache.txt)
+// is never a project: tests run there and may have written it. The search
+// passes over it to the project above, as cargo finds its workspace root.
+struct ProjectSearch {
+  std::optional<std::filesystem::path> manifest;  // the nearest wasibuild.toml outside any build tree
+  struct Skipped {
+    std::filesystem::path manifest;
+    std::filesystem::path build_tree;  // the nearest directory at or above it holding CMakeCache.txt
+  };
+  std::vector<Skipped> skipped;  // nearest first
+};
+[[nodiscard]] ProjectSearch find_project_file(const std::filesystem::path& start);
+
+// The project of the working directory (find_project_file); warns on env.err
+// about each wasibuild.toml passed over. Throws Failure when there is none,
+// naming one passed over, or when the file is malformed.
 [[nodiscard]] Project load_project(const Env& env);
 [[nodiscard]] Project parse_project(const std::string& text, const std::filesystem::path& manifest);
 

@@ -98,7 +98,11 @@ std::vector<std::string> configure_command(const Project& project, const Profile
                                       "-DWASIBUILD_RANLIB=" + toolchain.ranlib.string(),
                                       "-DWASIBUILD_SYSROOT=" + toolchain.sysroot.string(),
                                       "-DWASIBUILD_TARGET=" + target,
-                                      "-DWASIBUILD_EXECUTABLE=" + env.executable.string()};
+                                      "-DWASIBUILD_EXECUTABLE=" + env.executable.string(),
+                                      // [test], for every test, also under a plain `ctest` (docs/testing.md).
+                                      // Always given, so that removing a setting removes it from the cache.
+                                      fmt::format("-DWASIBUILD_TEST_EXTRA_GRANTS:STRING={}",
+                                                  fmt::join(test_grants(project), ";"))};
   if (project.launcher) {
     command.push_back("-DCMAKE_C_COMPILER_LAUNCHER=" + *project.launcher);
     command.push_back("-DCMAKE_CXX_COMPILER_LAUNCHER=" + *project.launcher);

@@ -27,7 +27,7 @@ namespace {
 
 [[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string problem,
                            std::string example) {
-  throw Failure{fmt::format("{} '{}': {}", flag, value, problem), {std::move(example)}, kExitRunnerError};
+  throw Failure{fmt::format("{} '{}': {}", flag, capped(value), problem), {std::move(example)}, kExitRunnerError};
 }
 
 runner::DirectoryGrant parse_grant(std::string_view flag, const std::string& spec, runner::Access access,
@@ -83,6 +83,14 @@ void add_environment(runner::Policy& policy, const SandboxFlags& flags, const En
 
 }  // namespace
 
+std::string capped(std::string_view text) {
+  if (text.size() <= kQuoteLimit) return std::string(text);
+  std::size_t end = kQuoteLimit;
+  // Not inside a UTF-8 sequence: back up over continuation bytes.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   app.add_option("--dir", flags.dirs, "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)")
       ->type_name("HOST[::GUEST]")
@@ -110,12 +118,15 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
       ->group("Capabilities (none by default)");
   app.add_option("--max-memory", flags.max_memory, "Cap each linear memory (e.g. --max-memory 64MiB)")
       ->type_name("SIZE")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Limits");
   app.add_option("--timeout", flags.timeout, "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)")
       ->type_name("DURATION")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Limits");
   app.add_option("--fuel", flags.fuel, "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)")
       ->type_name("N")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Limits");
 }
 

@@ -27,6 +27,12 @@ struct SandboxFlags {
 
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
 
+// User text quoted in an error (a key, a value, a flag's argument): at most
+// kQuoteLimit bytes, cut at a character boundary and ended with "...". A
+// 10 MB key is not echoed whole.
+inline constexpr std::size_t kQuoteLimit = 100;
+[[nodiscard]] std::string capped(std::string_view text);
+
 // Throw Failure (exit 125) naming the flag and the bad value.
 [[nodiscard]] runner::Policy policy_from(const SandboxFlags& flags, const Env& env);
 [[nodiscard]] runner::Limits limits_from(const SandboxFlags& flags);

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "paths.hpp"
+#include "project.hpp"
 
 namespace wasibuild::driver {
 
@@ -112,26 +113,23 @@ tc::Result<tc::Toolchain> system_toolchain(const Env& env) {
   return toolchain;
 }
 
+// The project's [toolchain], from the same wasibuild.toml load_project()
+// takes: never one inside a build tree, where a test may have written it.
 std::optional<std::string> project_toolchain(const Env& env) {
-  for (fs::path dir = env.working_directory; !dir.empty(); dir = dir.parent_path()) {
-    const fs::path file = dir / "wasibuild.toml";
-    std::ifstream in(file);
-    if (in) {
-      std::stringstream text;
-      text << in.rdbuf();
-      try {
-        const toml::table table = toml::parse(text.str(), std::string_view(file.string()));
-        if (auto name = table["toolchain"]["name"].value<std::string>()) return *name;
-        if (auto version = table["toolchain"]["version"].value<std::int64_t>()) return std::to_string(*version);
-        return std::nullopt;
-      } catch (const toml::parse_error& error) {
-        throw Failure{fmt::format("{}:{}:{}: {}", file.string(), error.source().begin.line,
-                                  error.source().begin.column, error.description())};
-      }
-    }
-    if (dir == dir.root_path()) break;
+  const auto file = find_project_file(env.working_directory).manifest;
+  if (!file) return std::nullopt;
+  std::ifstream in(*file);
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const toml::table table = toml::parse(text.str(), std::string_view(file->string()));
+    if (auto name = table["toolchain"]["name"].value<std::string>()) return *name;
+    if (auto version = table["toolchain"]["version"].value<std::int64_t>()) return std::to_string(*version);
+    return std::nullopt;
+  } catch (const toml::parse_error& error) {
+    throw Failure{fmt::format("{}:{}:{}: {}", file->string(), error.source().begin.line, error.source().begin.column,
+                              error.description())};
   }
-  return std::nullopt;
 }
 
 tc::Result<tc::Resolution> resolve_toolchain(const Env& env, const std::optional<std::string>& flag) {

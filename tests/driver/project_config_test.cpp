@@ -1,16 +1,37 @@
 // wasibuild.toml: what it may say, and one clear line for what it may not.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "command.hpp"
+#include "process.hpp"
 #include "project.hpp"
 
 using namespace wasibuild::driver;
+using wasibuild::testing::TempDir;
+using wasibuild::testing::write_file;
+namespace fs = std::filesystem;
 
 namespace {
 
 std::string failure_of(const std::string& text) {
   try {
     (void)parse_project(text, "/p/wasibuild.toml");
+  } catch (const Failure& failure) {
+    std::string all = failure.message;
+    for (const auto& help : failure.help) all += "\nhelp: " + help;
+    return all;
+  }
+  return "no failure";
+}
+
+std::string load_failure(const fs::path& where) {
+  std::ostringstream err;
+  Env env;
+  env.working_directory = where;
+  env.err = &err;
+  try {
+    (void)load_project(env);
   } catch (const Failure& failure) {
     std::string all = failure.message;
     for (const auto& help : failure.help) all += "\nhelp: " + help;
@@ -165,4 +186,135 @@ TEST_CASE("choosing an unknown profile suggests the closest") {
     CHECK(failure.message == "unknown profile 'bnech'");
     CHECK(failure.help.front() == "did you mean 'bench'?");
   }
+}
+
+TEST_CASE("[run] and [test] values are checked when the file is loaded, where they are") {
+  const std::string durations = R"(must be a positive duration, such as "250ms", "30s" or "2m")"
+                                "\nhelp: units: ms, s, m, h; a bare number is seconds";
+  CHECK(failure_of("[test]\ntimeout = \"abc\"\n") == "/p/wasibuild.toml:2:11: 'test.timeout' " + durations);
+  CHECK(failure_of("[run]\ntimeout = \"0s\"\n") == "/p/wasibuild.toml:2:11: 'run.timeout' " + durations);
+  CHECK(failure_of("[test]\ntimeout = 5\n") ==
+        R"(/p/wasibuild.toml:2:11: 'test.timeout' must be a duration string, such as "250ms", "30s" or "2m")");
+  const std::string sizes = R"(must be a positive size, such as "64MiB" or "1GiB")"
+                            "\nhelp: units: B, KiB, MiB, GiB, TiB (K, M, G, T) and KB, MB, GB, TB";
+  CHECK(failure_of("[run]\nmax-memory = \"64 lots\"\n") == "/p/wasibuild.toml:2:14: 'run.max-memory' " + sizes);
+  CHECK(failure_of("[test]\nmax-memory = \"0\"\n") == "/p/wasibuild.toml:2:14: 'test.max-memory' " + sizes);
+  CHECK(failure_of("[test]\nmax-memory = 64\n") ==
+        R"(/p/wasibuild.toml:2:14: 'test.max-memory' must be a size string, such as "64MiB" or "1GiB")");
+  CHECK(failure_of("[run]\nfuel = -1\n") == "/p/wasibuild.toml:2:8: 'run.fuel' must be 0 or more");
+  CHECK(failure_of("[test]\nfuel = 1.5\n") == "/p/wasibuild.toml:2:8: 'test.fuel' must be an integer");
+  CHECK(failure_of("[test]\njobs = 0\n") == "/p/wasibuild.toml:2:8: 'test.jobs' must be from 1 to 1024");
+  CHECK(failure_of("[test]\njobs = 4294967297\n") == "/p/wasibuild.toml:2:8: 'test.jobs' must be from 1 to 1024");
+  CHECK(failure_of("[test]\ndirs-ro = [\"data\", \"::/g\"]\n") ==
+        "/p/wasibuild.toml:2:20: 'test.dirs-ro' entry \"::/g\" must be HOST or HOST::GUEST, with neither part empty"
+        "\nhelp: for example: dirs-ro = [\"data::/data\"]");
+  CHECK(failure_of("[run]\ndirs = [\"data::\"]\n") ==
+        "/p/wasibuild.toml:2:9: 'run.dirs' entry \"data::\" must be HOST or HOST::GUEST, with neither part empty"
+        "\nhelp: for example: dirs = [\"data::/data\"]");
+  CHECK(failure_of("[run]\ndirs = [\"\"]\n").starts_with("/p/wasibuild.toml:2:9: 'run.dirs' entry \"\" must be"));
+  const std::string env_help =
+      "\nhelp: for example: env = [\"LANG=C\", \"HOME\"] (NAME=VALUE, or NAME to copy the host's)";
+  CHECK(failure_of("[run]\nenv = [\"=x\"]\n") == "/p/wasibuild.toml:2:8: 'run.env' entry \"=x\" has no variable name" +
+                                                      env_help);
+  CHECK(failure_of("[test]\nenv = [\"LANG=C\", \"\"]\n") ==
+        "/p/wasibuild.toml:2:18: 'test.env' entry \"\" has no variable name" + env_help);
+  // [test] reaches the tests as a CMake list; [run] does not.
+  CHECK(failure_of("[test]\nenv = [\"PATHS=a;b\"]\n") ==
+        "/p/wasibuild.toml:2:8: 'test.env' entry \"PATHS=a;b\" contains ';', which CMake would split");
+  CHECK(parse_project("[run]\nenv = [\"PATHS=a;b\"]\n", "/p/wasibuild.toml").run.env ==
+        std::vector<std::string>{"PATHS=a;b"});
+  CHECK(failure_of("[test]\ntimout = \"1s\"\n") ==
+        "/p/wasibuild.toml:2:1: unknown key 'test.timout'\nhelp: did you mean 'timeout'?");
+}
+
+TEST_CASE("[test] becomes exec flags for every test, host paths relative to the project root") {
+  const Project project = parse_project(R"(
+[test]
+dirs = ["out", "/abs::/x", "../up::u"]
+dirs-ro = ["fixtures::/fixtures"]
+env = ["LANG=C", "HOME"]
+inherit-env = true
+max-memory = "64MiB"
+timeout = "1s"
+fuel = 5
+jobs = 3
+)",
+                                        "/p/wasibuild.toml");
+  CHECK(test_grants(project) == std::vector<std::string>{"--dir=/p/out::out", "--dir=/abs::/x", "--dir=/up::u",
+                                                         "--dir-ro=/p/fixtures::/fixtures", "--env=LANG=C",
+                                                         "--env=HOME", "--inherit-env", "--max-memory=64MiB",
+                                                         "--timeout=1s", "--fuel=5"});
+  CHECK(project.test_jobs == 3);
+  CHECK(test_grants(parse_project("[test]\n", "/p/wasibuild.toml")).empty());
+}
+
+TEST_CASE("an error quotes at most 100 bytes of what the file says") {
+  const std::string huge(10'000'000, 'k');
+  const std::string unknown = failure_of("[package]\n" + huge + " = 1\n");
+  CHECK(unknown == "/p/wasibuild.toml:2:1: unknown key 'package." + std::string(92, 'k') + "...'");
+  const std::string long_text(100'000, 'k');
+  CHECK(failure_of("[run]\nenv = [\"=" + long_text + "\"]\n")
+            .starts_with("/p/wasibuild.toml:2:8: 'run.env' entry \"=" + std::string(99, 'k') +
+                         "...\" has no variable name\n"));
+  CHECK(failure_of("[profile." + long_text + "]\nstrip = 1\n") ==
+        "/p/wasibuild.toml:2:9: 'profile." + std::string(92, 'k') + "...' must be true or false");
+  // Never inside a UTF-8 sequence.
+  CHECK(capped(std::string(99, 'a') + "\u00e9tude") == std::string(99, 'a') + "...");
+  CHECK(capped("short") == "short");
+}
+
+TEST_CASE("attack: a wasibuild.toml inside a build tree is passed over for the project above") {
+  TempDir dir;
+  const fs::path project = dir / "app";
+  const fs::path build = project / "build/wasm32-wasi/debug";
+  fs::create_directories(build / "tests");
+  write_file(project / "wasibuild.toml", "[package]\nname = \"app\"\n");
+  write_file(build / "CMakeCache.txt", "");
+  write_file(build / "wasibuild.toml", "[package]\nname = \"planted\"\n");
+  write_file(build / "tests/wasibuild.toml", "[package]\nname = \"planted too\"\n");
+
+  const ProjectSearch search = find_project_file(build / "tests");
+  REQUIRE(search.manifest);
+  CHECK(*search.manifest == project / "wasibuild.toml");
+  REQUIRE(search.skipped.size() == 2);
+  CHECK(search.skipped[0].manifest == build / "tests/wasibuild.toml");
+  CHECK(search.skipped[0].build_tree == build);
+  CHECK(search.skipped[1].manifest == build / "wasibuild.toml");
+
+  std::ostringstream err;
+  Env env;
+  env.working_directory = build / "tests";
+  env.err = &err;
+  const Project loaded = load_project(env);
+  CHECK(loaded.name == "app");
+  CHECK(loaded.root == project);
+  CHECK(err.str() == "wasibuild: warning: ignoring " + (build / "tests/wasibuild.toml").string() +
+                         ": it is inside the CMake build tree " + build.string() + ", where tests run; using " +
+                         (project / "wasibuild.toml").string() + "\n" +
+                         "wasibuild: warning: ignoring " + (build / "wasibuild.toml").string() +
+                         ": it is inside the CMake build tree " + build.string() + ", where tests run; using " +
+                         (project / "wasibuild.toml").string() + "\n");
+
+  // With no project above, a clear refusal.
+  fs::remove(project / "wasibuild.toml");
+  CHECK(load_failure(build) == (build / "wasibuild.toml").string() + " is not a project: it is inside the CMake build "
+                                                                      "tree " + build.string() + ", where tests run"
+                               "\nhelp: a test may have written it; wasibuild never takes a project from inside a "
+                               "build tree\nhelp: run wasibuild in the project's own directory, above its build/ "
+                               "directory (wasibuild builds in build/<target>/<profile>, never in-source)");
+}
+
+TEST_CASE("an in-source CMake build is no wasibuild project; a directory named wasibuild.toml is no file") {
+  TempDir dir;
+  write_file(dir / "wasibuild.toml", "");
+  write_file(dir / "CMakeCache.txt", "");
+  CHECK(load_failure(dir.path()).starts_with((dir / "wasibuild.toml").string() +
+                                             " is not a project: it is inside the CMake build tree " +
+                                             dir.path().string() + ", where tests run\n"));
+
+  fs::create_directories(dir / "sub/wasibuild.toml");
+  fs::remove(dir / "CMakeCache.txt");
+  const ProjectSearch search = find_project_file(dir / "sub");
+  CHECK(search.manifest == dir / "wasibuild.toml");
+  CHECK(search.skipped.empty());
 }

@@ -321,3 +321,130 @@ TEST_CASE("with no toolchain at all, build installs the pinned default SDK, hash
   CHECK(server.requests(asset) == 1);
   CHECK_FALSE(fs::exists(ws.wasibuild.home.path() / "data/toolchains/wasi-sdk-33"));
 }
+
+TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "app"}).exit_status == 0);
+  const fs::path project = ws.dir / "app";
+  REQUIRE(ws.in(project, {"build"}).exit_status == 0);
+  // What a test could leave in its working directory: a project whose
+  // configure runs host code.
+  const fs::path planted = project / "build/wasm32-wasi/debug";
+  const fs::path marker = ws.dir / "host-code-ran";
+  write_file(planted / "wasibuild.toml", "[package]\nname = \"planted\"\n");
+  write_file(planted / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.20)\nproject(planted NONE)\n"
+                                         "execute_process(COMMAND /usr/bin/touch \"" + marker.string() + "\")\n");
+  fs::create_directories(planted / "deeper");
+  write_file(planted / "deeper/wasibuild.toml", "[package]\nname = \"planted\"\n");
+  write_file(planted / "deeper/CMakeLists.txt", read_file(planted / "CMakeLists.txt"));
+
+  // Like cargo finding its workspace root: the project above is built.
+  const auto built = ws.in(planted / "deeper", {"build"});
+  INFO(built.out << built.err);
+  CHECK(built.exit_status == 0);
+  CHECK(built.out.find("  ../app.wasm (") != std::string::npos);
+  const std::string using_project = ", where tests run; using " + (project / "wasibuild.toml").string() + "\n";
+  CHECK(built.err == "wasibuild: warning: ignoring " + (planted / "deeper/wasibuild.toml").string() +
+                         ": it is inside the CMake build tree " + planted.string() + using_project +
+                         "wasibuild: warning: ignoring " + (planted / "wasibuild.toml").string() +
+                         ": it is inside the CMake build tree " + planted.string() + using_project);
+  CHECK(ws.in(planted, {"run", "--", "again"}).out.ends_with("Hello, again!\n"));
+  CHECK_FALSE(fs::exists(marker));
+
+  // With no project above it, a refusal that says why.
+  fs::remove(project / "wasibuild.toml");
+  const auto refused = ws.in(planted, {"build"});
+  CHECK(refused.exit_status == 1);
+  CHECK(refused.err == "wasibuild: error: " + (planted / "wasibuild.toml").string() +
+                           " is not a project: it is inside the CMake build tree " + planted.string() +
+                           ", where tests run\nhelp: a test may have written it; wasibuild never takes a project "
+                           "from inside a build tree\nhelp: run wasibuild in the project's own directory, above its "
+                           "build/ directory (wasibuild builds in build/<target>/<profile>, never in-source)\n");
+  CHECK_FALSE(fs::exists(marker));
+}
+
+TEST_CASE("[test] in wasibuild.toml applies to every test: timeout, dirs-ro and env") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "limited"}).exit_status == 0);
+  const fs::path project = ws.dir / "limited";
+  write_file(project / "tests/probe.cpp", R"src(#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+// probe sleep SECONDS | probe read FILE | probe env NAME VALUE
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "sleep") == 0) {
+    sleep(static_cast<unsigned>(std::atoi(argv[2])));
+    std::puts("woke up");
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "read") == 0) {
+    FILE* file = std::fopen(argv[2], "r");
+    char line[64] = {0};
+    const bool read = file != nullptr && std::fgets(line, sizeof line, file) != nullptr;
+    std::printf("%s: %s\n", argv[2], read ? line : "denied");
+    if (file) std::fclose(file);
+    return read ? 0 : 1;
+  }
+  if (argc == 4 && std::strcmp(argv[1], "env") == 0) {
+    const char* value = std::getenv(argv[2]);
+    std::printf("%s=%s\n", argv[2], value ? value : "(unset)");
+    return value != nullptr && std::strcmp(value, argv[3]) == 0 ? 0 : 1;
+  }
+  return 2;
+}
+)src");
+  fs::create_directories(project / "fixtures");
+  write_file(project / "fixtures/in.txt", "fixture");
+  write_file(project / "CMakeLists.txt", read_file(project / "CMakeLists.txt") + R"cm(
+add_executable(probe tests/probe.cpp)
+add_test(NAME sleeps COMMAND probe sleep 3)
+add_test(NAME reads COMMAND probe read /fixtures/in.txt)
+add_test(NAME sees_env COMMAND probe env GREETING hi)
+)cm");
+  const std::string package = "[package]\nname = \"limited\"\n";
+  write_file(project / "wasibuild.toml",
+             package + "[test]\ntimeout = \"1s\"\ndirs-ro = [\"fixtures::/fixtures\"]\nenv = [\"GREETING=hi\"]\n");
+  const auto tested = ws.in(project, {"test"});
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status != 0);
+  CHECK(tested.out.find("80% tests passed, 1 tests failed out of 5") != std::string::npos);
+  CHECK(tested.out.find(" - sleeps (Failed)") != std::string::npos);
+  CHECK(tested.out.find("woke up") == std::string::npos);
+  CHECK(tested.out.find("probe.wasm: timed out after 1000 ms (--timeout)") != std::string::npos);
+
+  // A plain ctest in the build wasibuild configured applies them too.
+  const auto plain = ws.run(project, {"/usr/bin/ctest", "--test-dir", (project / "build/wasm32-wasi/debug").string(),
+                                      "--output-on-failure", "-R", "reads|sees_env"});
+  INFO(plain.out);
+  CHECK(plain.exit_status == 0);
+  CHECK(plain.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+
+  // Without them, the configure drops them again.
+  write_file(project / "wasibuild.toml", package);
+  const auto unlimited = ws.in(project, {"test"});
+  INFO(unlimited.out << unlimited.err);
+  CHECK(unlimited.out.find("60% tests passed, 2 tests failed out of 5") != std::string::npos);
+  CHECK(unlimited.out.find(" - reads (Failed)") != std::string::npos);
+  CHECK(unlimited.out.find(" - sees_env (Failed)") != std::string::npos);
+}
+
+TEST_CASE("bad [run] and [test] values stop every command at load, naming file, line and column") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "bad"}).exit_status == 0);
+  const fs::path project = ws.dir / "bad";
+  const std::string manifest = (project / "wasibuild.toml").string();
+  write_file(project / "wasibuild.toml", "[package]\nname = \"bad\"\n[test]\ntimeout = \"abc\"\n");
+  const auto tested = ws.in(project, {"test"});
+  CHECK(tested.exit_status == 1);
+  CHECK(tested.err == "wasibuild: error: " + manifest +
+                          ":4:11: 'test.timeout' must be a positive duration, such as \"250ms\", \"30s\" or \"2m\"\n"
+                          "help: units: ms, s, m, h; a bare number is seconds\n");
+  write_file(project / "wasibuild.toml", "[package]\nname = \"bad\"\n[run]\nmax-memory = \"lots\"\n");
+  const auto ran = ws.in(project, {"run"});
+  CHECK(ran.exit_status == 1);
+  CHECK(ran.err == "wasibuild: error: " + manifest +
+                       ":4:14: 'run.max-memory' must be a positive size, such as \"64MiB\" or \"1GiB\"\n"
+                       "help: units: B, KiB, MiB, GiB, TiB (K, M, G, T) and KB, MB, GB, TB\n");
+  CHECK_FALSE(fs::exists(project / "build"));  // reported before anything was built
+}
