@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -36,10 +38,15 @@ constexpr std::array kGuardedNames = {std::string_view("CMakeCache.txt"), std::s
 constexpr std::array kGuardedSuffixes = {std::string_view(".cmake"), std::string_view(".ninja"),
                                          std::string_view(".sh"),    std::string_view(".py"),
                                          std::string_view(".pl"),    std::string_view(".tcl")};
-// Directories kept read-only whole: CMake's own state, and version-control
-// metadata (git runs .git/hooks/*, existing or newly planted).
-constexpr std::array kGuardedDirectories = {std::string_view("CMakeFiles"), std::string_view(".git"),
-                                            std::string_view(".hg"), std::string_view(".svn")};
+// Directories kept read-only whole: CMake's own state (.cmake/ holds its
+// file API's queries and replies), and version-control metadata (git runs
+// .git/hooks/*, existing or newly planted). CTest's Testing/ only at the
+// build root, where CTest keeps it: elsewhere the name is common for a
+// project's own test data.
+constexpr std::array kGuardedDirectories = {std::string_view("CMakeFiles"), std::string_view(".cmake"),
+                                            std::string_view(".git"), std::string_view(".hg"),
+                                            std::string_view(".svn")};
+constexpr std::string_view kCTestDirectory = "Testing";
 // Far beyond any build tree: walking a home directory is a mistake, not a plan.
 constexpr std::size_t kMaxEntries = 200'000;
 
@@ -87,9 +94,15 @@ bool is_executable(int directory_fd, const char* name) {
 // The walk runs before every guarded test, over trees of thousands of files,
 // so it uses readdir's entry types and stats relative to the directory
 // instead of std::filesystem's full-path lookups (three times faster here).
+// It never follows a symbolic link: a subdirectory is entered only when
+// readdir (or an lstat-like fstatat) says it is a directory, and a link is
+// never guarded (nor mounted over), whatever its name or the graph says.
 class Planner {
  public:
-  Planner(const fs::path& root, GuardPlan& plan) : root_(root), plan_(plan) {}
+  // `graph`: sorted absolute paths the build reads or produces (may be
+  // empty); `build_root`: the canonical build root, or empty.
+  Planner(const fs::path& root, GuardPlan& plan, const std::vector<std::string>& graph, const std::string& build_root)
+      : root_(root), plan_(plan), graph_(graph), build_root_(build_root) {}
 
   void walk(const std::string& path, bool is_root) {
     DIR* directory = opendir(path.c_str());
@@ -97,6 +110,12 @@ class Planner {
       if (is_root || errno != EACCES) refuse_listing(root_, path, errno);
       return;  // a directory we may not read, the guest may not enter either
     }
+    // The graph's files in this directory or below: one search per
+    // directory, and none per entry where the build has nothing here.
+    const std::string prefix = path + "/";
+    const auto first = std::ranges::lower_bound(graph_, prefix);
+    const bool graph_here = first != graph_.end() && first->starts_with(prefix);
+    const bool at_build_root = path == build_root_;
     std::vector<std::string> subdirectories;
     bool holds_guarded = false;
     int error = 0;
@@ -108,9 +127,22 @@ class Planner {
         break;
       }
       if (++entries_ > kMaxEntries) refuse(root_, fmt::format("it holds more than {} entries", kMaxEntries));
-      const Kind kind = classify(dirfd(directory), *entry);
-      if (kind == Kind::other) continue;
-      std::string child = path + "/" + entry->d_name;
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      const int directory_fd = dirfd(directory);
+      const unsigned char type = entry->d_type == DT_UNKNOWN ? type_of(directory_fd, entry->d_name) : entry->d_type;
+      Kind kind = Kind::other;
+      if (type == DT_DIR) {
+        const bool guarded = std::ranges::find(kGuardedDirectories, name) != kGuardedDirectories.end() ||
+                             (at_build_root && name == kCTestDirectory);
+        kind = guarded ? Kind::guarded : Kind::subdirectory;
+      } else if (type == DT_REG && (has_guarded_name(name) || is_executable(directory_fd, entry->d_name))) {
+        kind = Kind::guarded;
+      }
+      if (kind == Kind::other && type != DT_REG) continue;
+      std::string child = prefix;
+      child.append(name);
+      if (kind == Kind::other && !(graph_here && std::binary_search(first, graph_.end(), child))) continue;
       if (kind == Kind::subdirectory) {
         subdirectories.push_back(std::move(child));
       } else {
@@ -127,18 +159,6 @@ class Planner {
  private:
   enum class Kind { other, guarded, subdirectory };
 
-  static Kind classify(int directory_fd, const dirent& entry) {
-    const std::string_view name = entry.d_name;
-    if (name == "." || name == "..") return Kind::other;
-    const unsigned char type = entry.d_type == DT_UNKNOWN ? type_of(directory_fd, entry.d_name) : entry.d_type;
-    if (type == DT_DIR) {
-      const bool guarded = std::ranges::find(kGuardedDirectories, name) != kGuardedDirectories.end();
-      return guarded ? Kind::guarded : Kind::subdirectory;
-    }
-    if (type == DT_REG && (has_guarded_name(name) || is_executable(directory_fd, entry.d_name))) return Kind::guarded;
-    return Kind::other;
-  }
-
   static unsigned char type_of(int directory_fd, const char* name) {
     struct stat info {};
     if (fstatat(directory_fd, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
@@ -153,8 +173,242 @@ class Planner {
 
   const fs::path& root_;
   GuardPlan& plan_;
+  const std::vector<std::string>& graph_;
+  const std::string& build_root_;
   std::size_t entries_ = 0;
 };
+
+// ---- The build graph, from Ninja ------------------------------------------
+//
+// Ninja is asked, not trusted to be found: the build root comes from the
+// toolchain file (exec --build-root), and its build.ninja is one no guest
+// can have written: CMake writes it at the root before any test runs, and a
+// guest sees the root either read-only (--dir-ro of the build tree) or, as
+// its working directory, with build.ninja guarded by name. Tools such as
+// `-t targets` only read the manifest: Ninja neither rebuilds it nor runs a
+// command.
+//
+// Asking costs a few milliseconds per Ninja run on a large graph, and this
+// runs before every test, so the answer is cached per build in
+// <root>/CMakeFiles/wasibuild-build-graph.txt (no guest can write in any
+// CMakeFiles/). Its first line is the key: device, inode, size and mtime of
+// build.ninja and of .ninja_deps (which a build rewrites as it discovers
+// headers). The file is read with O_NOFOLLOW and written to a fresh O_EXCL
+// temporary file renamed over it within the same directory fd.
+
+constexpr const char* kGraphCacheName = "wasibuild-build-graph.txt";
+constexpr std::string_view kGraphCacheHeader = "wasibuild build graph v1";
+
+[[noreturn]] void refuse_graph(const fs::path& guarded, const BuildRoot& build_root, const std::string& problem,
+                               std::vector<std::string> help = {}) {
+  refuse(guarded, fmt::format("cannot list the build graph of {}: {}", build_root.directory.string(), problem),
+         std::move(help));
+}
+
+struct Captured {
+  int status = 0;
+  std::string out;
+  std::string err;
+};
+
+// Runs `program` with `arguments` (argv[0] included) and only PATH in its
+// environment; stdout and stderr are read until both close.
+std::optional<Captured> capture(const std::string& program, const std::vector<std::string>& arguments,
+                                const std::string& search_path, int& error) {
+  int out[2];
+  int err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return error = errno, std::nullopt;
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    error = errno;
+    close(out[0]);
+    close(out[1]);
+    return std::nullopt;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  std::vector<char*> argv;
+  for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  std::string path_variable = "PATH=" + search_path;
+  std::array<char*, 2> envp = {path_variable.data(), nullptr};
+  pid_t child = 0;
+  error = posix_spawn(&child, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  Captured captured;
+  std::array<pollfd, 2> pipes = {pollfd{out[0], POLLIN, 0}, pollfd{err[0], POLLIN, 0}};
+  std::array<std::string*, 2> sinks = {&captured.out, &captured.err};
+  char buffer[65536];
+  for (int open_pipes = 2; error == 0 && open_pipes > 0;) {
+    if (poll(pipes.data(), pipes.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      break;
+    }
+    for (std::size_t i = 0; i < pipes.size(); ++i) {
+      if (pipes[i].fd < 0 || pipes[i].revents == 0) continue;
+      const ssize_t got = read(pipes[i].fd, buffer, sizeof buffer);
+      if (got > 0) {
+        sinks[i]->append(buffer, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        pipes[i].fd = -1;  // poll skips negative descriptors
+        --open_pipes;
+      }
+    }
+  }
+  close(out[0]);
+  close(err[0]);
+  if (child > 0) {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    captured.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  if (error != 0) return std::nullopt;
+  return captured;
+}
+
+std::optional<std::string> find_ninja(const std::string& search_path) {
+  std::size_t start = 0;
+  while (start <= search_path.size()) {
+    const std::size_t colon = std::min(search_path.find(':', start), search_path.size());
+    const std::string directory = search_path.substr(start, colon - start);
+    start = colon + 1;
+    if (directory.empty() || directory.front() != '/') continue;  // a relative PATH entry depends on the cwd
+    for (const char* name : {"ninja", "ninja-build"}) {
+      const std::string candidate = directory + "/" + name;
+      struct stat info {};
+      if (stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::string first_line(const std::string& text) {
+  const std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 300 ? line.substr(0, 300) + "..." : line;
+}
+
+// Absolute, lexically normal, with the build root spelled canonically; or
+// nothing for an object under a CMakeFiles/ directory (guarded whole).
+std::optional<std::string> graph_path(std::string_view path, const std::string& given_root,
+                                      const std::string& canonical_root) {
+  std::string absolute;
+  if (path.starts_with('/')) {
+    absolute = path;
+    if (absolute.starts_with(given_root + "/")) absolute = canonical_root + absolute.substr(given_root.size());
+  } else {
+    absolute = canonical_root + "/" + std::string(path);
+  }
+  if (absolute.find("/./") != std::string::npos || absolute.find("/../") != std::string::npos ||
+      absolute.find("//") != std::string::npos) {
+    absolute = fs::path(absolute).lexically_normal().string();
+  }
+  if (absolute.find("/CMakeFiles/") != std::string::npos) return std::nullopt;
+  return absolute;
+}
+
+std::string stat_key(int directory_fd, const char* name) {
+  struct stat info {};
+  if (fstatat(directory_fd, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return "-";
+  return fmt::format("{}:{}:{}:{}.{}", info.st_dev, info.st_ino, info.st_size, info.st_mtim.tv_sec,
+                     info.st_mtim.tv_nsec);
+}
+
+// The cache's paths when its key matches, else nothing.
+std::optional<std::vector<std::string>> read_graph_cache(int cache_directory_fd, const std::string& key) {
+  const int fd = openat(cache_directory_fd, kGraphCacheName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  struct stat info {};
+  if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+    char buffer[65536];
+    for (ssize_t got; (got = read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(fd);
+  if (!text.starts_with(key) || !text.ends_with('\n')) return std::nullopt;
+  std::vector<std::string> paths;
+  for (std::size_t start = key.size(); start < text.size();) {
+    const std::size_t end = text.find('\n', start);
+    if (text[start] != '/') return std::nullopt;  // not ours
+    paths.emplace_back(text, start, end - start);
+    start = end + 1;
+  }
+  if (!std::ranges::is_sorted(paths)) return std::nullopt;
+  return paths;
+}
+
+// Best effort: a cache that cannot be written only costs time.
+void write_graph_cache(int cache_directory_fd, const std::string& key, const std::vector<std::string>& paths) {
+  const std::string temporary = fmt::format("{}.{}.tmp", kGraphCacheName, getpid());
+  const int fd = openat(cache_directory_fd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string text = key;
+  for (const std::string& path : paths) text.append(path).push_back('\n');
+  bool written = true;
+  for (std::size_t done = 0; written && done < text.size();) {
+    const ssize_t wrote = write(fd, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    written = wrote > 0;
+    if (written) done += static_cast<std::size_t>(wrote);
+  }
+  written = close(fd) == 0 && written;
+  if (!written || renameat(cache_directory_fd, temporary.c_str(), cache_directory_fd, kGraphCacheName) != 0) {
+    unlinkat(cache_directory_fd, temporary.c_str(), 0);
+  }
+}
+
+// Asks Ninja for the outputs, the inputs and the discovered dependencies.
+std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::string& canonical_root,
+                                   const fs::path& guarded) {
+  const auto ninja = find_ninja(build_root.search_path);
+  if (!ninja) {
+    refuse_graph(guarded, build_root, "no ninja on PATH",
+                 {"the build tree was generated for Ninja: put it on PATH, as when building"});
+  }
+  const std::string& given_root = build_root.directory.native();
+  std::vector<std::string> paths;
+  const auto add = [&](std::string_view path) {
+    if (path.empty()) return;
+    if (auto absolute = graph_path(path, given_root, canonical_root)) paths.push_back(std::move(*absolute));
+  };
+  for (const char* tool : {"targets", "inputs", "deps"}) {
+    std::vector<std::string> arguments = {*ninja, "-C", canonical_root, "-t", tool};
+    if (std::string_view(tool) != "deps") arguments.emplace_back("all");
+    int error = 0;
+    const auto result = capture(*ninja, arguments, build_root.search_path, error);
+    if (!result) refuse_graph(guarded, build_root, fmt::format("run {}: {}", *ninja, std::strerror(error)));
+    if (result->status != 0) {
+      refuse_graph(guarded, build_root,
+                   fmt::format("ninja -t {} exited with status {}: {}", tool, result->status,
+                               first_line(result->err.empty() ? result->out : result->err)));
+    }
+    std::string_view text = result->out;
+    while (!text.empty()) {
+      const std::size_t end = std::min(text.find('\n'), text.size());
+      std::string_view line = text.substr(0, end);
+      text.remove_prefix(std::min(end + 1, text.size()));
+      if (std::string_view(tool) == "targets") {
+        // "path: rule"; a phony target names no file.
+        const std::size_t colon = line.rfind(": ");
+        if (colon == std::string_view::npos || line.substr(colon + 2) == "phony") continue;
+        add(line.substr(0, colon));
+      } else if (std::string_view(tool) == "inputs") {
+        add(line);
+      } else if (line.starts_with("    ")) {  // deps: indented lines under each target
+        add(line.substr(4));
+      }
+    }
+  }
+  std::ranges::sort(paths);
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
 
 // Each returns why it failed, or nothing.
 std::optional<std::string> write_proc_file(const char* path, const std::string& text) {
@@ -224,15 +478,66 @@ void bind_read_only(const fs::path& directory, const std::string& path, unsigned
 
 }  // namespace
 
-void guard_build_directories(const std::vector<fs::path>& directories) {
+std::vector<std::string> build_graph_files(const BuildRoot& build_root, const fs::path& guarded) {
+  std::error_code error;
+  const fs::path canonical = fs::canonical(build_root.directory, error);
+  if (error || !fs::is_directory(canonical)) {
+    refuse_graph(guarded, build_root, "not a directory", {"--build-root names the top build directory"});
+  }
+  const std::string canonical_root = canonical.string();
+  const int root_fd = open(canonical_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) refuse_graph(guarded, build_root, std::strerror(errno));
+  struct stat manifest {};
+  if (fstatat(root_fd, "build.ninja", &manifest, AT_SYMLINK_NOFOLLOW) != 0) {
+    close(root_fd);
+    return {};  // not generated yet (try_run during the first configure): the name rules alone
+  }
+  if (!S_ISREG(manifest.st_mode)) {
+    close(root_fd);
+    refuse_graph(guarded, build_root, "build.ninja is not a regular file");
+  }
+  const std::string key = fmt::format("{} {} {}\n", kGraphCacheHeader, stat_key(root_fd, "build.ninja"),
+                                      stat_key(root_fd, ".ninja_deps"));
+  const int cache_fd = openat(root_fd, "CMakeFiles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  close(root_fd);
+  if (cache_fd >= 0) {
+    if (auto cached = read_graph_cache(cache_fd, key)) {
+      close(cache_fd);
+      return std::move(*cached);
+    }
+  }
+  std::vector<std::string> paths;
+  try {
+    paths = ask_ninja(build_root, canonical_root, guarded);
+  } catch (...) {
+    if (cache_fd >= 0) close(cache_fd);
+    throw;
+  }
+  if (cache_fd >= 0) {
+    write_graph_cache(cache_fd, key, paths);
+    close(cache_fd);
+  }
+  return paths;
+}
+
+void guard_build_directories(const std::vector<fs::path>& directories, const std::optional<BuildRoot>& build_root) {
   std::vector<std::pair<fs::path, GuardPlan>> plans;
+  std::optional<std::vector<std::string>> graph;
+  std::string canonical_build_root;
   for (const fs::path& directory : directories) {
     std::error_code error;
     const fs::path root = fs::canonical(directory, error);
     // A missing grant is the runner's error to report, in its own words.
     if (error || !fs::is_directory(root)) continue;
+    if (!graph) {
+      graph.emplace();
+      if (build_root) {
+        *graph = build_graph_files(*build_root, directory);
+        canonical_build_root = fs::canonical(build_root->directory, error).string();
+      }
+    }
     auto& [_, plan] = plans.emplace_back(root, GuardPlan{});
-    Planner(root, plan).walk(root.native(), true);
+    Planner(root, plan, *graph, canonical_build_root).walk(root.native(), true);
   }
   const bool nothing_to_guard = std::ranges::all_of(plans, [](const auto& plan) { return plan.second.read_only.empty(); });
   if (nothing_to_guard) return;
