@@ -5,7 +5,9 @@
 #include <sched.h>
 #include <poll.h>
 #include <spawn.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -53,7 +55,8 @@ constexpr std::size_t kMaxEntries = 200'000;
 // Full host paths, as strings: sorted, a directory comes before what it holds.
 struct GuardPlan {
   std::set<std::string> pinned;     // directories that hold guarded files: not renamable
-  std::set<std::string> read_only;  // guarded files, and whole CMakeFiles/ directories
+  std::set<std::string> read_only;  // guarded files
+  std::set<std::string> read_only_directories;  // whole CMakeFiles/, .cmake/, .git/...
 };
 
 [[noreturn]] void refuse(const fs::path& directory, const std::string& problem, std::vector<std::string> help = {}) {
@@ -139,14 +142,14 @@ class Planner {
       } else if (type == DT_REG && (has_guarded_name(name) || is_executable(directory_fd, entry->d_name))) {
         kind = Kind::guarded;
       }
-      if (kind == Kind::other && type != DT_REG) continue;
+      if (kind == Kind::other && (type != DT_REG || !graph_here)) continue;
       std::string child = prefix;
       child.append(name);
-      if (kind == Kind::other && !(graph_here && std::binary_search(first, graph_.end(), child))) continue;
+      if (kind == Kind::other && !std::binary_search(first, graph_.end(), child)) continue;
       if (kind == Kind::subdirectory) {
         subdirectories.push_back(std::move(child));
       } else {
-        plan_.read_only.insert(std::move(child));
+        (type == DT_DIR ? plan_.read_only_directories : plan_.read_only).insert(std::move(child));
         holds_guarded = true;
       }
     }
@@ -195,6 +198,17 @@ class Planner {
 // build.ninja and of .ninja_deps (which a build rewrites as it discovers
 // headers). The file is read with O_NOFOLLOW and written to a fresh O_EXCL
 // temporary file renamed over it within the same directory fd.
+
+// Closes its descriptor (negative: none) when it goes.
+struct Descriptor {
+  explicit Descriptor(int descriptor) : fd(descriptor) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (fd >= 0) close(fd);
+  }
+  int fd;
+};
 
 constexpr const char* kGraphCacheName = "wasibuild-build-graph.txt";
 constexpr std::string_view kGraphCacheHeader = "wasibuild build graph v1";
@@ -363,8 +377,58 @@ void write_graph_cache(int cache_directory_fd, const std::string& key, const std
   }
 }
 
-// Asks Ninja for the outputs, the inputs and the discovered dependencies.
-std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::string& canonical_root,
+// Every path recorded in Ninja's deps log: the outputs built with a depfile
+// and each dependency the compiler reported (headers, configure_file()
+// outputs among them), current or once. Read here rather than with
+// `ninja -t deps`, which loads the logs for writing and may recompact or
+// truncate them: this runs while other tests, or a build, use them. Format
+// (ninja's deps_log.cc, versions 3 and 4): "# ninjadeps\n", a 32-bit
+// version, then records of a 32-bit size (high bit: a deps record, skipped)
+// and a payload; a path record is the path, NUL-padded to 4 bytes, and a
+// 32-bit checksum.
+std::vector<std::string> deps_log_paths(int root_fd, const BuildRoot& build_root, const fs::path& guarded) {
+  std::vector<std::string> paths;
+  const int fd = openat(root_fd, ".ninja_deps", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return paths;  // nothing built yet
+    refuse_graph(guarded, build_root, fmt::format("open .ninja_deps: {}", std::strerror(errno)));
+  }
+  std::string log;
+  struct stat info {};
+  if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+    char buffer[65536];
+    for (ssize_t got; (got = read(fd, buffer, sizeof buffer)) > 0;) log.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(fd);
+  constexpr std::string_view kSignature = "# ninjadeps\n";
+  const auto word = [&](std::size_t at) {
+    std::uint32_t value = 0;
+    std::memcpy(&value, log.data() + at, sizeof value);
+    return value;
+  };
+  const std::uint32_t version = log.size() >= kSignature.size() + 4 ? word(kSignature.size()) : 0;
+  if (!log.starts_with(kSignature) || (version != 3 && version != 4)) {
+    refuse_graph(guarded, build_root, "unknown .ninja_deps format (not version 3 or 4)");
+  }
+  // A record cut short at the end (a build was interrupted) ends the list.
+  for (std::size_t at = kSignature.size() + 4; at + 4 <= log.size();) {
+    const std::uint32_t header = word(at);
+    const std::size_t size = header & 0x7fffffffu;
+    at += 4;
+    if (size > log.size() - at) break;
+    if ((header & 0x80000000u) == 0 && size >= 4) {
+      std::string_view path(log.data() + at, size - 4);
+      while (!path.empty() && path.back() == '\0') path.remove_suffix(1);
+      paths.emplace_back(path);
+    }
+    at += size;
+  }
+  return paths;
+}
+
+// Asks Ninja for the outputs and the inputs, and reads the dependencies the
+// compilers reported.
+std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::string& canonical_root, int root_fd,
                                    const fs::path& guarded) {
   const auto ninja = find_ninja(build_root.search_path);
   if (!ninja) {
@@ -377,9 +441,11 @@ std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::strin
     if (path.empty()) return;
     if (auto absolute = graph_path(path, given_root, canonical_root)) paths.push_back(std::move(*absolute));
   };
-  for (const char* tool : {"targets", "inputs", "deps"}) {
+  for (const char* tool : {"targets", "inputs"}) {
+    // `-t targets all` lists every output; `-t inputs` with no target, the
+    // inputs of the default targets (CMake's `all`).
     std::vector<std::string> arguments = {*ninja, "-C", canonical_root, "-t", tool};
-    if (std::string_view(tool) != "deps") arguments.emplace_back("all");
+    if (std::string_view(tool) == "targets") arguments.emplace_back("all");
     int error = 0;
     const auto result = capture(*ninja, arguments, build_root.search_path, error);
     if (!result) refuse_graph(guarded, build_root, fmt::format("run {}: {}", *ninja, std::strerror(error)));
@@ -398,13 +464,12 @@ std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::strin
         const std::size_t colon = line.rfind(": ");
         if (colon == std::string_view::npos || line.substr(colon + 2) == "phony") continue;
         add(line.substr(0, colon));
-      } else if (std::string_view(tool) == "inputs") {
+      } else {
         add(line);
-      } else if (line.starts_with("    ")) {  // deps: indented lines under each target
-        add(line.substr(4));
       }
     }
   }
+  for (const std::string& path : deps_log_paths(root_fd, build_root, guarded)) add(path);
   std::ranges::sort(paths);
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   return paths;
@@ -459,21 +524,60 @@ unsigned long locked_flags(const fs::path& path) {
   return flags;
 }
 
+// Opens `path` (under `root`, as the plan spells it) as an O_PATH descriptor
+// without following a symbolic link anywhere on the way (openat2's
+// RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH; before Linux 5.6, O_NOFOLLOW on the
+// last component), and checks it is still the kind of file planned. A file
+// swapped for a link since the walk is refused: the guard never mounts over,
+// nor through, a link a guest may have planted.
+int open_planned(const fs::path& directory, const std::string& path, bool expect_directory) {
+  const std::string& root = directory.native();
+  const std::string relative = path.size() > root.size() ? path.substr(root.size() + 1) : std::string(".");
+  open_how how{};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+  const int root_fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) refuse_mount(directory, "open", root, errno);
+  int fd = static_cast<int>(syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+  if (fd < 0 && errno == ENOSYS) fd = openat(root_fd, relative.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  const int error = errno;
+  close(root_fd);
+  if (fd < 0) refuse_mount(directory, "open", path, error);
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || (expect_directory ? !S_ISDIR(info.st_mode) : !S_ISREG(info.st_mode))) {
+    close(fd);
+    refuse(directory, fmt::format("{} changed while it was being guarded", path));
+  }
+  return fd;
+}
+
+std::string fd_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+
 // A mount point cannot be renamed, removed or replaced: pinning a directory
 // keeps a guest from moving it aside and planting a fresh one in its place.
-void pin(const fs::path& directory, const std::string& path) {
-  if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0) refuse_mount(directory, "bind-mount", path, errno);
+// The mount goes through /proc/self/fd, so it lands on the file opened.
+void pin(const fs::path& directory, const std::string& path, bool is_directory) {
+  const int fd = open_planned(directory, path, is_directory);
+  const std::string target = fd_path(fd);
+  const int result = mount(target.c_str(), target.c_str(), nullptr, MS_BIND, nullptr);
+  const int error = errno;
+  close(fd);
+  if (result != 0) refuse_mount(directory, "bind-mount", path, error);
 }
 
 // `root_flags` are the locked flags of the directory's own mount; a path on
 // another mount below it gets its own on a retry.
-void bind_read_only(const fs::path& directory, const std::string& path, unsigned long root_flags) {
-  pin(directory, path);
+void bind_read_only(const fs::path& directory, const std::string& path, bool is_directory, unsigned long root_flags) {
+  pin(directory, path, is_directory);
+  // Opened again: the descriptor now names the new mount, not the file below it.
+  const int fd = open_planned(directory, path, is_directory);
+  const std::string target = fd_path(fd);
   constexpr unsigned long kReadOnly = MS_BIND | MS_REMOUNT | MS_RDONLY;
-  if (mount(nullptr, path.c_str(), nullptr, kReadOnly | root_flags, nullptr) == 0) return;
-  if (mount(nullptr, path.c_str(), nullptr, kReadOnly | locked_flags(path), nullptr) != 0) {
-    refuse_mount(directory, "remount read-only", path, errno);
-  }
+  int result = mount(nullptr, target.c_str(), nullptr, kReadOnly | root_flags, nullptr);
+  if (result != 0) result = mount(nullptr, target.c_str(), nullptr, kReadOnly | locked_flags(target), nullptr);
+  const int error = errno;
+  close(fd);
+  if (result != 0) refuse_mount(directory, "remount read-only", path, error);
 }
 
 }  // namespace
@@ -485,38 +589,21 @@ std::vector<std::string> build_graph_files(const BuildRoot& build_root, const fs
     refuse_graph(guarded, build_root, "not a directory", {"--build-root names the top build directory"});
   }
   const std::string canonical_root = canonical.string();
-  const int root_fd = open(canonical_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0) refuse_graph(guarded, build_root, std::strerror(errno));
+  const Descriptor root(open(canonical_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.fd < 0) refuse_graph(guarded, build_root, std::strerror(errno));
   struct stat manifest {};
-  if (fstatat(root_fd, "build.ninja", &manifest, AT_SYMLINK_NOFOLLOW) != 0) {
-    close(root_fd);
+  if (fstatat(root.fd, "build.ninja", &manifest, AT_SYMLINK_NOFOLLOW) != 0) {
     return {};  // not generated yet (try_run during the first configure): the name rules alone
   }
-  if (!S_ISREG(manifest.st_mode)) {
-    close(root_fd);
-    refuse_graph(guarded, build_root, "build.ninja is not a regular file");
+  if (!S_ISREG(manifest.st_mode)) refuse_graph(guarded, build_root, "build.ninja is not a regular file");
+  const std::string key = fmt::format("{} {} {}\n", kGraphCacheHeader, stat_key(root.fd, "build.ninja"),
+                                      stat_key(root.fd, ".ninja_deps"));
+  const Descriptor cache(openat(root.fd, "CMakeFiles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (cache.fd >= 0) {
+    if (auto cached = read_graph_cache(cache.fd, key)) return std::move(*cached);
   }
-  const std::string key = fmt::format("{} {} {}\n", kGraphCacheHeader, stat_key(root_fd, "build.ninja"),
-                                      stat_key(root_fd, ".ninja_deps"));
-  const int cache_fd = openat(root_fd, "CMakeFiles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  close(root_fd);
-  if (cache_fd >= 0) {
-    if (auto cached = read_graph_cache(cache_fd, key)) {
-      close(cache_fd);
-      return std::move(*cached);
-    }
-  }
-  std::vector<std::string> paths;
-  try {
-    paths = ask_ninja(build_root, canonical_root, guarded);
-  } catch (...) {
-    if (cache_fd >= 0) close(cache_fd);
-    throw;
-  }
-  if (cache_fd >= 0) {
-    write_graph_cache(cache_fd, key, paths);
-    close(cache_fd);
-  }
+  std::vector<std::string> paths = ask_ninja(build_root, canonical_root, root.fd, guarded);
+  if (cache.fd >= 0) write_graph_cache(cache.fd, key, paths);
   return paths;
 }
 
@@ -539,14 +626,17 @@ void guard_build_directories(const std::vector<fs::path>& directories, const std
     auto& [_, plan] = plans.emplace_back(root, GuardPlan{});
     Planner(root, plan, *graph, canonical_build_root).walk(root.native(), true);
   }
-  const bool nothing_to_guard = std::ranges::all_of(plans, [](const auto& plan) { return plan.second.read_only.empty(); });
+  const bool nothing_to_guard = std::ranges::all_of(plans, [](const auto& plan) {
+    return plan.second.read_only.empty() && plan.second.read_only_directories.empty();
+  });
   if (nothing_to_guard) return;
   if (auto error = enter_private_mount_namespace()) refuse(plans.front().first, *error, {kNoNamespaceHelp});
   for (const auto& [root, plan] : plans) {
     // Sorted paths put each directory before what it holds.
-    for (const std::string& path : plan.pinned) pin(root, path);
+    for (const std::string& path : plan.pinned) pin(root, path, true);
     const unsigned long root_flags = locked_flags(root);
-    for (const std::string& path : plan.read_only) bind_read_only(root, path, root_flags);
+    for (const std::string& path : plan.read_only_directories) bind_read_only(root, path, true, root_flags);
+    for (const std::string& path : plan.read_only) bind_read_only(root, path, false, root_flags);
   }
 }
 

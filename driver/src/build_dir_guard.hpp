@@ -7,8 +7,9 @@
 // read-only files are made so outside the guest: in a private mount namespace
 // of this process, each is bind-mounted read-only over itself. Guarded:
 // - with a Ninja build root (`exec --build-root`), every existing file that
-//   Ninja lists as an output (`-t targets all`), an input (`-t inputs all`)
-//   or a discovered dependency (`-t deps`: headers such as configure_file's);
+//   Ninja lists as an output (`-t targets all`) or an input of the default
+//   targets (`-t inputs`), or records as a discovered dependency in .ninja_deps (headers
+//   such as configure_file's);
 // - always, as a floor (and the only rule for Makefile generators): CMake,
 //   Ninja and Make files, CMakeLists.txt, scripts (.sh .py .pl .tcl),
 //   anything executable (launchers, modules), and whole CMakeFiles/, .cmake/
