@@ -55,7 +55,7 @@ for dir in "${DIRS[@]}"; do
   plain=$(tstat "plain$name" median)
   guarded=$(tstat "guard$name" median)
   graph=nan
-  if [[ -f "$dir/build.ninja" ]]; then
+  if [[ -f "$dir/build.ninja" ]] && "$WASIBUILD" exec --help | grep -q -- --build-root; then
     measure "graph$name" "$RUNS" 5 "" -- "$WASIBUILD" exec --dir-build "$dir::." --build-root "$dir" "$HELLO"
     graph=$(tstat "graph$name" median)
   fi
