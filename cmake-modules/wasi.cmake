@@ -186,10 +186,19 @@ elseif(WASIBUILD_TEST_CWD STREQUAL "writable")
 else()
   message(FATAL_ERROR "wasi.cmake: WASIBUILD_TEST_CWD=${WASIBUILD_TEST_CWD} is not guarded or writable")
 endif()
+# With Ninja, the guard also keeps read-only every file the build graph
+# reads or produces (a static library, a generated header): `--build-root`
+# names the top build directory here, where no guest can change it, rather
+# than letting exec look for a build.ninja near the test, where a guest could
+# have planted one. Makefile generators keep the name rules alone.
+set(_wasibuild_build_root)
+if(_wasibuild_cwd_grant STREQUAL "--dir-build" AND CMAKE_GENERATOR MATCHES "^Ninja")
+  set(_wasibuild_build_root --build-root "${CMAKE_BINARY_DIR}")
+endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
-      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --private-tmp
-      --env-names-from WASIBUILD_GUEST_ENV ${WASIBUILD_TEST_EXTRA_GRANTS})
+      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." ${_wasibuild_build_root}
+      --private-tmp --env-names-from WASIBUILD_GUEST_ENV ${WASIBUILD_TEST_EXTRA_GRANTS})
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")
   endif()

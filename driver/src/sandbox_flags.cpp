@@ -103,6 +103,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
                  "CMakeFiles/, scripts, executables) read-only (e.g. --dir-build .::.); tests use it")
       ->type_name("HOST[::GUEST]")
       ->group("Capabilities (none by default)");
+  app.add_option("--build-root", flags.build_root,
+                 "With --dir-build: the top directory of the Ninja build tree; every file its build graph reads or "
+                 "produces stays read-only too (the toolchain file passes it)")
+      ->type_name("DIR")
+      ->group("Capabilities (none by default)");
   app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
       ->type_name("NAME[=VALUE]")
       ->group("Capabilities (none by default)");
@@ -150,7 +155,11 @@ void guard_build_dirs(const SandboxFlags& flags, const Env& env) {
   for (const auto& spec : flags.build_dirs) {
     directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env).host);
   }
-  guard_build_directories(directories);
+  std::optional<BuildRoot> build_root;
+  if (!flags.build_root.empty()) {
+    build_root = BuildRoot{fs::path(env.working_directory) / flags.build_root, env.get("PATH").value_or("")};
+  }
+  guard_build_directories(directories, build_root);
 }
 
 runner::Limits limits_from(const SandboxFlags& flags) {

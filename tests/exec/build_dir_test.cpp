@@ -195,3 +195,74 @@ TEST_CASE("--dir-build where no mount namespace is allowed: a runner error, neve
   CHECK(refused.err.find("-DWASIBUILD_TEST_CWD=writable") != std::string::npos);
   tree.check_untouched();
 }
+
+namespace {
+
+// A Ninja build tree in miniature: build.ninja names a static library and a
+// generated header that no name rule guards (no execute bit, no guarded
+// suffix). Ninja only reads it (`-t targets` and friends run nothing).
+struct NinjaTree {
+  explicit NinjaTree(const std::string& outputs) {
+    fs::create_directories(root / "CMakeFiles");
+    write_manifest(outputs);
+    write_file(root / "libshape.a", "!<arch>\nthe real library\n");
+    write_file(root / "gen.h", "#define GENERATED 1\n");
+    write_file(root / "data.txt", "data\n");
+  }
+
+  void write_manifest(const std::string& outputs) const {
+    write_file(root / "build.ninja", "rule copy\n  command = cp $in $out\n" + outputs);
+  }
+
+  std::vector<std::string> grant() const { return {"--dir-build", root.string() + "::/b", "--build-root", root.string()}; }
+
+  TempDir temp;
+  fs::path root = temp.path() / "build";
+};
+
+}  // namespace
+
+TEST_CASE("attack: --dir-build with --build-root keeps what the build graph produces read-only") {
+  NinjaTree tree("build libshape.a: copy shape.c\n");
+  Wasibuild wasibuild;
+  // Without the build root, only names decide: the library is the guest's.
+  CHECK(probe(wasibuild, {"--dir-build", tree.root.string() + "::/b"}, {"append", "/b/gen.h"}).out == "ok written\n");
+  write_file(tree.root / "gen.h", "#define GENERATED 1\n");
+
+  const auto denied = probe(wasibuild, tree.grant(), {"append", "/b/libshape.a"});
+  INFO(denied.err);
+  CHECK(denied.out == "denied I/O error\n");
+  CHECK(probe(wasibuild, tree.grant(), {"unlink", "/b/libshape.a"}).out.starts_with("denied "));
+  CHECK(probe(wasibuild, tree.grant(), {"rename", "/b/data.txt", "/b/libshape.a"}).out.starts_with("denied "));
+  CHECK(read_file(tree.root / "libshape.a") == "!<arch>\nthe real library\n");
+  // The guest's own files stay its own.
+  CHECK(probe(wasibuild, tree.grant(), {"append", "/b/data.txt"}).out == "ok written\n");
+  CHECK(probe(wasibuild, tree.grant(), {"write", "/b/new.txt"}).out == "ok written\n");
+  // The graph is cached per build, next to CMake's state...
+  CHECK(read_file(tree.root / "CMakeFiles/wasibuild-build-graph.txt").starts_with("wasibuild build graph v1 "));
+  // ...and asked again when build.ninja changes: now gen.h is an output too.
+  CHECK(probe(wasibuild, tree.grant(), {"append", "/b/gen.h"}).out == "ok written\n");
+  tree.write_manifest("build libshape.a: copy shape.c\nbuild gen.h: copy gen.in\n");
+  CHECK(probe(wasibuild, tree.grant(), {"append", "/b/gen.h"}).out == "denied I/O error\n");
+  // A cache the key does not match is never believed.
+  write_file(tree.root / "CMakeFiles/wasibuild-build-graph.txt", "wasibuild build graph v1 stale\n");
+  CHECK(probe(wasibuild, tree.grant(), {"append", "/b/libshape.a"}).out == "denied I/O error\n");
+}
+
+TEST_CASE("--build-root: a graph Ninja cannot read is a runner error, never a wider grant") {
+  NinjaTree tree("build libshape.a: nosuchrule shape.c\n");
+  Wasibuild wasibuild;
+  const auto refused = probe(wasibuild, tree.grant(), {"append", "/b/libshape.a"});
+  CHECK(refused.exit_status == 125);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.starts_with("wasibuild: error: --dir-build " + tree.root.string() +
+                                ": cannot keep its build files read-only: cannot list the build graph of " +
+                                tree.root.string() + ": ninja -t targets exited with status 1: ninja: error: "));
+  wasibuild.options.environment["PATH"] = "/nonexistent";
+  const auto no_ninja = probe(wasibuild, tree.grant(), {"append", "/b/libshape.a"});
+  CHECK(no_ninja.exit_status == 125);
+  CHECK(no_ninja.err.starts_with("wasibuild: error: --dir-build " + tree.root.string() +
+                                 ": cannot keep its build files read-only: cannot list the build graph of " +
+                                 tree.root.string() + ": no ninja on PATH\n"));
+  CHECK(read_file(tree.root / "libshape.a") == "!<arch>\nthe real library\n");
+}
