@@ -1072,8 +1072,9 @@ ProcessResult run_bounded(const Home& home, const std::vector<std::string>& argu
 }  // namespace
 
 // Before: the installer hashed the FIFO (first reader: the good archive),
-// then opened it again by name to unpack (second reader: another archive),
-// and recorded the good hash for the other archive's files.
+// then opened it again by name and unpacked what the second reader got
+// (another archive, never hashed), recording the good hash; with a FIFO
+// that has one writer it waited forever on that second open.
 TEST_CASE("attack: --from a FIFO that serves another archive to a second reader") {
   GoodAndEvil archives;
   const fs::path fifo = archives.dir / "sdk.tar.gz";
@@ -1115,7 +1116,7 @@ TEST_CASE("attack: --from a FIFO that serves another archive to a second reader"
   CHECK(home.staging_dirs().empty());
 }
 
-TEST_CASE("--from a directory or a device is refused with one line") {
+TEST_CASE("attack: --from a device or a directory is refused with one line, never read forever") {
   Home home;
   TempDir dir;
   const auto directory = run_bounded(home, {"toolchain", "install", "--from", dir.path().string(), "--name", "d"});
@@ -1130,9 +1131,9 @@ TEST_CASE("--from a directory or a device is refused with one line") {
 
 // Before: a cached download was hashed through whatever its name led to,
 // then opened again by name to unpack. A link to a FIFO (or a FIFO) that
-// serves the good archive first and another one next got the other one
-// installed under the pinned hash; a file someone else could write was
-// trusted as it was.
+// serves the good archive first and other bytes next had those other bytes
+// unpacked under the pinned hash; a link, or a file someone else could
+// write, was trusted as it was.
 TEST_CASE("attack: a planted download cache entry is not used, the archive is downloaded again") {
   GoodAndEvil archives;
   const std::string hash = archives.good_sha256;
