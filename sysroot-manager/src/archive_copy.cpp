@@ -8,8 +8,8 @@
 // source exactly once into an unnamed file (O_TMPFILE) that only this
 // process holds closes all three, and also lets `--from` read a FIFO or a
 // pipe. It costs one extra write of the archive into the page cache and,
-// for downloads, a second SHA-256 pass: about 0.2 s for a 115 MB SDK here,
-// against ~2 s for the whole install.
+// for downloads, a second SHA-256 pass (OpenSSL hashes ~1.7 GB/s on the
+// machines here: ~70 ms for a 115 MB SDK), against ~2 s for the install.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
