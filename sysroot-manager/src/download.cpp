@@ -1,15 +1,18 @@
 // Downloading with libcurl: resumable, hashed while streaming, retried.
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <thread>
 
+#include "owned_file.hpp"
+#include "sha256.hpp"
 #include "wasibuild/installer.hpp"
 
 namespace wasibuild::toolchain {
@@ -18,9 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct FreeDigest {
-  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
 struct FreeCurl {
   void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
 };
@@ -31,37 +31,32 @@ struct CloseFile {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-class StreamingSha256 {
- public:
-  StreamingSha256() : context_(EVP_MD_CTX_new()) { reset(); }
-  void reset() { EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr); }
-  void update(const void* data, std::size_t size) { EVP_DigestUpdate(context_.get(), data, size); }
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context_.get(), digest.data(), &length);
-    std::string text;
-    for (unsigned int i = 0; i < length; ++i) text += fmt::format("{:02x}", digest[i]);
-    return text;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, FreeDigest> context_;
-};
-
-// Feeds a whole existing file to the hasher (the part already downloaded).
-bool hash_file_into(const fs::path& file, StreamingSha256& hasher, std::uint64_t& size) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return false;
+// Feeds the rest of an open file to the hasher (the part already
+// downloaded, or a cached archive).
+bool hash_fd_into(int fd, StreamingSha256& hasher, std::uint64_t& size) {
   std::array<char, 1 << 16> buffer{};
   size = 0;
-  while (in) {
-    in.read(buffer.data(), buffer.size());
-    const auto got = static_cast<std::size_t>(in.gcount());
-    hasher.update(buffer.data(), got);
-    size += got;
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return false;
+    if (got == 0) return true;
+    hasher.update(buffer.data(), static_cast<std::size_t>(got));
+    size += static_cast<std::uint64_t>(got);
   }
-  return in.eof();
+}
+
+// The `.part` file to append to, opened as open_own_file does. A planted
+// one (a symlink, a FIFO, another owner's or a group-writable file) is
+// removed, never followed or written through, and the download starts over.
+Result<UniqueFd> open_part(const fs::path& part, ProgressSink& progress) {
+  auto opened = open_own_file(part, O_RDWR | O_CREAT | O_APPEND, 0644);
+  if (opened || opened.error().kind != Error::Kind::untrusted_file) return opened;
+  progress.note(fmt::format("warning: {}; removing it", opened.error().message()));
+  std::error_code error;
+  fs::remove(part, error);  // a symlink itself, not its target
+  if (error) return Error{Error::Kind::io, part.string(), error.message()};
+  return open_own_file(part, O_RDWR | O_CREAT | O_EXCL | O_APPEND, 0644);
 }
 
 struct Transfer {
@@ -109,12 +104,16 @@ struct AttemptResult {
 AttemptResult attempt(const std::string& url, const fs::path& part, StreamingSha256& hasher,
                       const DownloadSettings& settings, ProgressSink& progress) {
   hasher.reset();
+  auto opened = open_part(part, progress);
+  if (!opened) return {Attempt::fail, opened.error().message()};
+  // A umask such as 002 must not make the file group-writable: the next
+  // run would refuse it.
+  if (::fchmod(opened.value().get(), 0644) != 0) return {Attempt::fail, "cannot write " + part.string()};
   std::uint64_t existing = 0;
-  if (fs::exists(part) && !hash_file_into(part, hasher, existing)) {
-    return {Attempt::fail, "cannot read " + part.string()};
-  }
-  std::unique_ptr<std::FILE, CloseFile> out(std::fopen(part.c_str(), "ab"));
+  if (!hash_fd_into(opened.value().get(), hasher, existing)) return {Attempt::fail, "cannot read " + part.string()};
+  std::unique_ptr<std::FILE, CloseFile> out(::fdopen(opened.value().get(), "ab"));
   if (!out) return {Attempt::fail, "cannot write " + part.string()};
+  (void)opened.value().release();  // the FILE owns it now
   std::unique_ptr<CURL, FreeCurl> curl(curl_easy_init());
   if (!curl) return {Attempt::fail, "libcurl could not start"};
 
@@ -189,12 +188,29 @@ AttemptResult attempt(const std::string& url, const fs::path& part, StreamingSha
 
 }  // namespace
 
-Result<std::string> sha256_of_file(const fs::path& file) {
-  StreamingSha256 hasher;
-  std::uint64_t size = 0;
-  if (!hash_file_into(file, hasher, size)) return Error{Error::Kind::io, file.string(), "cannot read it"};
-  return hasher.hex();
+namespace {
+
+// An earlier download under its expected hash, if it can still be trusted:
+// opened without following a link, a regular file of ours that nobody else
+// may write, and hashed again (the cache is writable). The installer then
+// copies and hashes it once more, so what it unpacks is what it hashed.
+bool reusable(const fs::path& done, const std::string& expected, ProgressSink& progress) {
+  std::error_code error;
+  if (!fs::exists(fs::symlink_status(done, error))) return false;
+  auto opened = open_own_file(done, O_RDONLY);
+  bool good = false;
+  if (opened) {
+    StreamingSha256 hasher;
+    std::uint64_t size = 0;
+    good = hash_fd_into(opened.value().get(), hasher, size) && hasher.hex() == expected;
+  } else {
+    progress.note(fmt::format("warning: {}; downloading it again", opened.error().message()));
+  }
+  if (!good) fs::remove(done, error);  // a symlink itself, not its target
+  return good;
 }
+
+}  // namespace
 
 Result<Downloaded> download(const std::string& url, const std::optional<std::string>& expected_sha256,
                             const fs::path& cache_dir, const DownloadSettings& settings, ProgressSink& progress) {
@@ -207,11 +223,7 @@ Result<Downloaded> download(const std::string& url, const std::optional<std::str
   const std::string key = cache_key(url, expected_sha256);
   const fs::path done = cache_dir / key;
   const fs::path part = cache_dir / (key + ".part");
-  // An earlier verified download: check it again (the cache is writable).
-  if (expected_sha256 && fs::exists(done)) {
-    if (auto hash = sha256_of_file(done); hash && hash.value() == *expected_sha256) return Downloaded{done, *expected_sha256};
-    fs::remove(done, error);
-  }
+  if (expected_sha256 && reusable(done, *expected_sha256, progress)) return Downloaded{done, *expected_sha256};
 
   StreamingSha256 hasher;
   progress.begin(url, std::nullopt);

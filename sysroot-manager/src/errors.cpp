@@ -25,6 +25,7 @@ std::string Error::message() const {
     case Kind::unsafe_archive: return fmt::format("{}: refusing unsafe archive: {}", subject, detail);
     case Kind::bad_archive: return fmt::format("{}: cannot unpack: {}", subject, detail);
     case Kind::offline: return fmt::format("offline: {} would have to be downloaded", subject);
+    case Kind::untrusted_file: return fmt::format("{}: refusing to use it: {}", subject, detail);
   }
   return subject;
 }

@@ -3,8 +3,12 @@
 // at where a symlink points (design.md, known traps).
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "archive_rules.hpp"
@@ -71,7 +75,7 @@ bool symlink_stays_inside(const fs::path& link, std::string_view target) {
   return true;
 }
 
-std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path& destination) {
+std::optional<Error> extract_safely(int fd, const fs::path& archive_path, const fs::path& destination) {
   const auto unsafe = [&](std::string detail) {
     return Error{Error::Kind::unsafe_archive, archive_path.string(), std::move(detail),
                  {}, {}, {"nothing was installed; the archive was not unpacked beyond this entry"}};
@@ -90,9 +94,11 @@ std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path
   archive_read_support_format_tar(reader.get());
   archive_read_support_format_gnutar(reader.get());
   archive_read_support_format_zip(reader.get());
-  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return broken(reader.get());
+  if (::lseek(fd, 0, SEEK_SET) != 0) {
+    return Error{Error::Kind::io, archive_path.string(), fmt::format("cannot rewind it: {}", std::strerror(errno))};
   }
+  // The descriptor, never the name: the caller hashed what it holds.
+  if (archive_read_open_fd(reader.get(), fd, 1 << 16) != ARCHIVE_OK) return broken(reader.get());
   std::unique_ptr<archive, FreeWriter> writer(archive_write_disk_new());
   archive_write_disk_set_options(writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
@@ -154,6 +160,14 @@ std::optional<Error> extract_safely(const fs::path& archive_path, const fs::path
   }
   if (archive_write_close(writer.get()) != ARCHIVE_OK) return broken(writer.get());
   return std::nullopt;
+}
+
+std::optional<Error> extract_safely(const fs::path& archive, const fs::path& destination) {
+  const int fd = ::open(archive.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{Error::Kind::bad_archive, archive.string(), std::strerror(errno)};
+  auto result = extract_safely(fd, archive, destination);
+  ::close(fd);
+  return result;
 }
 
 }  // namespace wasibuild::toolchain

@@ -76,7 +76,9 @@ void remove_stale_staging(const fs::path& dir) {
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(".staging-") || name.starts_with(".old-")) fs::remove_all(entry.path(), error);
+    if (name.starts_with(".staging-") || name.starts_with(".old-") || name.starts_with(".archive-")) {
+      fs::remove_all(entry.path(), error);
+    }
   }
 }
 
@@ -202,15 +204,31 @@ std::optional<Error> move_into_place(const fs::path& from, const fs::path& to) {
   return std::nullopt;
 }
 
-Result<Downloaded> fetch(const InstallRequest& request, ProgressSink& progress) {
+// The archive to unpack: downloaded into the cache (or found there), or the
+// user's `--from FILE`, then read once into a private copy while hashing
+// (copy_archive says why), and checked against the expected hash. An
+// unpinned download is checked against the hash it had while streaming.
+Result<ArchiveCopy> fetch(const InstallRequest& request, ProgressSink& progress) {
   const bool is_url = request.source.find("://") != std::string::npos;
-  if (is_url) return download(request.source, request.sha256, request.download_cache, request.download, progress);
-  auto hash = sha256_of_file(request.source);
-  if (!hash) return hash.error();
-  if (request.sha256 && hash.value() != *request.sha256) {
-    return Error{Error::Kind::checksum_mismatch, request.source, {}, *request.sha256, hash.value()};
+  std::optional<std::string> expected = request.sha256;
+  fs::path file = request.source;
+  if (is_url) {
+    auto downloaded = download(request.source, request.sha256, request.download_cache, request.download, progress);
+    if (!downloaded) return downloaded.error();
+    file = downloaded.value().file;
+    if (!expected) expected = downloaded.value().sha256;
   }
-  return Downloaded{request.source, hash.value()};
+  auto copy = copy_archive(file, is_url ? ArchiveOrigin::cache_entry : ArchiveOrigin::user_file,
+                           request.toolchains_dir);
+  if (!copy) return copy.error();
+  if (expected && copy.value().sha256() != *expected) {
+    if (!is_url) return Error{Error::Kind::checksum_mismatch, request.source, {}, *expected, copy.value().sha256()};
+    std::error_code ignored;
+    fs::remove(file, ignored);
+    return Error{Error::Kind::checksum_mismatch, file.string(), {}, *expected, copy.value().sha256(),
+                 {"the cached download changed after it was verified; it was deleted, run the install again"}};
+  }
+  return copy;
 }
 
 }  // namespace
@@ -241,12 +259,13 @@ Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress)
   if (error) return Error{Error::Kind::io, staging.path().string(), error.message()};
 
   progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
-  if (auto failure = extract_safely(fetched.value().file, staging.path())) return *failure;
+  const ArchiveCopy& archive = fetched.value();
+  if (auto failure = extract_safely(archive.fd(), archive.origin(), staging.path())) return *failure;
   const fs::path root = toolchain_root(staging.path(), request.top_directory);
   if (auto failure = check_links_inside(root, request.source)) return *failure;
   auto toolchain = validate(root, request);
   if (!toolchain) return toolchain.error();
-  toolchain.value().sha256 = fetched.value().sha256;
+  toolchain.value().sha256 = archive.sha256();  // of the very bytes unpacked
   toolchain.value().pinned = request.sha256.has_value();
   progress.note("probing the toolchain's capabilities");
   const fs::path scratch = staging.path() / ".probe";

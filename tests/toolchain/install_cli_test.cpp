@@ -11,11 +11,14 @@
 // saver: when it does not match, the binary probes as usual.
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -952,4 +955,276 @@ TEST_CASE("install --from ./FILE without --sha256: a local file is trusted and i
       home({"toolchain", "install", "--from", "./local-sdk.tar.gz", "--sha256", other, "--name", "other"});
   CHECK(mismatch.exit_status == 1);
   CHECK(mismatch.err.find("SHA-256 mismatch: expected " + other + ", got " + sdk.sha256) != std::string::npos);
+}
+
+// ---- 11. What is verified is what is unpacked ------------------------------------------
+
+namespace {
+
+// The smallest toolchain the installer accepts (a clang that runs, a
+// libc.a), with `version` in sdk/VERSION to tell archives apart.
+void write_small_toolchain(const fs::path& archive, const std::string& version) {
+  using Type = ArchiveEntry::Type;
+  write_tar_gz(archive, {
+                            {"sdk", Type::directory, {}, {}, 0755},
+                            {"sdk/VERSION", Type::file, version},
+                            {"sdk/bin", Type::directory, {}, {}, 0755},
+                            {"sdk/bin/clang", Type::file, "#!/bin/sh\nexit 0\n", {}, 0755},
+                            {"sdk/share", Type::directory, {}, {}, 0755},
+                            {"sdk/share/wasi-sysroot", Type::directory, {}, {}, 0755},
+                            {"sdk/share/wasi-sysroot/lib", Type::directory, {}, {}, 0755},
+                            {"sdk/share/wasi-sysroot/lib/wasm32-wasi", Type::directory, {}, {}, 0755},
+                            {"sdk/share/wasi-sysroot/lib/wasm32-wasi/libc.a", Type::file, "!<arch>\n"},
+                        });
+}
+
+// A verified archive and an impostor, both installable.
+struct GoodAndEvil {
+  TempDir dir;
+  fs::path good = dir / "good.tar.gz";
+  fs::path evil = dir / "evil.tar.gz";
+  std::string good_sha256;
+  GoodAndEvil() {
+    write_small_toolchain(good, "good\n");
+    write_small_toolchain(evil, "evil\n");
+    good_sha256 = sha256_of(good);
+  }
+};
+
+// A FIFO that hands each reader who opens it the next payload: what an
+// attacker uses to give the hasher one archive and the unpacker another.
+// Destroying it releases a writer still waiting for a reader.
+class FifoServer {
+ public:
+  FifoServer(fs::path path, std::vector<std::string> payloads) : path_(std::move(path)), payloads_(std::move(payloads)) {
+    if (::mkfifo(path_.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed: " + path_.string());
+    // Kept to reach the FIFO even after its name is removed or replaced.
+    inode_ = ::open(path_.c_str(), O_PATH | O_CLOEXEC);
+    if (inode_ < 0) throw std::runtime_error("cannot open " + path_.string());
+    thread_ = std::thread([this] { serve(); });
+  }
+  FifoServer(const FifoServer&) = delete;
+  FifoServer& operator=(const FifoServer&) = delete;
+  ~FifoServer() {
+    stop_ = true;
+    const std::string reopen = "/proc/self/fd/" + std::to_string(inode_);
+    const int unblock = ::open(reopen.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    thread_.join();
+    if (unblock >= 0) ::close(unblock);
+    ::close(inode_);
+  }
+  // How many readers got a payload so far.
+  [[nodiscard]] int served() const { return served_; }
+
+ private:
+  void serve() {
+    // A reader that stops early must give this thread EPIPE, not kill the
+    // test binary with SIGPIPE.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    const std::string reopen = "/proc/self/fd/" + std::to_string(inode_);
+    for (const std::string& payload : payloads_) {
+      const int fd = ::open(reopen.c_str(), O_WRONLY | O_CLOEXEC);  // waits for a reader
+      if (fd < 0) return;
+      if (stop_) {
+        ::close(fd);
+        return;
+      }
+      std::size_t done = 0;
+      while (done < payload.size()) {
+        const ssize_t wrote = ::write(fd, payload.data() + done, payload.size() - done);
+        if (wrote <= 0) break;
+        done += static_cast<std::size_t>(wrote);
+      }
+      ::close(fd);
+      ++served_;
+      // A new writer would join the same reader while it still has the FIFO
+      // open; wait until it has closed it (a non-blocking open for writing
+      // fails with ENXIO when there is no reader), so the next payload goes
+      // to the next reader.
+      for (;;) {
+        const int probe = ::open(reopen.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (probe < 0) break;
+        ::close(probe);
+        if (stop_) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  }
+
+  fs::path path_;
+  std::vector<std::string> payloads_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> served_{0};
+  int inode_ = -1;
+  std::thread thread_;
+};
+
+// `wasibuild ARGS` in `home`, killed after two minutes if it hangs (exit 137).
+ProcessResult run_bounded(const Home& home, const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "KILL", "120", WASIBUILD_BINARY};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return run_process(argv, home.options);
+}
+
+}  // namespace
+
+// Before: the installer hashed the FIFO (first reader: the good archive),
+// then opened it again by name and unpacked what the second reader got
+// (another archive, never hashed), recording the good hash; with a FIFO
+// that has one writer it waited forever on that second open.
+TEST_CASE("attack: --from a FIFO that serves another archive to a second reader") {
+  GoodAndEvil archives;
+  const fs::path fifo = archives.dir / "sdk.tar.gz";
+  FifoServer server(fifo, {read_file(archives.good), read_file(archives.evil)});
+  Home home;
+
+  const auto result =
+      run_bounded(home, {"toolchain", "install", "--from", fifo.string(), "--sha256", archives.good_sha256, "--name", "piped"});
+  INFO("stdout: " << result.out << "\nstderr: " << result.err);
+  REQUIRE(result.exit_status != 137);  // no hang
+  CHECK(result.exit_status == 0);
+  const fs::path root = home.toolchains() / "piped";
+  CHECK(first_line(result.out) == "installed piped in " + root.string());
+  CHECK(server.served() == 1);  // read once
+  CHECK(read_file(root / "VERSION") == "good\n");
+  CHECK(home.installed_json().find("\"sha256\":\"" + archives.good_sha256 + "\",\"pinned\":true}") != std::string::npos);
+  CHECK(home.staging_dirs().empty());
+  CHECK(entries_starting_with(home.toolchains(), ".archive-").empty());
+
+  // A pipe on stdin is read once the same way.
+  const auto piped = run_process(
+      {"/bin/sh", "-c",
+       "/bin/cat \"$0\" | /usr/bin/timeout -s KILL 120 \"$1\" toolchain install --from /dev/stdin --sha256 \"$2\" "
+       "--name from-stdin",
+       archives.good.string(), WASIBUILD_BINARY, archives.good_sha256},
+      home.options);
+  INFO("stdin install stderr: " << piped.err);
+  CHECK(piped.exit_status == 0);
+  CHECK(read_file(home.toolchains() / "from-stdin/VERSION") == "good\n");
+
+  // A wrong --sha256 for what the FIFO gives: refused, nothing installed.
+  FifoServer other(archives.dir / "other.tar.gz", {read_file(archives.evil)});
+  const auto refused = run_bounded(home, {"toolchain", "install", "--from", (archives.dir / "other.tar.gz").string(),
+                                          "--sha256", archives.good_sha256, "--name", "other"});
+  CHECK(refused.exit_status == 1);
+  CHECK(refused.err == "wasibuild: error: " + (archives.dir / "other.tar.gz").string() + ": SHA-256 mismatch: expected " +
+                           archives.good_sha256 + ", got " + sha256_of(archives.evil) + "\n");
+  CHECK_FALSE(fs::exists(home.toolchains() / "other"));
+  CHECK(home.staging_dirs().empty());
+}
+
+TEST_CASE("attack: --from a device or a directory is refused with one line, never read forever") {
+  Home home;
+  TempDir dir;
+  const auto directory = run_bounded(home, {"toolchain", "install", "--from", dir.path().string(), "--name", "d"});
+  CHECK(directory.exit_status == 1);
+  CHECK(directory.err == "wasibuild: error: " + dir.path().string() +
+                             ": cannot unpack: it is a directory, not a file or a pipe\n");
+  const auto device = run_bounded(home, {"toolchain", "install", "--from", "/dev/zero", "--name", "z"});
+  CHECK(device.exit_status == 1);
+  CHECK(device.err == "wasibuild: error: /dev/zero: cannot unpack: it is a character device, not a file or a pipe\n");
+  CHECK(home.nothing_installed());
+}
+
+// Before: a cached download was hashed through whatever its name led to,
+// then opened again by name to unpack. A link to a FIFO (or a FIFO) that
+// serves the good archive first and other bytes next had those other bytes
+// unpacked under the pinned hash; a link, or a file someone else could
+// write, was trusted as it was.
+TEST_CASE("attack: a planted download cache entry is not used, the archive is downloaded again") {
+  GoodAndEvil archives;
+  const std::string hash = archives.good_sha256;
+  enum class Plant { symlink_to_fifo, fifo, symlink_to_good_copy, group_writable, other_owner };
+  struct Case {
+    std::string label;
+    Plant plant;
+    std::string reason;
+  };
+  std::vector<Case> cases = {
+      {"symlink to a FIFO", Plant::symlink_to_fifo, "it is a symbolic link"},
+      {"a FIFO", Plant::fifo, "it is a fifo"},
+      {"symlink to a good copy", Plant::symlink_to_good_copy, "it is a symbolic link"},
+      {"group-writable", Plant::group_writable, "it is writable by its group or by others"},
+  };
+  if (::geteuid() == 0) {
+    cases.push_back({"owned by nobody", Plant::other_owner, "it is owned by uid 65534, not by uid 0"});
+  }
+  for (const Case& item : cases) {
+    CAPTURE(item.label);
+    LoopbackServer server;
+    server.serve_file("/sdk.tar.gz", archives.good);
+    Home home;
+    fs::create_directories(home.downloads());
+    const fs::path entry = home.downloads() / hash;
+    TempDir elsewhere;
+    std::optional<FifoServer> fifo;
+    switch (item.plant) {
+      case Plant::symlink_to_fifo:
+        fifo.emplace(elsewhere / "swap", std::vector<std::string>{read_file(archives.good), read_file(archives.evil)});
+        fs::create_symlink(elsewhere / "swap", entry);
+        break;
+      case Plant::fifo:
+        fifo.emplace(entry, std::vector<std::string>{read_file(archives.good), read_file(archives.evil)});
+        break;
+      case Plant::symlink_to_good_copy:
+        fs::copy_file(archives.good, elsewhere / "copy");
+        fs::create_symlink(elsewhere / "copy", entry);
+        break;
+      case Plant::group_writable:
+        fs::copy_file(archives.good, entry);
+        fs::permissions(entry, fs::perms(0664));
+        break;
+      case Plant::other_owner:
+        fs::copy_file(archives.good, entry);
+        fs::permissions(entry, fs::perms(0644));
+        REQUIRE(::chown(entry.c_str(), 65534, 65534) == 0);
+        break;
+    }
+
+    const auto result = run_bounded(home, {"toolchain", "install", "--from", server.url("/sdk.tar.gz"), "--sha256",
+                                           hash, "--name", "cached"});
+    INFO("stdout: " << result.out << "\nstderr: " << result.err);
+    REQUIRE(result.exit_status != 137);  // no hang
+    CHECK(result.exit_status == 0);
+    CHECK(result.err.find("warning: " + entry.string() + ": refusing to use it: " + item.reason +
+                          "; downloading it again\n") != std::string::npos);
+    CHECK(server.requests("/sdk.tar.gz") == 1);
+    CHECK(read_file(home.toolchains() / "cached/VERSION") == "good\n");
+    CHECK(home.installed_json().find("\"sha256\":\"" + hash + "\",\"pinned\":true}") != std::string::npos);
+    // The entry is now the verified download, a plain file of ours.
+    CHECK(fs::is_regular_file(fs::symlink_status(entry)));
+    CHECK(sha256_of(entry) == hash);
+    CHECK((fs::status(entry).permissions() & (fs::perms::group_write | fs::perms::others_write)) == fs::perms::none);
+    // O_NOFOLLOW never reached the FIFO behind the link.
+    if (item.plant == Plant::symlink_to_fifo) CHECK(fifo->served() == 0);
+    // A link was removed, not followed: its target is untouched.
+    if (item.plant == Plant::symlink_to_good_copy) CHECK(read_file(elsewhere / "copy") == read_file(archives.good));
+  }
+}
+
+// The same for the in-progress download: a planted `.part` link is never
+// written through.
+TEST_CASE("attack: a planted .part symlink is removed, not appended to") {
+  GoodAndEvil archives;
+  LoopbackServer server;
+  server.serve_file("/sdk.tar.gz", archives.good);
+  Home home;
+  fs::create_directories(home.downloads());
+  TempDir elsewhere;
+  write_file(elsewhere / "victim", "precious\n");
+  const fs::path part = home.downloads() / (archives.good_sha256 + ".part");
+  fs::create_symlink(elsewhere / "victim", part);
+
+  const auto result = run_bounded(home, {"toolchain", "install", "--from", server.url("/sdk.tar.gz"), "--sha256",
+                                         archives.good_sha256, "--name", "parted"});
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_status == 0);
+  CHECK(result.err.find("warning: " + part.string() + ": refusing to use it: it is a symbolic link; removing it\n") !=
+        std::string::npos);
+  CHECK(read_file(elsewhere / "victim") == "precious\n");
+  CHECK(read_file(home.toolchains() / "parted/VERSION") == "good\n");
+  CHECK(home.part_files().empty());
 }

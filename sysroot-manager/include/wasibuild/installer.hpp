@@ -2,8 +2,9 @@
 // streaming (OpenSSL EVP), extraction with libarchive into a staging
 // directory on the same filesystem, layout validation, capability probes,
 // metadata, then an atomic rename under an exclusive lock. Nothing is
-// unpacked before its hash is verified, and an interrupted install never
-// leaves a directory that `Store::installed()` reports.
+// unpacked before its hash is verified, what is unpacked is the very bytes
+// that were hashed (a private copy, see ArchiveCopy), and an interrupted
+// install never leaves a directory that `Store::installed()` reports.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "wasibuild/toolchain.hpp"
 
@@ -53,11 +55,52 @@ struct Downloaded {
                                           const std::filesystem::path& cache_dir, const DownloadSettings& settings,
                                           ProgressSink& progress);
 
-// The SHA-256 of a file, streamed.
-[[nodiscard]] Result<std::string> sha256_of_file(const std::filesystem::path& file);
+// Where an archive to unpack comes from; it decides how it may be opened.
+enum class ArchiveOrigin {
+  // `--from FILE`: the user's own path. Symlinks are followed; a regular
+  // file, a FIFO or a pipe (`/dev/stdin`) is read; devices and directories
+  // are refused.
+  user_file,
+  // `<cache>/<sha256>`: opened with O_NOFOLLOW and used only if it is a
+  // regular file of this user that neither its group nor others may write.
+  cache_entry,
+};
 
-// Unpacks `archive` into the empty directory `destination`, refusing
-// absolute paths, `..`, links that lead outside, device files and fifos.
+// An archive copied, while it was hashed, into an unnamed file of our own
+// (O_TMPFILE: no name anyone could open, swap or write). The bytes later
+// unpacked from fd() are exactly the bytes whose SHA-256 is sha256().
+class ArchiveCopy {
+ public:
+  ArchiveCopy(int fd, std::string sha256, std::filesystem::path origin)
+      : fd_(fd), sha256_(std::move(sha256)), origin_(std::move(origin)) {}
+  ArchiveCopy(ArchiveCopy&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), sha256_(std::move(other.sha256_)), origin_(std::move(other.origin_)) {}
+  ArchiveCopy& operator=(ArchiveCopy&&) = delete;
+  ArchiveCopy(const ArchiveCopy&) = delete;
+  ArchiveCopy& operator=(const ArchiveCopy&) = delete;
+  ~ArchiveCopy();
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] const std::string& sha256() const { return sha256_; }
+  [[nodiscard]] const std::filesystem::path& origin() const { return origin_; }  // for messages
+
+ private:
+  int fd_;
+  std::string sha256_;
+  std::filesystem::path origin_;
+};
+
+// Reads `source` once, hashing it while writing it to a private unnamed
+// file in `scratch_dir` (which must be on a filesystem with room for it).
+[[nodiscard]] Result<ArchiveCopy> copy_archive(const std::filesystem::path& source, ArchiveOrigin origin,
+                                               const std::filesystem::path& scratch_dir);
+
+// Unpacks the archive read from `fd` (from its start; `label` names it in
+// errors) into the empty directory `destination`, refusing absolute paths,
+// `..`, links that lead outside, device files and fifos.
+[[nodiscard]] std::optional<Error> extract_safely(int fd, const std::filesystem::path& label,
+                                                  const std::filesystem::path& destination);
+// The same for a file opened by name (tests and tools; the installer
+// unpacks only an ArchiveCopy).
 [[nodiscard]] std::optional<Error> extract_safely(const std::filesystem::path& archive,
                                                   const std::filesystem::path& destination);
 

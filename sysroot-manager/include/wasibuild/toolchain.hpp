@@ -35,6 +35,7 @@ struct Error {
     unsafe_archive,        // subject: archive, detail: the entry and why
     bad_archive,           // subject: archive, detail: libarchive message
     offline,               // subject: what would have been downloaded
+    untrusted_file,        // subject: path, detail: why it is not used (a symlink, another owner, ...)
   };
   Kind kind;
   std::string subject = {};
