@@ -330,9 +330,104 @@ def corrupt_leb(rng, data):
     return "leb %s" % what, data[:pos] + value + data[pos + old_len:]
 
 
+def read_uleb(data, pos):
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad LEB128")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def rebuild(data, sections):
+    """The module with SECTIONS ([(id, payload)]), sizes re-encoded."""
+    return data[:8] + b"".join(section(section_id, payload) for section_id, payload in sections)
+
+
+LIMIT_VALUES = [0, 1, 2, 1000, 4096, 16384, 65535, 65536, 1 << 20, 10_000_000, 0x7FFFFFFF, 0xFFFFFFFF]
+
+
+def relimit(rng, data):
+    """Valid-looking but hostile limits: new minimums and maximums for every table or memory, or many more of them."""
+    parsed = [(sid, data[p:e]) for _, sid, _, p, e in parse_sections(data)]
+    targets = [i for i, (sid, _) in enumerate(parsed) if sid in (4, 5)]
+    if not targets:
+        return "relimit-none", data
+    i = rng.choice(targets)
+    sid, payload = parsed[i]
+    try:
+        count, pos = read_uleb(payload, 0)
+        entries = []
+        for _ in range(count):
+            prefix = payload[pos:pos + 1] if sid == 4 else b""
+            pos += len(prefix)
+            flags = payload[pos]
+            _, pos = read_uleb(payload, pos + 1)
+            if flags & 1:
+                _, pos = read_uleb(payload, pos)
+            lo = rng.choice(LIMIT_VALUES)
+            hi = rng.choice([None, None, lo, lo + 1, 0xFFFFFFFF])
+            entries.append(prefix + bytes([(flags & 0x04) | (0 if hi is None else 1)]) + uleb(lo)
+                           + (b"" if hi is None else uleb(hi)))
+    except (ValueError, IndexError):
+        return "relimit-none", data
+    if not entries:
+        return "relimit-none", data
+    copies = rng.choice([1, 1, 1, 10, 100, 10_000])
+    entries = entries * copies
+    parsed[i] = (sid, vec(entries) + payload[pos:])
+    return "relimit section %d x%d" % (sid, copies), rebuild(data, parsed)
+
+
+def set_start(rng, data):
+    """Make a function (say the one `_start` calls) the start function, run during instantiation."""
+    parsed = [(sid, data[p:e]) for _, sid, _, p, e in parse_sections(data)]
+    functions = 0
+    try:
+        for sid, payload in parsed:
+            if sid == 3:
+                functions += read_uleb(payload, 0)[0]
+            elif sid == 2:
+                count, pos = read_uleb(payload, 0)
+                for _ in range(count):
+                    for _ in range(2):
+                        length, pos = read_uleb(payload, pos)
+                        pos += length
+                    kind = payload[pos]
+                    pos += 1
+                    if kind == 0:
+                        functions += 1
+                        _, pos = read_uleb(payload, pos)
+                    elif kind == 1:
+                        flags = payload[pos + 1]
+                        _, pos = read_uleb(payload, pos + 2)
+                        if flags & 1:
+                            _, pos = read_uleb(payload, pos)
+                    elif kind == 2:
+                        flags = payload[pos]
+                        _, pos = read_uleb(payload, pos + 1)
+                        if flags & 1:
+                            _, pos = read_uleb(payload, pos)
+                    else:
+                        pos += 2
+    except (ValueError, IndexError):
+        pass
+    if not functions:
+        return "start-none", data
+    index = rng.randrange(functions)
+    parsed = [(sid, payload) for sid, payload in parsed if sid != 8]
+    at = next((k for k, (sid, _) in enumerate(parsed) if sid in (9, 12, 10, 11)), len(parsed))
+    parsed.insert(at, (8, uleb(index)))
+    return "start function %d" % index, rebuild(data, parsed)
+
+
 def mutate_once(rng, data, other):
     kind = rng.choice(["flip", "flip", "insert", "delete", "dup_section", "leb", "leb", "leb", "truncate",
-                       "splice", "drop_section"])
+                       "splice", "drop_section", "relimit", "relimit", "start", "start"])
     if not data:
         return "insert", bytes(rng.randrange(256) for _ in range(8))
     if kind == "flip":
@@ -352,6 +447,10 @@ def mutate_once(rng, data, other):
     if kind == "truncate":
         pos = rng.randrange(len(data))
         return "truncate@%d" % pos, data[:pos]
+    if kind == "relimit":
+        return relimit(rng, data)
+    if kind == "start":
+        return set_start(rng, data)
     sections = parse_sections(data)
     if kind in ("dup_section", "drop_section") and sections:
         start, section_id, _, _, end = rng.choice(sections)
