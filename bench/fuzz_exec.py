@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 DEFAULT_SEED = 20261212
 LONG_LINE = 4096
+MAX_CASE = 16 << 20  # bytes; bigger modules would mostly measure this script
+TIME = "/usr/bin/time"
 
 # ---------------------------------------------------------------- encoder ---
 # Just enough of the binary format for the seed modules below.
@@ -166,6 +168,10 @@ def encoded_seeds():
         "start_sleep": start_module(i32_const(0) + i32_const(64) + i32_const(1) + i32_const(128) + b"\x10\x00\x1a",
                                     imports=[(WASI, "poll_oneoff", 1)], types=poll_types, datas=poll_sleep_data(100)),
         "start_recursion": start_module(b"\x10\x00"),
+        "sleep": module(types=poll_types, imports=[(WASI, "poll_oneoff", 1)], funcs=[0], memories=[(1, None, False)],
+                        exports=[("_start", 0, 1), ("memory", 2, 0)],
+                        codes=[([], i32_const(0) + i32_const(64) + i32_const(1) + i32_const(128) + b"\x10\x00\x1a")],
+                        datas=poll_sleep_data(100)),
         "start_table_grow": module(
             types=[VOID], funcs=[0, 0], tables=[(0, None)], memories=[(1, None, False)],
             exports=[("_start", 0, 1), ("memory", 2, 0)], start=0, codes=[([], grow_tables), ([], b"")]),
@@ -508,7 +514,11 @@ def make_case(seed, index, corpus):
     other = corpus[rng.choice(same_kind)][1]
     steps = []
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
-        step, data = (text_mutate_once if kind == "text" else mutate_once)(rng, data, other)
+        step, mutated = (text_mutate_once if kind == "text" else mutate_once)(rng, data, other)
+        if len(mutated) > MAX_CASE:
+            step += " (undone: over %d MiB)" % (MAX_CASE >> 20)
+        else:
+            data = mutated
         steps.append(step)
     if not data:
         data = b"\0"
@@ -524,13 +534,12 @@ def signal_name(number):
         return "signal %d" % number
 
 
-def classify(status, killed, stderr):
-    """(class, detail) for one finished case."""
+def classify(signum, code, killed, stderr):
+    """(class, detail) for one finished case: wasibuild was killed by SIGNUM, or exited with CODE."""
     if killed:
         return "HANG", "killed after the external limit"
-    if os.WIFSIGNALED(status):
-        return "HOST CRASH", signal_name(os.WTERMSIG(status))
-    code = os.WEXITSTATUS(status)
+    if signum is not None:
+        return "HOST CRASH", signal_name(signum)
     if b"panicked at" in stderr or b"AddressSanitizer" in stderr or b"runtime error:" in stderr:
         return "UNEXPECTED", "exit %d with a panic or sanitizer report" % code
     if code == 124:
@@ -568,12 +577,16 @@ class Runner:
         with open(case_path, "wb") as f:
             f.write(data)
         stderr_path = os.path.join(case_dir, "stderr")
+        rss_path = os.path.join(case_dir, "rss")
         cmd = self.command(case_path)
+        # /usr/bin/time measures the peak RSS of wasibuild alone: wait4's figure for a child of this
+        # process would include this process's own peak (the child starts as a vfork of it).
+        wrapper = [TIME, "-f", "%M", "-o", rss_path] if self.args.use_time else []
         killed = threading.Event()
         reaped = threading.Lock()
         started = time.monotonic()
         with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as stdout, open(stderr_path, "wb") as stderr:
-            proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, cwd=case_dir, env=self.env,
+            proc = subprocess.Popen(wrapper + cmd, stdin=stdin, stdout=stdout, stderr=stderr, cwd=case_dir, env=self.env,
                                     start_new_session=True)
 
         def kill():
@@ -599,14 +612,28 @@ class Runner:
                 pass
         with open(stderr_path, "rb") as f:
             err = f.read(16 << 20)
-        klass, detail = classify(status, killed.is_set(), err)
+        signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        maxrss_kb = usage.ru_maxrss
+        if wrapper and not killed.is_set():
+            try:
+                report_lines = open(rss_path).read().split("\n")
+            except OSError:
+                report_lines = []
+            numbers = [line for line in report_lines if line.strip().isdigit()]
+            maxrss_kb = int(numbers[-1]) if numbers else 0
+            terminated = [re.search(r"terminated by signal (\d+)", line) for line in report_lines]
+            terminated = [m for m in terminated if m]
+            if terminated:
+                signum, code = int(terminated[0].group(1)), None
+        klass, detail = classify(signum, code, killed.is_set(), err)
         lines = err.splitlines()
         first = lines[0] if lines else b""
         long_lines = [line for line in lines if len(line) > LONG_LINE and line.startswith(b"wasibuild:")]
         result = {
             "index": index, "seed": seed_name, "mutation": mutation, "size": len(data), "class": klass,
-            "detail": detail, "status": proc.returncode, "seconds": round(elapsed, 3),
-            "maxrss_kb": usage.ru_maxrss, "stderr_first": first[:300].decode("utf-8", "replace"),
+            "detail": detail, "status": code if signum is None else -signum,
+            "seconds": round(elapsed, 3), "maxrss_kb": maxrss_kb, "stderr_first": first[:300].decode("utf-8", "replace"),
             "long_stderr": max((len(line) for line in long_lines), default=0),
         }
         bad = klass in ("HOST CRASH", "HANG", "UNEXPECTED") or long_lines
@@ -660,9 +687,12 @@ def main():
     parser.add_argument("--kill-after", type=float, default=20.0)
     parser.add_argument("--fixtures", action="append", default=[], help="a directory of seed .wasm files")
     parser.add_argument("--results", help="write one JSON line per case here")
+    parser.add_argument("--no-time", dest="use_time", action="store_false",
+                        help="measure peak RSS with wait4 instead of /usr/bin/time (then it includes this script's)")
     parser.add_argument("--replay-binary", help="the wasibuild named in a kept case's command.sh (default --wasibuild)")
     args = parser.parse_args()
     args.jobs = max(1, min(args.jobs, 2))
+    args.use_time = args.use_time and os.access(TIME, os.X_OK)
 
     work = tempfile.mkdtemp(prefix="wasibuild-fuzz-")
     try:
@@ -718,11 +748,20 @@ def report(args, results, wall):
     if results:
         biggest = max(results, key=lambda r: r["maxrss_kb"])
         slowest = max(results, key=lambda r: r["seconds"])
-        print("peak RSS (wait4 ru_maxrss) of the largest case: %.1f MiB (case %d, %s, %s; %s)"
-              % (biggest["maxrss_kb"] / 1024, biggest["index"], biggest["seed"], biggest["mutation"],
+        print("peak RSS (%s) of the largest case: %.1f MiB (case %d, %s, %s; %s)"
+              % ("/usr/bin/time %M" if args.use_time else "wait4 ru_maxrss, includes this script's peak",
+                 biggest["maxrss_kb"] / 1024, biggest["index"], biggest["seed"], biggest["mutation"],
                  biggest["class"]))
         print("longest case: %.2f s (case %d, %s, %s; %s)" % (slowest["seconds"], slowest["index"], slowest["seed"],
                                                              slowest["mutation"], slowest["class"]))
+        units = {"": 1, "B": 1, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        limit = re.fullmatch(r"(\d+)\s*([A-Za-z]*)", args.max_memory)
+        if limit and limit.group(2).upper() in units:
+            budget_kb = int(limit.group(1)) * units[limit.group(2).upper()] // 1024
+            heavy = sorted((r for r in results if r["maxrss_kb"] > 2 * budget_kb), key=lambda r: -r["maxrss_kb"])
+            print("cases whose peak RSS exceeded twice --max-memory %s: %d%s" % (
+                args.max_memory, len(heavy), "" if not heavy else " (largest seeds: %s)" % ", ".join(
+                    sorted({r["seed"] for r in heavy[:20]}))))
         over = sum(1 for r in results if r["class"] != "HANG" and r["seconds"] > 5)
         print("cases that took over 5 s (and ended before the external kill): %d" % over)
     for klass in ("runner error (125)", "trap (134)", "timeout (124)"):
