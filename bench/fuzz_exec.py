@@ -384,6 +384,8 @@ def relimit(rng, data):
     if not entries:
         return "relimit-none", data
     copies = rng.choice([1, 1, 1, 10, 100, 10_000])
+    # Bound the work here too, not only the result: repeating an already repeated section builds a big list.
+    copies = max(1, min(copies, MAX_CASE // max(1, sum(len(e) for e in entries))))
     entries = entries * copies
     parsed[i] = (sid, vec(entries) + payload[pos:])
     return "relimit section %d x%d" % (sid, copies), rebuild(data, parsed)
@@ -463,6 +465,7 @@ def mutate_once(rng, data, other):
         if kind == "drop_section":
             return "drop section %d" % section_id, data[:start] + data[end:]
         copies = rng.choice([1, 1, 1, 2, 50])
+        copies = max(1, min(copies, MAX_CASE // max(1, end - start)))
         return "dup section %d x%d" % (section_id, copies), data[:end] + data[start:end] * copies + data[end:]
     if kind == "splice" and other:
         other_sections = parse_sections(other)
@@ -615,7 +618,9 @@ class Runner:
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         maxrss_kb = usage.ru_maxrss
-        if wrapper and not killed.is_set():
+        if wrapper and killed.is_set():
+            maxrss_kb = 0  # /usr/bin/time was killed with it, and wait4's figure would be this script's
+        elif wrapper:
             try:
                 report_lines = open(rss_path).read().split("\n")
             except OSError:
