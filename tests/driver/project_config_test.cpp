@@ -263,7 +263,7 @@ TEST_CASE("an error quotes at most 100 bytes of what the file says") {
   CHECK(capped("short") == "short");
 }
 
-TEST_CASE("attack: a wasibuild.toml inside a build tree is passed over for the project above") {
+TEST_CASE("attack: a wasibuild.toml inside a build tree is passed over for the project above" * doctest::test_suite("attack")) {
   TempDir dir;
   const fs::path project = dir / "app";
   const fs::path build = project / "build/wasm32-wasi/debug";

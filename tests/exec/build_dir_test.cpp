@@ -222,7 +222,7 @@ struct NinjaTree {
 
 }  // namespace
 
-TEST_CASE("attack: --dir-build with --build-root keeps what the build graph produces read-only") {
+TEST_CASE("attack: --dir-build with --build-root keeps what the build graph produces read-only" * doctest::test_suite("attack")) {
   NinjaTree tree("build libshape.a: copy shape.c\n");
   Wasibuild wasibuild;
   // Without the build root, only names decide: the library is the guest's.

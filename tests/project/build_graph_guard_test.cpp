@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
 
 }  // namespace
 
-TEST_CASE("attack: a test cannot tamper with a static library the build links") {
+TEST_CASE("attack: a test cannot tamper with a static library the build links" * doctest::test_suite("attack")) {
   TempDir dir;
   const fs::path source = dir / "src";
   const fs::path build = dir / "build";

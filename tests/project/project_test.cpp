@@ -322,7 +322,7 @@ TEST_CASE("with no toolchain at all, build installs the pinned default SDK, hash
   CHECK_FALSE(fs::exists(ws.wasibuild.home.path() / "data/toolchains/wasi-sdk-33"));
 }
 
-TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project") {
+TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project" * doctest::test_suite("attack")) {
   Workspace ws;
   REQUIRE(ws.in(ws.dir.path(), {"new", "app"}).exit_status == 0);
   const fs::path project = ws.dir / "app";
