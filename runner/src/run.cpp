@@ -278,7 +278,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (!instance) {
     deadline.reset();
     Outcome outcome = outcome_of_instantiation_failure(program, limits, instance.err());
-    if (finished) finished(outcome);
+    if (finished && !std::holds_alternative<Error>(outcome)) finished(outcome);  // the start function ran
     return outcome;
   }
   auto start = instance.ok().get(store, "_start");
