@@ -121,7 +121,7 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   app.add_flag("--private-tmp", flags.private_tmp,
                "Give the guest a fresh empty /tmp, deleted after the run (tests use it)")
       ->group("Capabilities (none by default)");
-  app.add_option("--max-memory", flags.max_memory, "Cap each linear memory (e.g. --max-memory 64MiB)")
+  app.add_option("--max-memory", flags.max_memory, "Cap the guest's total memory: memories and tables (e.g. --max-memory 64MiB)")
       ->type_name("SIZE")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Limits");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -44,6 +45,34 @@ bool header_matches(std::span<const std::uint8_t> file) {
   return digest_of(file.subspan(kHeaderSize)) == expected;
 }
 
+std::string entry_name(const std::string& key) { return key + std::string(kEntrySuffix); }
+
+// Owned by us and writable by nobody else.
+bool is_ours(uid_t owner, mode_t mode) { return owner == ::geteuid() && (mode & (S_IWGRP | S_IWOTH)) == 0; }
+
+int open_directory(const fs::path& path) {
+  return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+// The cache directory, created (mode 0700) when missing; -1 when it cannot be
+// opened or is not ours.
+int open_cache_directory(const fs::path& path) {
+  int fd = open_directory(path);
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ignored;
+    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ignored);
+    ::mkdir(path.c_str(), 0700);
+    fd = open_directory(path);
+  }
+  if (fd < 0) return -1;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !is_ours(info.st_uid, info.st_mode)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 bool is_entry(const fs::directory_entry& entry) {
   const std::string name = entry.path().filename().string();
   return name.ends_with(kEntrySuffix) && !name.starts_with(kTempPrefix);
@@ -53,36 +82,43 @@ bool is_entry(const fs::directory_entry& entry) {
 
 std::span<const std::uint8_t> VerifiedEntry::payload() const { return file_.bytes().subspan(kHeaderSize); }
 
-fs::path CodeCache::entry_path(const std::string& key) const {
-  return options_.directory / (key + std::string(kEntrySuffix));
+CodeCache::CodeCache(CacheOptions options)
+    : options_(std::move(options)), directory_(open_cache_directory(options_.directory)) {}
+
+CodeCache::~CodeCache() {
+  if (directory_ >= 0) ::close(directory_);
 }
 
+fs::path CodeCache::entry_path(const std::string& key) const { return options_.directory / entry_name(key); }
+
 std::optional<VerifiedEntry> CodeCache::load(const std::string& key) const {
-  const fs::path path = entry_path(key);
-  MappedFile file(path);
-  if (file.error()) return std::nullopt;
-  if (!header_matches(file.bytes())) {
+  if (directory_ < 0) return std::nullopt;
+  const std::string name = entry_name(key);
+  MappedFile file(name, directory_, Links::refuse);
+  if (file.error() == std::errc::no_such_file_or_directory) return std::nullopt;
+  // A symlink (ELOOP), a FIFO or device, someone else's file, a file others
+  // may write, or a damaged one: never run it.
+  if (file.error() || !is_ours(file.owner(), file.mode()) || !header_matches(file.bytes())) {
     discard(key);
     return std::nullopt;
   }
   // The modification time is the "last used" stamp that eviction sorts by.
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+  ::utimensat(directory_, name.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
   return VerifiedEntry(std::move(file));
 }
 
 void CodeCache::store(const std::string& key, std::span<const std::uint8_t> payload) const {
-  std::error_code ignored;
-  fs::create_directories(options_.directory, ignored);
+  if (directory_ < 0) return;
   const std::uint64_t length = payload.size();
   const Digest digest = digest_of(payload);
-  const auto failure = write_file_atomically(
-      entry_path(key), {raw_bytes(kMagic.data(), kMagic.size()), raw_bytes(&length, 1), digest, payload});
+  const auto failure =
+      write_file_atomically_at(directory_, entry_name(key),
+                               {raw_bytes(kMagic.data(), kMagic.size()), raw_bytes(&length, 1), digest, payload}, 0600);
   if (!failure) evict_to_limit();
 }
 
 void CodeCache::discard(const std::string& key) const {
-  std::error_code ignored;
-  fs::remove(entry_path(key), ignored);
+  if (directory_ >= 0) ::unlinkat(directory_, entry_name(key).c_str(), 0);
 }
 
 void CodeCache::evict_to_limit() const {

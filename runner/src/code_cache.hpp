@@ -9,6 +9,17 @@
 //
 // The cache is purely an accelerator: any I/O failure here degrades to
 // "miss" and never fails a run.
+//
+// An entry is native code the process will run, so whoever can write one
+// controls the host. The cache is used only when its directory is ours: not
+// a symlink, owned by the effective user, not writable by group or others
+// (a missing directory is created with mode 0700). Otherwise it is silently
+// not used and every run compiles; a warning would repeat on every test.
+// An entry is opened without following symlinks and used only when it is a
+// regular file owned by the effective user and not writable by group or
+// others; any other entry is removed (or, failing that, ignored) and the
+// module recompiled. New entries are written with O_EXCL to a temporary name,
+// mode 0600, and renamed within the directory fd.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +44,15 @@ class VerifiedEntry {
 
 class CodeCache {
  public:
-  explicit CodeCache(CacheOptions options) : options_(std::move(options)) {}
+  // Opens (or creates) the cache directory and checks that it is ours.
+  explicit CodeCache(CacheOptions options);
+  CodeCache(const CodeCache&) = delete;
+  CodeCache& operator=(const CodeCache&) = delete;
+  ~CodeCache();
+
+  // False when the directory was refused or cannot be opened: every load
+  // misses and nothing is stored.
+  [[nodiscard]] bool usable() const { return directory_ >= 0; }
 
   // The entry for `key` if it exists and its checksum holds; a damaged entry
   // is deleted and reported as a miss.
@@ -49,6 +68,7 @@ class CodeCache {
  private:
   void evict_to_limit() const;
   CacheOptions options_;
+  int directory_ = -1;
 };
 
 }  // namespace wasibuild::runner

@@ -78,7 +78,12 @@ std::string flatten_text_format_error(std::string_view text) {
 // Deep recursion gives thousands of identical frames: show a run once.
 std::string collapse_repeated_frames(const std::vector<std::string>& frames) {
   std::string text;
-  for (std::size_t i = 0; i < frames.size();) {
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < frames.size(); ++shown) {
+    if (shown == kMaxFrames) {
+      text += "    ... " + std::to_string(frames.size() - i) + " more frames\n";
+      break;
+    }
     std::size_t run = 1;
     while (i + run < frames.size() && frames[i + run] == frames[i]) ++run;
     text += frames[i];
@@ -95,12 +100,10 @@ std::string collapse_repeated_frames(const std::vector<std::string>& frames) {
 // "    12:    0x2cc - recurse\n          at f.c:3" without its frame number.
 std::string frame_without_index(std::string_view frame) {
   const auto colon = frame.find(':');
-  return colon == std::string_view::npos ? std::string(frame) : std::string(trim(frame.substr(colon + 1)));
+  return capped(colon == std::string_view::npos ? std::string(frame) : std::string(trim(frame.substr(colon + 1))));
 }
 
-}  // namespace
-
-std::string one_line(const std::string& wasmtime_message) {
+std::string one_line_uncapped(const std::string& wasmtime_message) {
   const std::string_view text(wasmtime_message);
   if (auto text_error = flatten_text_format_error(text); !text_error.empty()) return text_error;
   const auto split = text.find(kCausedBy);
@@ -110,6 +113,19 @@ std::string one_line(const std::string& wasmtime_message) {
   if (!causes.empty()) line += (line.empty() ? "" : ": ") + causes;
   return line;
 }
+
+}  // namespace
+
+std::string capped(std::string text) {
+  if (text.size() <= kMaxLineLength) return text;
+  std::size_t end = kMaxLineLength;
+  // Do not cut a UTF-8 sequence: back up over continuation bytes.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  text.resize(end);
+  return text + "...";
+}
+
+std::string one_line(const std::string& wasmtime_message) { return capped(one_line_uncapped(wasmtime_message)); }
 
 std::pair<std::string, std::string> split_trap_message(const std::string& wasmtime_message) {
   const std::string_view text(wasmtime_message);
@@ -122,12 +138,12 @@ std::pair<std::string, std::string> split_trap_message(const std::string& wasmti
     // Wasmtime's hint about WASMTIME_BACKTRACE_DETAILS: wasibuild already sets it.
     if (content.empty() || content.starts_with("note: ")) continue;
     if (content.starts_with("at ") && !frames.empty()) {
-      frames.back() += "        " + std::string(content) + "\n";
+      frames.back() += "        " + capped(std::string(content)) + "\n";
     } else {
       frames.push_back("    " + frame_without_index(content) + "\n");
     }
   }
-  return {join_causes(text.substr(split + kCausedBy.size())), collapse_repeated_frames(frames)};
+  return {capped(join_causes(text.substr(split + kCausedBy.size()))), collapse_repeated_frames(frames)};
 }
 
 }  // namespace wasibuild::runner

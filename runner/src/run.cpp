@@ -18,6 +18,7 @@
 #include "mapped_file.hpp"
 #include "messages.hpp"
 #include "sha256.hpp"
+#include "store_limits.hpp"
 #include "wasibuild/runner.hpp"
 
 namespace wasibuild::runner {
@@ -127,7 +128,9 @@ std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const Policy&
 
 wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
   wasmtime::WasiConfig wasi;
-  std::vector<std::string> argv{program.module.string()};
+  // argv[0] is the module's file name: its host path would tell the guest
+  // where it lives on the host, which no grant gave it.
+  std::vector<std::string> argv{program.module.filename().string()};
   argv.insert(argv.end(), program.arguments.begin(), program.arguments.end());
   wasi.argv(argv);
   wasi.env(policy.environment);
@@ -205,6 +208,20 @@ Outcome outcome_of_failure(const Program& program, const Limits& limits, const w
   return Trapped{program.module, std::move(reason), std::move(backtrace)};
 }
 
+// Instantiation runs the module's start function, so it ends like a run
+// when that function traps, times out or calls proc_exit. Any other error
+// (an unknown import, a limit the module's declarations exceed) is the
+// runner's: the guest never ran.
+Outcome outcome_of_instantiation_failure(const Program& program, const Limits& limits,
+                                         const wasmtime::TrapError& failure) {
+  if (const auto* error = std::get_if<wasmtime::Error>(&failure.data)) {
+    const bool exit_request = error->i32_exit().has_value() ||
+                              error->message().find("invalid exit status") != std::string::npos;
+    if (!exit_request) return Error{Error::Kind::instantiation_failed, program.module, one_line(error->message())};
+  }
+  return outcome_of_failure(program, limits, failure);
+}
+
 }  // namespace
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
@@ -217,15 +234,33 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   const EngineSettings settings{.consume_fuel = limits.fuel.has_value(),
                                 .epoch_interruption = limits.timeout.has_value()};
   wasmtime::Engine engine = make_engine(settings);
-  auto loaded = load_module(engine, settings, program, std::get<Format>(format), file.bytes(), cache);
+  // The deadline covers everything from here: compiling (a huge module),
+  // instantiating (a start function that loops or sleeps) and running.
+  std::optional<Deadline> deadline;
+  if (limits.timeout) {
+    deadline.emplace(engine, *limits.timeout, describe(TimedOut{program.module, *limits.timeout}));
+  }
+
+  // Text is turned into a binary first: the limits below read its sections.
+  std::span<const std::uint8_t> bytes = file.bytes();
+  std::vector<std::uint8_t> converted;
+  if (std::get<Format>(format) == Format::text) {
+    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (!binary) return Error{Error::Kind::invalid_module, program.module, one_line(binary.err().message())};
+    converted = std::move(binary.ok());
+    bytes = converted;
+    format = Format::binary;
+  }
+  auto loaded = load_module(engine, settings, program, std::get<Format>(format), bytes, cache);
   if (auto* error = std::get_if<Error>(&loaded)) return *error;
   auto& module = std::get<wasmtime::Module>(loaded);
   if (!exports_start(module)) return Error{Error::Kind::not_a_command, program.module, {}};
 
   wasmtime::Store store(engine);
-  if (limits.max_memory_bytes) {
-    store.limiter(static_cast<std::int64_t>(*limits.max_memory_bytes), -1, -1, -1, -1);
-  }
+  const std::optional<ModuleShape> shape =
+      std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
+  const StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
   if (limits.fuel) (void)store.context().set_fuel(*limits.fuel);
   if (limits.timeout) store.context().set_epoch_deadline(1);
 
@@ -241,16 +276,15 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   }
   auto instance = linker.instantiate(store, module);
   if (!instance) {
-    return Error{Error::Kind::instantiation_failed, program.module, one_line(instance.err().message())};
+    deadline.reset();
+    Outcome outcome = outcome_of_instantiation_failure(program, limits, instance.err());
+    if (finished && !std::holds_alternative<Error>(outcome)) finished(outcome);  // the start function ran
+    return outcome;
   }
   auto start = instance.ok().get(store, "_start");
   auto* start_func = start ? std::get_if<wasmtime::Func>(&*start) : nullptr;
   if (start_func == nullptr) return Error{Error::Kind::not_a_command, program.module, {}};
 
-  std::optional<Deadline> deadline;
-  if (limits.timeout) {
-    deadline.emplace(engine, *limits.timeout, describe(TimedOut{program.module, *limits.timeout}));
-  }
   auto result = start_func->call(store, {});
   deadline.reset();
   Outcome outcome = result ? Outcome{Exited{0}} : outcome_of_failure(program, limits, result.err());

@@ -1,5 +1,8 @@
 // The compiled-code cache, observed from outside: entries appear, are used,
 // survive damage, are shared safely by concurrent runs, and are evicted.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -142,4 +145,109 @@ TEST_CASE("a malformed WASIBUILD_CACHE_MAX_SIZE is a clear error") {
   CHECK(result.exit_status == 125);
   CHECK(result.err ==
         "wasibuild: error: WASIBUILD_CACHE_MAX_SIZE: 'huge' is not a size\nhelp: use a size such as 512MiB or 2GiB\n");
+}
+
+// ---- Planted entries: whoever can write the cache must not get native code run
+
+namespace {
+
+// A cache holding an entry for args_env whose content is exit_code's
+// compiled code: if args_env then exits 4 with no output, the entry ran.
+struct PlantedCache {
+  Wasibuild wasibuild;
+  TempDir caches;
+  fs::path donor;   // exit_code's genuine entry
+  fs::path target;  // args_env's entry
+
+  PlantedCache() {
+    wasibuild.options.environment["WASIBUILD_CACHE_DIR"] = (caches / "donor").string();
+    REQUIRE(wasibuild.exec({fixture("exit_code"), "4"}).exit_status == 4);
+    wasibuild.options.environment["WASIBUILD_CACHE_DIR"] = (caches / "cache").string();
+    REQUIRE(wasibuild.exec({fixture("args_env")}).exit_status == 0);
+    donor = only_entry(caches / "donor");
+    target = only_entry(caches / "cache");
+  }
+  void plant_copy() const { fs::copy_file(donor, target, fs::copy_options::overwrite_existing); }
+  // args_env ran from its own code; exit_code's never did.
+  void check_not_loaded(const ProcessResult& result) const {
+    CHECK(result.exit_status == 0);
+    CHECK(result.out == "arg[0]=args_env.wasm\narg[1]=4\n");
+  }
+  // The planted entry was replaced by a fresh private one.
+  void check_rebuilt() const {
+    struct stat info {};
+    REQUIRE(::lstat(target.c_str(), &info) == 0);
+    REQUIRE(S_ISREG(info.st_mode));  // before reading it: a FIFO would block the test
+    CHECK((info.st_mode & 07777) == 0600);
+    CHECK(info.st_uid == ::geteuid());
+    CHECK(read_file(target) != read_file(donor));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is rebuilt") {
+  PlantedCache cache;
+  fs::remove(cache.target);
+  fs::create_symlink(cache.donor, cache.target);
+  cache.check_not_loaded(cache.wasibuild.exec({fixture("args_env"), "4"}));
+  cache.check_rebuilt();
+}
+
+TEST_CASE("attack: a cache entry others may write is not loaded, and is rebuilt") {
+  PlantedCache cache;
+  cache.plant_copy();
+  SUBCASE("world-writable") { fs::permissions(cache.target, fs::perms(0666)); }
+  SUBCASE("group-writable") { fs::permissions(cache.target, fs::perms(0620)); }
+  cache.check_not_loaded(cache.wasibuild.exec({fixture("args_env"), "4"}));
+  cache.check_rebuilt();
+}
+
+TEST_CASE("attack: a cache entry owned by another user is not loaded") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: only root can give a file to another user");
+    return;
+  }
+  PlantedCache cache;
+  cache.plant_copy();
+  REQUIRE(::chown(cache.target.c_str(), 65534, 65534) == 0);
+  cache.check_not_loaded(cache.wasibuild.exec({fixture("args_env"), "4"}));
+  cache.check_rebuilt();
+}
+
+TEST_CASE("attack: a cache entry that is a FIFO does not hang a run") {
+  PlantedCache cache;
+  fs::remove(cache.target);
+  REQUIRE(::mkfifo(cache.target.c_str(), 0600) == 0);
+  cache.wasibuild.options.kill_after = std::chrono::seconds(60);
+  const auto result = cache.wasibuild.exec({fixture("args_env"), "4"});
+  CHECK_FALSE(result.killed);
+  cache.check_not_loaded(result);
+  cache.check_rebuilt();
+}
+
+TEST_CASE("attack: a cache directory that is a symlink or writable by others is not used") {
+  PlantedCache cache;
+  cache.plant_copy();
+  const std::string planted = read_file(cache.target);
+  SUBCASE("a symlink to the directory") {
+    fs::create_directory_symlink(cache.caches / "cache", cache.caches / "link");
+    cache.wasibuild.options.environment["WASIBUILD_CACHE_DIR"] = (cache.caches / "link").string();
+  }
+  SUBCASE("world-writable") { fs::permissions(cache.caches / "cache", fs::perms(0777)); }
+  SUBCASE("group-writable") { fs::permissions(cache.caches / "cache", fs::perms(0770)); }
+  cache.check_not_loaded(cache.wasibuild.exec({fixture("args_env"), "4"}));
+  // Neither read nor written: the planted entry is still there, alone.
+  CHECK(entries(cache.caches / "cache").size() == 1);
+  CHECK(read_file(cache.target) == planted);
+}
+
+TEST_CASE("a new cache directory and its entries are private") {
+  Wasibuild wasibuild;
+  TempDir caches;
+  wasibuild.options.environment["WASIBUILD_CACHE_DIR"] = (caches / "new").string();
+  REQUIRE(wasibuild.exec({fixture("exit_code")}).exit_status == 0);
+  CHECK((fs::status(caches / "new").permissions() & fs::perms::all) == fs::perms::owner_all);
+  CHECK((fs::status(only_entry(caches / "new")).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
 }

@@ -65,3 +65,151 @@ TEST_CASE("malformed limit values are runner errors with an example") {
   CHECK(fuel.exit_status == 125);
   CHECK(fuel.err == "wasibuild: error: --fuel '12abc': not a whole number\nhelp: for example: --fuel 1000000\n");
 }
+
+// ---- Limits from the first instruction, for all of a guest's memory ------
+// The modules are written as text by the tests. Each run has a generous
+// external bound: a regression that hangs fails instead of stalling the suite.
+
+namespace {
+
+constexpr auto kHangBound = std::chrono::seconds(60);
+
+// A command module whose start function runs BODY (with WASI's proc_exit and
+// poll_oneoff imported, and one page of memory).
+std::string with_start(const std::string& body) {
+  return "(module\n"
+         "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))\n"
+         "  (import \"wasi_snapshot_preview1\" \"poll_oneoff\"\n"
+         "    (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))\n"
+         "  (memory (export \"memory\") 1)\n"
+         "  (func $start " + body + ")\n"
+         "  (start $start)\n"
+         "  (func (export \"_start\")))\n";
+}
+
+struct Guest {
+  Wasibuild wasibuild;
+  TempDir dir;
+  std::string module;
+
+  explicit Guest(const std::string& text) : module((dir / "guest.wat").string()) {
+    write_file(module, text);
+    wasibuild.options.kill_after = kHangBound;
+  }
+  ProcessResult exec(std::vector<std::string> flags) const {
+    flags.push_back(module);
+    return wasibuild.exec(std::move(flags));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("attack: a start function that loops forever ends at --timeout with 124") {
+  Guest guest(with_start("(loop $forever (br $forever))"));
+  const auto result = guest.exec({"--timeout", "500ms"});
+  CHECK_FALSE(result.killed);
+  CHECK(result.exit_status == 124);
+  CHECK(result.err == "wasibuild: error: " + guest.module + ": timed out after 500 ms (--timeout)\n");
+}
+
+TEST_CASE("attack: a start function that sleeps in poll_oneoff ends at --timeout with 124") {
+  // One clock subscription at 0 (tag 0 = clock, monotonic, 60 s relative),
+  // its event written at 64, the event count at 128.
+  Guest guest(with_start("(i64.store (i32.const 24) (i64.const 60000000000))\n"
+                         "    (i32.store (i32.const 16) (i32.const 1))\n"
+                         "    (drop (call $poll_oneoff (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))"));
+  const auto result = guest.exec({"--timeout", "500ms"});
+  CHECK_FALSE(result.killed);
+  CHECK(result.exit_status == 124);
+  CHECK(result.err == "wasibuild: error: " + guest.module + ": timed out after 500 ms (--timeout)\n");
+}
+
+TEST_CASE("attack: a trap in a start function is a trap: 134 and its reason") {
+  Guest guest(with_start("unreachable"));
+  const auto result = guest.exec({});
+  CHECK(result.exit_status == 134);
+  CHECK(result.err.starts_with("wasibuild: error: " + guest.module +
+                               ": wasm trap: wasm `unreachable` instruction executed\n"));
+}
+
+TEST_CASE("a start function that runs out of --fuel traps with 134") {
+  Guest guest(with_start("(loop $forever (br $forever))"));
+  const auto result = guest.exec({"--fuel", "100000"});
+  CHECK(result.exit_status == 134);
+  CHECK(result.err.starts_with("wasibuild: error: " + guest.module + ": wasm trap: all fuel consumed"));
+}
+
+TEST_CASE("proc_exit in a start function passes its code through") {
+  Guest guest(with_start("(call $proc_exit (i32.const 3))"));
+  const auto result = guest.exec({});
+  CHECK(result.exit_status == 3);
+  CHECK(result.err == "");
+}
+
+namespace {
+
+// 100 memories of one page; _start grows each by 959 pages (to 60 MiB) and
+// exits with the number of grows that succeeded.
+std::string hundred_memories() {
+  std::string text = "(module\n  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))\n";
+  text += "  (memory (export \"memory\") 1)\n";  // WASI's proc_exit wants it exported
+  for (int i = 1; i < 100; ++i) text += "  (memory 1)\n";
+  text += "  (func (export \"_start\") (local $grown i32)\n";
+  for (int i = 0; i < 100; ++i) {
+    text += "    (local.set $grown (i32.add (local.get $grown) (i32.ne (memory.grow " + std::to_string(i) +
+            " (i32.const 959)) (i32.const -1))))\n";
+  }
+  text += "    (call $proc_exit (local.get $grown))))\n";
+  return text;
+}
+
+// One table; _start grows it by 100M elements and exits 7 when the guest
+// sees the growth fail, 0 when it succeeded.
+constexpr const char* kTableBomb =
+    "(module\n"
+    "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))\n"
+    "  (table $t 1 funcref)\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (func (export \"_start\")\n"
+    "    (if (i32.eq (table.grow $t (ref.null func) (i32.const 100000000)) (i32.const -1))\n"
+    "      (then (call $proc_exit (i32.const 7))))))\n";
+
+}  // namespace
+
+TEST_CASE("attack: --max-memory bounds the total of many memories, not each one") {
+  Guest guest(hundred_memories());
+  // 64 MiB split over 100 memories: no memory may grow to 60 MiB.
+  const auto capped = guest.exec({"--max-memory", "64MiB"});
+  CHECK(capped.exit_status == 0);
+  CHECK(capped.err == "");
+  // Their minimums alone exceed a 4 MiB budget: refused before anything runs.
+  const auto too_small = guest.exec({"--max-memory", "4MiB"});
+  CHECK(too_small.exit_status == 125);
+  CHECK(too_small.err == "wasibuild: error: " + guest.module +
+                             ": cannot instantiate the module: memory minimum size of 1 pages exceeds memory limits\n");
+  // Without --max-memory, growth is only reserved address space: all succeed.
+  CHECK(guest.exec({}).exit_status == 100);
+}
+
+TEST_CASE("attack: --max-memory bounds tables: a table.grow bomb fails inside the guest") {
+  Guest guest(kTableBomb);
+  const auto capped = guest.exec({"--max-memory", "64MiB"});
+  CHECK(capped.exit_status == 7);
+  CHECK(capped.err == "");
+}
+
+TEST_CASE("--max-memory leaves room for exceptions (Wasmtime's GC heap)") {
+  // A tag makes Wasmtime allocate exception objects in its GC heap, which
+  // grows through the same limiter as memories.
+  Guest guest(
+      "(module\n"
+      "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $proc_exit (param i32)))\n"
+      "  (tag $oops (param i32))\n"
+      "  (memory (export \"memory\") 1)\n"
+      "  (func (export \"_start\")\n"
+      "    (call $proc_exit (block $caught (result i32)\n"
+      "      (try_table (catch $oops $caught) (throw $oops (i32.const 42)))\n"
+      "      (i32.const 1)))))\n");
+  CHECK(guest.exec({}).exit_status == 42);
+  CHECK(guest.exec({"--max-memory", "16MiB"}).exit_status == 42);
+}

@@ -1,5 +1,7 @@
 // Bad input: one clear line naming the file and the problem, exit 125,
 // never a crash or a hang.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -31,6 +33,30 @@ TEST_CASE("a missing file, a directory and an empty file") {
   const auto empty = wasibuild.exec({(temp / "empty.wasm").string()});
   CHECK(empty.exit_status == 125);
   CHECK(empty.err == error_line((temp / "empty.wasm").string(), "empty file, not a WebAssembly module"));
+}
+
+TEST_CASE("attack: a FIFO is refused at once, not waited on") {
+  Wasibuild wasibuild;
+  wasibuild.options.kill_after = std::chrono::seconds(60);
+  TempDir temp;
+  const std::string fifo = (temp / "fifo.wasm").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto result = wasibuild.exec({fifo});
+  CHECK_FALSE(result.killed);
+  CHECK(result.exit_status == 125);
+  CHECK(result.err == error_line(fifo, "cannot read it: not a regular file (a FIFO, a device or a socket)"));
+}
+
+TEST_CASE("attack: text a module controls is cut in error lines") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  const std::string name(100000, 'x');
+  write_file(temp / "long.wat", "(module (import \"env\" \"" + name + "\" (func)) (func (export \"_start\")))");
+  const auto result = wasibuild.exec({(temp / "long.wat").string()});
+  CHECK(result.exit_status == 125);
+  const std::string reason = "unknown import: `env::" + name;
+  CHECK(result.err ==
+        error_line((temp / "long.wat").string(), "cannot instantiate the module: " + reason.substr(0, 512) + "..."));
 }
 
 TEST_CASE("random bytes are not a module") {

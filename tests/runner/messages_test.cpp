@@ -1,6 +1,8 @@
 // Wasmtime's error reports, as the C API formats them, turned into ours.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "messages.hpp"
 
 using namespace wasibuild::runner;
@@ -44,4 +46,30 @@ TEST_CASE("a report without a backtrace is all reason") {
   const auto [reason, backtrace] = split_trap_message("host error\n\nCaused by:\n    it broke");
   CHECK(reason == "host error: it broke");
   CHECK(backtrace.empty());
+}
+
+TEST_CASE("attack: text a guest controls is cut to a sane length") {
+  const std::string huge(1 << 20, 'x');
+  const std::string line = one_line("unknown import: `env::" + huge + "` has not been defined");
+  CHECK(line.size() == kMaxLineLength + 3);
+  CHECK(line.ends_with("xxx..."));
+  CHECK(capped("short") == "short");
+  // A cut never splits a UTF-8 character.
+  const std::string accents = std::string(kMaxLineLength - 1, 'a') + "\xc3\xa9tail";
+  CHECK(capped(accents) == std::string(kMaxLineLength - 1, 'a') + "...");
+  const auto [reason, backtrace] =
+      split_trap_message("error while executing at wasm backtrace:\n    0:    0x29c - " + huge +
+                         "\n\nCaused by:\n    wasm trap: " + huge);
+  CHECK(reason.size() == kMaxLineLength + 3);
+  CHECK(backtrace.size() < kMaxLineLength + 16);
+}
+
+TEST_CASE("attack: a backtrace shows at most kMaxFrames frames") {
+  std::string report = "error while executing at wasm backtrace:\n";
+  for (int i = 0; i < 5000; ++i) report += "    " + std::to_string(i) + ":    0x2cc - f" + std::to_string(i % 2) + "\n";
+  report += "\nCaused by:\n    wasm trap: call stack exhausted";
+  const auto [reason, backtrace] = split_trap_message(report);
+  CHECK(reason == "wasm trap: call stack exhausted");
+  CHECK(std::count(backtrace.begin(), backtrace.end(), '\n') == static_cast<long>(kMaxFrames) + 1);
+  CHECK(backtrace.ends_with("    ... 4900 more frames\n"));
 }

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,9 +72,25 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) throw std::runtime_error("cannot start " + argv[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  bool killed = false;
+  if (options.kill_after.count() > 0) {
+    // Poll, so the wait has a bound; 10 ms steps cost nothing next to a process.
+    for (pid_t done = 0; done != pid; done = ::waitpid(pid, &status, WNOHANG)) {
+      if (std::chrono::steady_clock::now() - start > options.kill_after) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+        while (::waitpid(pid, &status, 0) < 0) {
+        }
+        break;
+      }
+      ::usleep(10'000);
+    }
+  } else {
+    while (::waitpid(pid, &status, 0) < 0) {
+    }
   }
   ProcessResult result;
+  result.killed = killed;
   result.elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

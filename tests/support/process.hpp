@@ -15,12 +15,17 @@ struct ProcessResult {
   std::string out;
   std::string err;
   std::chrono::milliseconds elapsed{};
+  bool killed = false;  // by ProcessOptions::kill_after
 };
 
 struct ProcessOptions {
   std::map<std::string, std::string> environment;  // the child's whole environment
   std::string input;
   std::filesystem::path working_directory;  // empty: inherit
+  // When positive, a child still running after this long is killed with
+  // SIGKILL (its status is then 128 + 9 and `killed` is set): a test of a
+  // hang fails instead of hanging the suite. Zero: wait as long as it takes.
+  std::chrono::milliseconds kill_after{0};
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});

@@ -36,7 +36,7 @@ struct Policy {
 };
 
 struct Limits {
-  std::optional<std::uint64_t> max_memory_bytes;    // per linear memory
+  std::optional<std::uint64_t> max_memory_bytes;    // all memories and tables together
   std::optional<std::chrono::milliseconds> timeout;  // wall clock
   std::optional<std::uint64_t> fuel;                 // deterministic budget
 };

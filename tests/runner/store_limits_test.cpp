@@ -1,0 +1,81 @@
+// How --max-memory is split over what a module defines.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "store_limits.hpp"
+
+using namespace wasibuild::runner;
+
+namespace {
+
+// A module header followed by SECTIONS, each {id, content}.
+std::vector<std::uint8_t> binary(const std::vector<std::pair<std::uint8_t, std::vector<std::uint8_t>>>& sections) {
+  std::vector<std::uint8_t> bytes = {0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00};
+  for (const auto& [id, content] : sections) {
+    bytes.push_back(id);
+    bytes.push_back(static_cast<std::uint8_t>(content.size()));  // < 128 here
+    bytes.insert(bytes.end(), content.begin(), content.end());
+  }
+  return bytes;
+}
+
+constexpr std::uint64_t kMiB = 1 << 20;
+
+}  // namespace
+
+TEST_CASE("a module's memories, tables and use of the GC heap are read from its sections") {
+  // Types: one (func (param i32 (ref null 0)) (result i64)); a custom section;
+  // 2 tables; 3 memories.
+  const auto plain = binary({{1, {0x01, 0x60, 0x02, 0x7f, 0x63, 0x00, 0x01, 0x7e}},
+                             {0, {0x01, 'n', 0xff, 0xff}},
+                             {4, {0x02, 0x70, 0x00, 0x01, 0x70, 0x00, 0x01}},
+                             {5, {0x03, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01}}});
+  const auto shape = module_shape(plain);
+  REQUIRE(shape.has_value());
+  CHECK(shape->memories == 3);
+  CHECK(shape->tables == 2);
+  CHECK_FALSE(shape->may_use_gc_heap);
+
+  CHECK(module_shape(binary({{13, {0x00}}}))->may_use_gc_heap);                     // a tag section
+  CHECK(module_shape(binary({{1, {0x01, 0x5f, 0x00}}}))->may_use_gc_heap);          // a struct type
+  CHECK_FALSE(module_shape(binary({{5, {0x05}}, {1, {0x02, 0x60}}})).has_value());  // truncated
+  CHECK_FALSE(module_shape(std::vector<std::uint8_t>{0x00, 'a', 's', 'm'}).has_value());
+}
+
+TEST_CASE("the budget is split so that the caps add up to at most --max-memory") {
+  const auto c_module = store_limits(ModuleShape{.memories = 1, .tables = 1}, 64 * kMiB);
+  CHECK(c_module.memory_bytes == 56 * kMiB);
+  CHECK(c_module.table_elements == 8 * kMiB / kTableElementBytes);
+  CHECK(c_module.instances == 1);
+  CHECK(c_module.memories == 1);
+  CHECK(c_module.tables == 1);
+
+  const auto many = store_limits(ModuleShape{.memories = 100, .tables = 4, .may_use_gc_heap = true}, 64 * kMiB);
+  CHECK(many.memories == 100);
+  CHECK(many.tables == 4);
+  const auto total = static_cast<std::uint64_t>(many.memory_bytes) * 101 +
+                     static_cast<std::uint64_t>(many.table_elements) * 4 * kTableElementBytes;
+  CHECK(total <= 64 * kMiB);
+
+  const auto tables_only = store_limits(ModuleShape{.memories = 0, .tables = 2}, 64 * kMiB);
+  CHECK(tables_only.table_elements == 32 * kMiB / kTableElementBytes);
+
+  // A .cwasm: one memory, one table and the GC heap assumed, and enforced.
+  const auto precompiled = store_limits(std::nullopt, 64 * kMiB);
+  CHECK(precompiled.memories == 1);
+  CHECK(precompiled.tables == 1);
+  CHECK(precompiled.memory_bytes == 28 * kMiB);
+}
+
+TEST_CASE("without --max-memory only the counts are bounded") {
+  const auto known = store_limits(ModuleShape{.memories = 1, .tables = 1}, std::nullopt);
+  CHECK(known.memory_bytes == -1);
+  CHECK(known.table_elements == -1);
+  CHECK(known.instances == 1);
+  CHECK(known.memories == 1);
+  CHECK(known.tables == 1);
+  const auto unknown = store_limits(std::nullopt, std::nullopt);
+  CHECK(unknown.memories == kMaxUnknownCount);
+  CHECK(unknown.tables == kMaxUnknownCount);
+}
