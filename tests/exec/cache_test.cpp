@@ -186,7 +186,7 @@ struct PlantedCache {
 
 }  // namespace
 
-TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is rebuilt") {
+TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is rebuilt" * doctest::test_suite("attack")) {
   PlantedCache cache;
   fs::remove(cache.target);
   fs::create_symlink(cache.donor, cache.target);
@@ -194,7 +194,7 @@ TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is r
   cache.check_rebuilt();
 }
 
-TEST_CASE("attack: a cache entry others may write is not loaded, and is rebuilt") {
+TEST_CASE("attack: a cache entry others may write is not loaded, and is rebuilt" * doctest::test_suite("attack")) {
   PlantedCache cache;
   cache.plant_copy();
   SUBCASE("world-writable") { fs::permissions(cache.target, fs::perms(0666)); }
@@ -203,7 +203,7 @@ TEST_CASE("attack: a cache entry others may write is not loaded, and is rebuilt"
   cache.check_rebuilt();
 }
 
-TEST_CASE("attack: a cache entry owned by another user is not loaded") {
+TEST_CASE("attack: a cache entry owned by another user is not loaded" * doctest::test_suite("attack")) {
   if (::geteuid() != 0) {
     MESSAGE("skipped: only root can give a file to another user");
     return;
@@ -215,7 +215,7 @@ TEST_CASE("attack: a cache entry owned by another user is not loaded") {
   cache.check_rebuilt();
 }
 
-TEST_CASE("attack: a cache entry that is a FIFO does not hang a run") {
+TEST_CASE("attack: a cache entry that is a FIFO does not hang a run" * doctest::test_suite("attack")) {
   PlantedCache cache;
   fs::remove(cache.target);
   REQUIRE(::mkfifo(cache.target.c_str(), 0600) == 0);
@@ -226,7 +226,7 @@ TEST_CASE("attack: a cache entry that is a FIFO does not hang a run") {
   cache.check_rebuilt();
 }
 
-TEST_CASE("attack: a cache directory that is a symlink or writable by others is not used") {
+TEST_CASE("attack: a cache directory that is a symlink or writable by others is not used" * doctest::test_suite("attack")) {
   PlantedCache cache;
   cache.plant_copy();
   const std::string planted = read_file(cache.target);

@@ -104,7 +104,7 @@ struct Guest {
 
 }  // namespace
 
-TEST_CASE("attack: a start function that loops forever ends at --timeout with 124") {
+TEST_CASE("attack: a start function that loops forever ends at --timeout with 124" * doctest::test_suite("attack")) {
   Guest guest(with_start("(loop $forever (br $forever))"));
   const auto result = guest.exec({"--timeout", "500ms"});
   CHECK_FALSE(result.killed);
@@ -112,7 +112,7 @@ TEST_CASE("attack: a start function that loops forever ends at --timeout with 12
   CHECK(result.err == "wasibuild: error: " + guest.module + ": timed out after 500 ms (--timeout)\n");
 }
 
-TEST_CASE("attack: a start function that sleeps in poll_oneoff ends at --timeout with 124") {
+TEST_CASE("attack: a start function that sleeps in poll_oneoff ends at --timeout with 124" * doctest::test_suite("attack")) {
   // One clock subscription at 0 (tag 0 = clock, monotonic, 60 s relative),
   // its event written at 64, the event count at 128.
   Guest guest(with_start("(i64.store (i32.const 24) (i64.const 60000000000))\n"
@@ -124,7 +124,7 @@ TEST_CASE("attack: a start function that sleeps in poll_oneoff ends at --timeout
   CHECK(result.err == "wasibuild: error: " + guest.module + ": timed out after 500 ms (--timeout)\n");
 }
 
-TEST_CASE("attack: a trap in a start function is a trap: 134 and its reason") {
+TEST_CASE("attack: a trap in a start function is a trap: 134 and its reason" * doctest::test_suite("attack")) {
   Guest guest(with_start("unreachable"));
   const auto result = guest.exec({});
   CHECK(result.exit_status == 134);
@@ -176,7 +176,7 @@ constexpr const char* kTableBomb =
 
 }  // namespace
 
-TEST_CASE("attack: --max-memory bounds the total of many memories, not each one") {
+TEST_CASE("attack: --max-memory bounds the total of many memories, not each one" * doctest::test_suite("attack")) {
   Guest guest(hundred_memories());
   // 64 MiB split over 100 memories: no memory may grow to 60 MiB.
   const auto capped = guest.exec({"--max-memory", "64MiB"});
@@ -191,7 +191,7 @@ TEST_CASE("attack: --max-memory bounds the total of many memories, not each one"
   CHECK(guest.exec({}).exit_status == 100);
 }
 
-TEST_CASE("attack: --max-memory bounds tables: a table.grow bomb fails inside the guest") {
+TEST_CASE("attack: --max-memory bounds tables: a table.grow bomb fails inside the guest" * doctest::test_suite("attack")) {
   Guest guest(kTableBomb);
   const auto capped = guest.exec({"--max-memory", "64MiB"});
   CHECK(capped.exit_status == 7);

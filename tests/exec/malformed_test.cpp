@@ -35,7 +35,7 @@ TEST_CASE("a missing file, a directory and an empty file") {
   CHECK(empty.err == error_line((temp / "empty.wasm").string(), "empty file, not a WebAssembly module"));
 }
 
-TEST_CASE("attack: a FIFO is refused at once, not waited on") {
+TEST_CASE("attack: a FIFO is refused at once, not waited on" * doctest::test_suite("attack")) {
   Wasibuild wasibuild;
   wasibuild.options.kill_after = std::chrono::seconds(60);
   TempDir temp;
@@ -47,7 +47,7 @@ TEST_CASE("attack: a FIFO is refused at once, not waited on") {
   CHECK(result.err == error_line(fifo, "cannot read it: not a regular file (a FIFO, a device or a socket)"));
 }
 
-TEST_CASE("attack: text a module controls is cut in error lines") {
+TEST_CASE("attack: text a module controls is cut in error lines" * doctest::test_suite("attack")) {
   Wasibuild wasibuild;
   TempDir temp;
   const std::string name(100000, 'x');

@@ -48,7 +48,7 @@ TEST_CASE("a report without a backtrace is all reason") {
   CHECK(backtrace.empty());
 }
 
-TEST_CASE("attack: text a guest controls is cut to a sane length") {
+TEST_CASE("attack: text a guest controls is cut to a sane length" * doctest::test_suite("attack")) {
   const std::string huge(1 << 20, 'x');
   const std::string line = one_line("unknown import: `env::" + huge + "` has not been defined");
   CHECK(line.size() == kMaxLineLength + 3);
@@ -64,7 +64,7 @@ TEST_CASE("attack: text a guest controls is cut to a sane length") {
   CHECK(backtrace.size() < kMaxLineLength + 16);
 }
 
-TEST_CASE("attack: a backtrace shows at most kMaxFrames frames") {
+TEST_CASE("attack: a backtrace shows at most kMaxFrames frames" * doctest::test_suite("attack")) {
   std::string report = "error while executing at wasm backtrace:\n";
   for (int i = 0; i < 5000; ++i) report += "    " + std::to_string(i) + ":    0x2cc - f" + std::to_string(i % 2) + "\n";
   report += "\nCaused by:\n    wasm trap: call stack exhausted";
