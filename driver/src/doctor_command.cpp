@@ -76,6 +76,14 @@ class DoctorCommand final : public Command {
                   : std::string("test sandbox: private mount namespaces (tests cannot rewrite build files)"),
          "allow namespaces (e.g. docker --security-opt seccomp=unconfined), or configure with "
          "-DWASIBUILD_TEST_CWD=writable");
+    // exec's second wall (docs/security.md); optional: the runner's grants hold without it.
+    const int landlock = runner::landlock_version();
+    *env.out << fmt::format(
+        "  {:<8}{}\n", landlock > 0 ? "ok" : "absent",
+        landlock > 0 ? fmt::format("kernel confinement: Landlock ABI {} (exec confines itself to its grants{})", landlock,
+                                   landlock >= 4 ? ", no TCP" : "")
+                     : std::string("kernel confinement: this kernel has no Landlock; the runner's grants still hold, "
+                                   "without the kernel as a second wall"));
     const Directories dirs = directories(env);
     const auto usage = runner::cache_usage(module_cache(env));
     *env.out << fmt::format("  {:<8}data {}\n  {:<8}cache {} ({} compiled modules)\n  {:<8}config {}\n", "info",

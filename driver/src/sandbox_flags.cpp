@@ -138,7 +138,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
 runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
   runner::Policy policy;
   for (const auto& spec : flags.dirs) {
-    policy.directories.push_back(parse_grant("--dir", spec, runner::Access::read_write, env));
+    // The user's own directory: links the guest makes there may point
+    // anywhere, as a native program's would.
+    runner::DirectoryGrant grant = parse_grant("--dir", spec, runner::Access::read_write, env);
+    grant.guest_links = runner::GuestLinks::anywhere;
+    policy.directories.push_back(std::move(grant));
   }
   for (const auto& spec : flags.read_only_dirs) {
     policy.directories.push_back(parse_grant("--dir-ro", spec, runner::Access::read_only, env));
@@ -264,7 +268,10 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
   };
   // The guest writes to the process's stdout: flush what we buffered first.
   env.out->flush();
-  const runner::Outcome outcome = runner::run(program, policy, limits, cache, [&](const runner::Outcome& done) {
+  // Landlock confines the whole process: only one that ends with the guest.
+  runner::Policy confined = policy;
+  confined.confine_process = env.owns_process;
+  const runner::Outcome outcome = runner::run(program, confined, limits, cache, [&](const runner::Outcome& done) {
     report(done);
     if (!env.owns_process) return;
     // The guest's output is already written: Wasmtime's WASI flushes each

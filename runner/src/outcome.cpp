@@ -31,6 +31,7 @@ std::string problem(const Error& error) {
     case Kind::not_a_command: return "not a WASI command: the module exports no `_start` function";
     case Kind::instantiation_failed: return "cannot instantiate the module: " + error.detail;
     case Kind::bad_grant: return error.detail;
+    case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;
     case Kind::exit_code_out_of_range:
       return "the guest exited with a status of 126 or more, which WASI cannot pass on (it allows 0-125)";
     case Kind::output_failure: return "cannot write it: " + error.detail;

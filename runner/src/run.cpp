@@ -15,6 +15,7 @@
 #include "atomic_file.hpp"
 #include "code_cache.hpp"
 #include "engine.hpp"
+#include "landlock.hpp"
 #include "mapped_file.hpp"
 #include "messages.hpp"
 #include "sha256.hpp"
@@ -273,6 +274,11 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   wasmtime::Linker linker(engine);
   if (auto defined = linker.define_wasi(); !defined) {
     return Error{Error::Kind::instantiation_failed, program.module, one_line(defined.err().message())};
+  }
+  // The module is compiled, the cache written and the grants opened: from
+  // the guest's first instruction on, the kernel holds the grants too.
+  if (auto error = policy.confine_process ? confine_to_grants(policy.directories) : std::nullopt) {
+    return Error{Error::Kind::confinement_failed, program.module, *error};
   }
   auto instance = linker.instantiate(store, module);
   if (!instance) {

@@ -12,7 +12,7 @@ namespace {
 std::string fixture(const std::string& name) { return std::string(FIXTURE_DIR) + "/" + name + ".wasm"; }
 
 Outcome run_fixture(const std::string& name, std::vector<std::string> arguments, Limits limits = {}) {
-  return run(Program{fixture(name), std::move(arguments), false}, Policy{}, limits, std::nullopt);
+  return run(Program{fixture(name), std::move(arguments), false}, Policy{{}, {}, false}, limits, std::nullopt);
 }
 
 }  // namespace
@@ -49,7 +49,7 @@ TEST_CASE("a timeout maps to 124") {
 }
 
 TEST_CASE("runner errors map to 125 with a message naming the file") {
-  const auto outcome = run(Program{"/nonexistent/x.wasm", {}, false}, Policy{}, Limits{}, std::nullopt);
+  const auto outcome = run(Program{"/nonexistent/x.wasm", {}, false}, Policy{{}, {}, false}, Limits{}, std::nullopt);
   REQUIRE(std::holds_alternative<Error>(outcome));
   CHECK(exit_status(outcome) == 125);
   CHECK(describe(outcome) == "wasibuild: error: /nonexistent/x.wasm: cannot read it: No such file or directory\n");

@@ -22,10 +22,18 @@ namespace wasibuild::runner {
 
 enum class Access { read_only, read_write };
 
+// Whether the guest may create symbolic links in the directory. contained:
+// no (tests' build directories, the private /tmp), so no link a guest made
+// can point out of its grant for a later tool to follow; enforced with
+// Landlock where the kernel has it (docs/security.md). anywhere: the user's
+// own `--dir`, as a native program would have it.
+enum class GuestLinks { contained, anywhere };
+
 struct DirectoryGrant {
   std::filesystem::path host;  // must be an existing directory
   std::string guest;           // the name the guest opens it by
   Access access = Access::read_write;
+  GuestLinks guest_links = GuestLinks::contained;
 };
 
 // An empty policy grants argv, stdio, clocks and random numbers, nothing else.
@@ -33,6 +41,10 @@ struct DirectoryGrant {
 struct Policy {
   std::vector<DirectoryGrant> directories;
   std::vector<std::pair<std::string, std::string>> environment;
+  // Once set up, confine the whole process to `directories` with Landlock,
+  // where the kernel has it (docs/security.md). Only for a process that
+  // does nothing else afterwards, as `exec` and `run` are.
+  bool confine_process = true;
 };
 
 struct Limits {
@@ -73,6 +85,7 @@ struct Error {
     not_a_command,           // no `_start` export
     instantiation_failed,    // detail: e.g. the unknown import
     bad_grant,               // detail: the host path and the OS error
+    confinement_failed,      // detail: the Landlock step and the OS error
     exit_code_out_of_range,  // detail: the code the guest asked for
     output_failure,          // detail: the output path and the OS error
   };
@@ -129,5 +142,9 @@ using Finished = std::function<void(const Outcome&)>;
 
 // The Wasmtime version linked into this binary.
 [[nodiscard]] std::string engine_version();
+
+// The Landlock ABI version this kernel offers, 0 for none. Where it has
+// one, a run confines itself to its grants once set up (docs/security.md).
+[[nodiscard]] int landlock_version();
 
 }  // namespace wasibuild::runner
