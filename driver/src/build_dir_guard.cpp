@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -147,6 +148,10 @@ class Planner {
       child.append(name);
       if (kind == Kind::other && !std::binary_search(first, graph_.end(), child)) continue;
       if (kind == Kind::subdirectory) {
+        // A tree deeper than PATH_MAX can only be a guest's own making (no
+        // build writes there, no host step reads there): skip it, or one
+        // such tree would make every later test in this directory fail.
+        if (child.size() + 1 + NAME_MAX >= PATH_MAX) continue;
         subdirectories.push_back(std::move(child));
       } else {
         (type == DT_DIR ? plan_.read_only_directories : plan_.read_only).insert(std::move(child));

@@ -266,3 +266,18 @@ TEST_CASE("--build-root: a graph Ninja cannot read is a runner error, never a wi
                                  tree.root.string() + ": no ninja on PATH\n"));
   CHECK(read_file(tree.root / "libshape.a") == "!<arch>\nthe real library\n");
 }
+
+TEST_CASE("attack: a tree deeper than PATH_MAX left by a test does not stop the next one" *
+          doctest::test_suite("attack")) {
+  BuildTree tree;
+  Wasibuild wasibuild;
+  std::vector<std::string> flags = tree.grant();
+  flags.insert(flags.end(), {fixture("deep_tree"), "/b"});
+  const auto planted = wasibuild.exec(flags);
+  REQUIRE(planted.out == "levels 40\n");
+  // The next test in that directory runs, and the build files stay guarded.
+  const auto next = probe(wasibuild, tree.grant(), {"append", "/b/CMakeLists.txt"});
+  CHECK(next.err == "");
+  CHECK(next.out.starts_with("denied "));
+  tree.check_untouched();
+}
