@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace wasibuild::runner {
 
@@ -48,6 +49,20 @@ std::uint64_t read_write_access(int abi) {
 
 std::string failed(const char* step) { return std::string(step) + ": " + std::strerror(errno); }
 
+// LeakSanitizer reads /proc/self/task when the process exits; a build with
+// it (the test suite's sanitizer build, never a release) may read /proc.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderLeakSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+constexpr bool kUnderLeakSanitizer = true;
+#else
+constexpr bool kUnderLeakSanitizer = false;
+#endif
+#else
+constexpr bool kUnderLeakSanitizer = false;
+#endif
+
 }  // namespace
 
 int landlock_version() {
@@ -72,7 +87,9 @@ std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& 
   const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
   if (ruleset < 0) return failed("landlock_create_ruleset");
   std::optional<std::string> error;
-  for (const DirectoryGrant& grant : grants) {
+  std::vector<DirectoryGrant> rules = grants;
+  if (kUnderLeakSanitizer) rules.push_back({"/proc", "", Access::read_only});
+  for (const DirectoryGrant& grant : rules) {
     const int directory = ::open(grant.host.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (directory < 0) {
       error = failed(grant.host.c_str());
