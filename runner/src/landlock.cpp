@@ -9,7 +9,17 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WASIBUILD_LEAK_CHECK_AVAILABLE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define WASIBUILD_LEAK_CHECK_AVAILABLE 1
+#endif
+#endif
+#ifdef WASIBUILD_LEAK_CHECK_AVAILABLE
+#include <sanitizer/lsan_interface.h>
+#endif
 
 namespace wasibuild::runner {
 
@@ -49,19 +59,15 @@ std::uint64_t read_write_access(int abi) {
 
 std::string failed(const char* step) { return std::string(step) + ": " + std::strerror(errno); }
 
-// LeakSanitizer reads /proc/self/task when the process exits; a build with
-// it (the test suite's sanitizer build, never a release) may read /proc.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUnderLeakSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-constexpr bool kUnderLeakSanitizer = true;
-#else
-constexpr bool kUnderLeakSanitizer = false;
+// LeakSanitizer checks at exit, reading /proc and starting a symbolizer:
+// neither is possible once confined. In a build with it (the test suite's
+// sanitizer build, never a release) the check runs just before confinement
+// instead, which also turns off the one at exit.
+void check_leaks_before_confinement() {
+#ifdef WASIBUILD_LEAK_CHECK_AVAILABLE
+  __lsan_do_leak_check();
 #endif
-#else
-constexpr bool kUnderLeakSanitizer = false;
-#endif
+}
 
 }  // namespace
 
@@ -87,9 +93,7 @@ std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& 
   const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
   if (ruleset < 0) return failed("landlock_create_ruleset");
   std::optional<std::string> error;
-  std::vector<DirectoryGrant> rules = grants;
-  if (kUnderLeakSanitizer) rules.push_back({"/proc", "", Access::read_only});
-  for (const DirectoryGrant& grant : rules) {
+  for (const DirectoryGrant& grant : grants) {
     const int directory = ::open(grant.host.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (directory < 0) {
       error = failed(grant.host.c_str());
@@ -108,6 +112,7 @@ std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& 
       break;
     }
   }
+  if (!error) check_leaks_before_confinement();
   if (!error && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) error = failed("prctl(PR_SET_NO_NEW_PRIVS)");
   if (!error && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) error = failed("landlock_restrict_self");
   ::close(ruleset);
