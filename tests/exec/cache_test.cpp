@@ -186,7 +186,7 @@ struct PlantedCache {
 
 }  // namespace
 
-TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is rebuilt" * doctest::test_suite("attack")) {
+TEST_CASE("attack: a cache entry replaced by a symlink is not followed - and is rebuilt" * doctest::test_suite("attack")) {
   PlantedCache cache;
   fs::remove(cache.target);
   fs::create_symlink(cache.donor, cache.target);
@@ -194,7 +194,7 @@ TEST_CASE("attack: a cache entry replaced by a symlink is not followed, and is r
   cache.check_rebuilt();
 }
 
-TEST_CASE("attack: a cache entry others may write is not loaded, and is rebuilt" * doctest::test_suite("attack")) {
+TEST_CASE("attack: a cache entry others may write is not loaded - and is rebuilt" * doctest::test_suite("attack")) {
   PlantedCache cache;
   cache.plant_copy();
   SUBCASE("world-writable") { fs::permissions(cache.target, fs::perms(0666)); }

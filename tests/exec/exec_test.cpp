@@ -4,7 +4,7 @@
 
 using namespace wasibuild::testing;
 
-TEST_CASE("attack: arguments reach the guest, argv[0] is the module's file name, not its host path" * doctest::test_suite("attack")) {
+TEST_CASE("attack: arguments reach the guest - argv[0] is the module's file name - not its host path" * doctest::test_suite("attack")) {
   Wasibuild wasibuild;
   const auto result = wasibuild.exec({fixture("args_env"), "one", "two words"});
   CHECK(result.exit_status == 0);

@@ -176,7 +176,7 @@ constexpr const char* kTableBomb =
 
 }  // namespace
 
-TEST_CASE("attack: --max-memory bounds the total of many memories, not each one" * doctest::test_suite("attack")) {
+TEST_CASE("attack: --max-memory bounds the total of many memories - not each one" * doctest::test_suite("attack")) {
   Guest guest(hundred_memories());
   // 64 MiB split over 100 memories: no memory may grow to 60 MiB.
   const auto capped = guest.exec({"--max-memory", "64MiB"});

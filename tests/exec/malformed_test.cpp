@@ -35,7 +35,7 @@ TEST_CASE("a missing file, a directory and an empty file") {
   CHECK(empty.err == error_line((temp / "empty.wasm").string(), "empty file, not a WebAssembly module"));
 }
 
-TEST_CASE("attack: a FIFO is refused at once, not waited on" * doctest::test_suite("attack")) {
+TEST_CASE("attack: a FIFO is refused at once - not waited on" * doctest::test_suite("attack")) {
   Wasibuild wasibuild;
   wasibuild.options.kill_after = std::chrono::seconds(60);
   TempDir temp;

@@ -60,7 +60,7 @@ struct Listener {
 
 }  // namespace
 
-TEST_CASE("attack: once confined, the runner's process reaches only its grants" * doctest::test_suite("attack")) {
+TEST_CASE("attack: once confined - the runner's process reaches only its grants" * doctest::test_suite("attack")) {
   if (runner::landlock_version() == 0) {
     MESSAGE("SKIPPED: this kernel has no Landlock");
     return;

@@ -1116,7 +1116,7 @@ TEST_CASE("attack: --from a FIFO that serves another archive to a second reader"
   CHECK(home.staging_dirs().empty());
 }
 
-TEST_CASE("attack: --from a device or a directory is refused with one line, never read forever" * doctest::test_suite("attack")) {
+TEST_CASE("attack: --from a device or a directory is refused with one line - never read forever" * doctest::test_suite("attack")) {
   Home home;
   TempDir dir;
   const auto directory = run_bounded(home, {"toolchain", "install", "--from", dir.path().string(), "--name", "d"});
@@ -1134,7 +1134,7 @@ TEST_CASE("attack: --from a device or a directory is refused with one line, neve
 // serves the good archive first and other bytes next had those other bytes
 // unpacked under the pinned hash; a link, or a file someone else could
 // write, was trusted as it was.
-TEST_CASE("attack: a planted download cache entry is not used, the archive is downloaded again" * doctest::test_suite("attack")) {
+TEST_CASE("attack: a planted download cache entry is not used - the archive is downloaded again" * doctest::test_suite("attack")) {
   GoodAndEvil archives;
   const std::string hash = archives.good_sha256;
   enum class Plant { symlink_to_fifo, fifo, symlink_to_good_copy, group_writable, other_owner };
@@ -1207,7 +1207,7 @@ TEST_CASE("attack: a planted download cache entry is not used, the archive is do
 
 // The same for the in-progress download: a planted `.part` link is never
 // written through.
-TEST_CASE("attack: a planted .part symlink is removed, not appended to" * doctest::test_suite("attack")) {
+TEST_CASE("attack: a planted .part symlink is removed - not appended to" * doctest::test_suite("attack")) {
   GoodAndEvil archives;
   LoopbackServer server;
   server.serve_file("/sdk.tar.gz", archives.good);
