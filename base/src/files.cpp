@@ -122,13 +122,13 @@ std::string read_all(int fd, const fs::path& shown, std::size_t limit) {
   }
 }
 
-std::optional<std::string> read_file_at(int dir, const std::string& name, const fs::path& shown) {
+std::optional<std::string> read_file_at(int dir, const std::string& name, const fs::path& shown, std::size_t limit) {
   Fd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
     fail(shown, errno);
   }
-  return read_all(fd.get(), shown);
+  return read_all(fd.get(), shown, limit);
 }
 
 namespace {

@@ -24,6 +24,8 @@ namespace {
 
 constexpr const char* kPostStamp = "post.stamp";
 constexpr const char* kWorkCopy = "module.wasm";
+// Far beyond any module a toolchain links (wasm32 addresses 4 GiB in all).
+constexpr std::size_t kMaxModuleBytes = std::size_t{1} << 31;
 
 // `module`'s path inside the build directory; CMake never puts one elsewhere.
 fs::path inside_build_dir(const fs::path& build_dir, const fs::path& module) {
@@ -108,7 +110,7 @@ std::optional<std::string> process_copy(const ModuleFile& file, const fs::path& 
                                         const PostProcess& plan, const Env& env) {
   fs::create_directories(work);
   const base::Fd work_dir = base::open_directory(work);
-  base::replace_file_at(work_dir.get(), kWorkCopy, base::read_all(file.fd.get(), module), 0644, work / kWorkCopy);
+  base::replace_file_at(work_dir.get(), kWorkCopy, base::read_all(file.fd.get(), module, kMaxModuleBytes), 0644, work / kWorkCopy);
   const fs::path copy = work / kWorkCopy;
   if (plan.strip && plan.strip_tool &&
       run_child({plan.strip_tool->string(), "--strip-debug", "--keep-section=name", copy.string()},
@@ -120,7 +122,7 @@ std::optional<std::string> process_copy(const ModuleFile& file, const fs::path& 
     const WasmOptOutcome outcome = run_wasm_opt(*plan.wasm_opt, plan.level, copy);
     if (!outcome.optimized) problem = outcome.problem;
   }
-  const auto result = base::read_file_at(work_dir.get(), kWorkCopy, copy);
+  const auto result = base::read_file_at(work_dir.get(), kWorkCopy, copy, kMaxModuleBytes);
   // The linked module is executable (a launcher may run it): keep its mode.
   base::replace_file_at(file.directory.get(), file.name, result.value_or(""), file.info.st_mode & 0777, module);
   return problem;

@@ -63,7 +63,8 @@ class Fd {
 // The content of regular file `name` in directory `dir`, or nothing when
 // there is none. A symbolic link or any other kind of file is an error.
 [[nodiscard]] std::optional<std::string> read_file_at(int dir, const std::string& name,
-                                                      const std::filesystem::path& shown);
+                                                      const std::filesystem::path& shown,
+                                                      std::size_t limit = 64u << 20);
 
 // Replaces (or creates) `name` in `dir` with `content`: a new file created
 // with O_EXCL beside it, then renamed over it. Whatever stood at `name`
