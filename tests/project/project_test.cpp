@@ -398,20 +398,22 @@ int main(int argc, char** argv) {
   write_file(project / "fixtures/in.txt", "fixture");
   write_file(project / "CMakeLists.txt", read_file(project / "CMakeLists.txt") + R"cm(
 add_executable(probe tests/probe.cpp)
-add_test(NAME sleeps COMMAND probe sleep 3)
+add_test(NAME sleeps COMMAND probe sleep 6)
 add_test(NAME reads COMMAND probe read /fixtures/in.txt)
 add_test(NAME sees_env COMMAND probe env GREETING hi)
 )cm");
   const std::string package = "[package]\nname = \"limited\"\n";
   write_file(project / "wasibuild.toml",
-             package + "[test]\ntimeout = \"1s\"\ndirs-ro = [\"fixtures::/fixtures\"]\nenv = [\"GREETING=hi\"]\n");
+             // The timeout covers compiling each test too: room for a
+             // sanitizer build on a loaded machine, well short of the sleep.
+             package + "[test]\ntimeout = \"4s\"\ndirs-ro = [\"fixtures::/fixtures\"]\nenv = [\"GREETING=hi\"]\n");
   const auto tested = ws.in(project, {"test"});
   INFO(tested.out << tested.err);
   CHECK(tested.exit_status != 0);
   CHECK(tested.out.find("80% tests passed, 1 tests failed out of 5") != std::string::npos);
   CHECK(tested.out.find(" - sleeps (Failed)") != std::string::npos);
   CHECK(tested.out.find("woke up") == std::string::npos);
-  CHECK(tested.out.find("probe.wasm: timed out after 1000 ms (--timeout)") != std::string::npos);
+  CHECK(tested.out.find("probe.wasm: timed out after 4000 ms (--timeout)") != std::string::npos);
 
   // A plain ctest in the build wasibuild configured applies them too.
   const auto plain = ws.run(project, {"/usr/bin/ctest", "--test-dir", (project / "build/wasm32-wasi/debug").string(),
