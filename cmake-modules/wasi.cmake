@@ -104,12 +104,33 @@ if(WASIBUILD_RANLIB)
   set(CMAKE_RANLIB "${WASIBUILD_RANLIB}" CACHE FILEPATH "wasm ranlib")
 endif()
 
-# Without exceptions support in the toolchain's libc++, code must not use
-# them (Debian's wasm32 libc++ has none). A stack placed first and larger
-# than wasm-ld's 64 KiB makes an overflow trap instead of silently
+# Adds a compile-only option (a "SHELL:" group keeps a repeated -mllvm
+# together) unless an earlier inclusion of this file already did: it is read
+# more than once per configure. Compile options never reach the link line,
+# where clang warns that an -mllvm flag is unused (an error under -Werror).
+function(_wasibuild_add_compile_option entry)
+  get_directory_property(options COMPILE_OPTIONS)
+  list(FIND options "${entry}" found)  # not IN_LIST: the project's policies apply here
+  if(found EQUAL -1)
+    add_compile_options("${entry}")
+  endif()
+endfunction()
+
+# C++ exceptions: on, in the standard (exnref) form Wasmtime runs, where the
+# toolchain's libc++ has them (WASI SDK 33+); otherwise code must not use
+# them (Debian's wasm32 libc++ has none), and a `try` or `throw` stops the
+# compile (docs/compatibility.md names the remedy). A stack placed first and
+# larger than wasm-ld's 64 KiB makes an overflow trap instead of silently
 # corrupting static data.
 set(CMAKE_CXX_FLAGS_INIT "")
-if(NOT WASIBUILD_HAS_EXCEPTIONS)
+set(_wasibuild_exception_libraries)
+if(WASIBUILD_HAS_EXCEPTIONS)
+  _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-fwasm-exceptions>")
+  # The same entry as WasiSetjmp.cmake's native mode: an -mllvm option given
+  # twice is an error.
+  _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-mllvm -wasm-use-legacy-eh=false>")
+  set(_wasibuild_exception_libraries " -lunwind")
+else()
   set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
 endif()
 # Release builds use wasm SIMD (Wasmtime runs it): measured against plain -O3
@@ -124,10 +145,12 @@ endif()
 # loops (it still weighs loop size and register pressure): matmul ran 1.6x
 # faster, and no other workload changed a byte. The forced interleave count
 # (-force-vector-interleave) was rejected: it also unrolls scalar loops, and
-# sieve ran 1.6x slower. The linker gets it too, for LTO's code generation.
+# sieve ran 1.6x slower. The linker gets it too (-Wl,-mllvm), for LTO's code
+# generation; the compiler's -mllvm form is a compile option only.
 set(_wasibuild_interleave "-force-target-max-vector-interleave=4")
-set(CMAKE_C_FLAGS_RELEASE_INIT "-msimd128 -mllvm ${_wasibuild_interleave}")  # CMake appends -O3 -DNDEBUG
-set(CMAKE_CXX_FLAGS_RELEASE_INIT "-msimd128 -mllvm ${_wasibuild_interleave}")
+set(CMAKE_C_FLAGS_RELEASE_INIT "-msimd128")  # CMake appends -O3 -DNDEBUG
+set(CMAKE_CXX_FLAGS_RELEASE_INIT "-msimd128")
+_wasibuild_add_compile_option("$<$<AND:$<CONFIG:Release>,$<COMPILE_LANGUAGE:C,CXX>>:SHELL:-mllvm ${_wasibuild_interleave}>")
 foreach(kind EXE SHARED MODULE)
   set(CMAKE_${kind}_LINKER_FLAGS_RELEASE_INIT "-Wl,-mllvm,${_wasibuild_interleave}")
 endforeach()
@@ -160,9 +183,34 @@ endif()
 set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
 string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
 set(CMAKE_C_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
-set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
+set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}${_wasibuild_exception_libraries}")
 
-set(CMAKE_FIND_ROOT_PATH "${WASIBUILD_SYSROOT}")
+# Packages, libraries and headers come from the sysroot, never the host.
+# Appended, so a user's -DCMAKE_FIND_ROOT_PATH=<prefix of a cross-built
+# dependency> stays. In ONLY mode CMake re-roots every search path under the
+# root paths, which would send -D<Pkg>_ROOT=<prefix> and CMAKE_PREFIX_PATH to
+# <sysroot>/<prefix>; a path inside a root path is searched as it is, so
+# those prefixes become root paths too (BOTH mode would also find the host's
+# x86 packages). A <Pkg>_ROOT set later, in a CMakeLists.txt, is not seen:
+# pass it with -D or in the environment's CMAKE_PREFIX_PATH.
+list(APPEND CMAKE_FIND_ROOT_PATH "${WASIBUILD_SYSROOT}")
+set(_wasibuild_prefixes ${CMAKE_PREFIX_PATH})
+if(DEFINED ENV{CMAKE_PREFIX_PATH})
+  string(REPLACE ":" ";" _wasibuild_env_prefixes "$ENV{CMAKE_PREFIX_PATH}")
+  list(APPEND _wasibuild_prefixes ${_wasibuild_env_prefixes})
+endif()
+get_cmake_property(_wasibuild_variables VARIABLES)
+foreach(_wasibuild_variable IN LISTS _wasibuild_variables)
+  if(_wasibuild_variable MATCHES "^[A-Za-z0-9_]+_ROOT$" AND NOT _wasibuild_variable MATCHES "^(CMAKE|WASIBUILD)_")
+    list(APPEND _wasibuild_prefixes ${${_wasibuild_variable}})
+  endif()
+endforeach()
+foreach(_wasibuild_prefix IN LISTS _wasibuild_prefixes)
+  if(IS_ABSOLUTE "${_wasibuild_prefix}" AND IS_DIRECTORY "${_wasibuild_prefix}")
+    list(APPEND CMAKE_FIND_ROOT_PATH "${_wasibuild_prefix}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES CMAKE_FIND_ROOT_PATH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
