@@ -5,7 +5,8 @@
 # Inputs (cache or environment variables):
 #   WASIBUILD_SETJMP     AUTO (default), ON or OFF
 #   WASIBUILD_WASM_OPT   binaryen's wasm-opt with --translate-to-exnref
-#                        (default: wasm-opt on PATH, if it has that pass)
+#                        (default: the binaryen `wasibuild toolchain install
+#                        binaryen` installed, then wasm-opt on PATH)
 #   WASIBUILD_HAS_SETJMP the toolchain's wasi-libc has setjmp and libsetjmp
 #                        for standard exception handling (from `wasibuild
 #                        toolchain which --cmake`; with explicit variables,
@@ -22,7 +23,7 @@
 #         linked executable that contains exception tags is rewritten by
 #         `wasm-opt --translate-to-exnref`.
 # AUTO chooses native, else lowered when a suitable wasm-opt exists, else off
-# (no <setjmp.h>, as without this file). ON is AUTO that stops when neither
+# with a <setjmp.h> whose #error names the fix (WASIBUILD_SETJMP_MISSING). ON is AUTO that stops when neither
 # works. Why this is the default and what it costs: docs/setjmp.md.
 get_filename_component(_wasibuild_setjmp_support "${CMAKE_CURRENT_LIST_DIR}/support/setjmp" ABSOLUTE)
 
@@ -31,7 +32,8 @@ foreach(input WASIBUILD_SETJMP WASIBUILD_WASM_OPT WASIBUILD_HAS_SETJMP)
 endforeach()
 # try_compile projects get the outer project's decision and runtime, rather
 # than probing wasm-opt and compiling the runtime again in every scratch dir.
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WASIBUILD_SETJMP_MODE WASIBUILD_SETJMP_LIBRARY WASIBUILD_WASM_OPT)
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WASIBUILD_SETJMP_MODE WASIBUILD_SETJMP_LIBRARY WASIBUILD_WASM_OPT
+  WASIBUILD_SETJMP_MISSING)
 
 # Sets <out> to what <regex> captures (its group 1) in the output of
 # `<tool> ARGN...`, or to "" when the tool fails or the output does not match.
@@ -55,23 +57,52 @@ function(_wasibuild_ask_tool out cache_var tool regex)
 endfunction()
 
 # Sets <out> to the wasm-opt to use, or "" with the reason in <out>_reason.
+# Tried in order, the first with --translate-to-exnref wins:
+#   1. WASIBUILD_WASM_OPT (cache or environment);
+#   2. the binaryen `wasibuild toolchain install binaryen` put in wasibuild's
+#      store: WASIBUILD_TOOLCHAIN_WASM_OPT from `toolchain which --cmake`, or,
+#      with explicit toolchain variables, `wasibuild toolchain path binaryen`;
+#   3. wasm-opt on PATH.
 function(_wasibuild_find_wasm_opt out)
-  set(candidate "${WASIBUILD_WASM_OPT}")
-  if(NOT candidate)
-    find_program(found wasm-opt NO_CACHE)  # into an unset variable: a defined one stops the search
-    set(candidate "${found}")
+  set(candidates)
+  if(WASIBUILD_WASM_OPT)
+    list(APPEND candidates "${WASIBUILD_WASM_OPT}")
   endif()
+  if(WASIBUILD_TOOLCHAIN_WASM_OPT)
+    list(APPEND candidates "${WASIBUILD_TOOLCHAIN_WASM_OPT}")
+  elseif(NOT DEFINED WASIBUILD_TOOLCHAIN_NAME AND WASIBUILD_EXECUTABLE)
+    execute_process(COMMAND "${WASIBUILD_EXECUTABLE}" toolchain path binaryen
+      OUTPUT_VARIABLE binaryen OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE result)
+    if(result EQUAL 0 AND binaryen)
+      list(APPEND candidates "${binaryen}/bin/wasm-opt")
+    endif()
+  endif()
+  find_program(found wasm-opt NO_CACHE)  # into an unset variable: a defined one stops the search
+  if(found)
+    list(APPEND candidates "${found}")
+  endif()
+  list(REMOVE_DUPLICATES candidates)
   set(${out} "" PARENT_SCOPE)
-  if(NOT candidate OR NOT EXISTS "${candidate}")
-    set(${out}_reason "no wasm-opt found (WASIBUILD_WASM_OPT or PATH)" PARENT_SCOPE)
-    return()
+  set(reasons)
+  foreach(candidate IN LISTS candidates)
+    if(NOT EXISTS "${candidate}")
+      list(APPEND reasons "${candidate} does not exist")
+      continue()
+    endif()
+    # One answer cached per candidate: the verdicts do not evict each other.
+    string(MD5 key "${candidate}")
+    _wasibuild_ask_tool(option _WASIBUILD_WASM_OPT_EXNREF_${key} "${candidate}" "(--translate-to-exnref)" --help)
+    if(option)
+      set(${out} "${candidate}" PARENT_SCOPE)
+      return()
+    endif()
+    list(APPEND reasons "${candidate} has no --translate-to-exnref (binaryen too old, or node missing for npm's)")
+  endforeach()
+  if(NOT reasons)
+    set(reasons "no wasm-opt found (WASIBUILD_WASM_OPT, wasibuild toolchain install binaryen, or PATH)")
   endif()
-  _wasibuild_ask_tool(option _WASIBUILD_WASM_OPT_EXNREF "${candidate}" "(--translate-to-exnref)" --help)
-  if(option)
-    set(${out} "${candidate}" PARENT_SCOPE)
-  else()
-    set(${out}_reason "${candidate} has no --translate-to-exnref (binaryen too old; npm's binaryen has it)" PARENT_SCOPE)
-  endif()
+  list(JOIN reasons "; " reasons)
+  set(${out}_reason "${reasons}" PARENT_SCOPE)
 endfunction()
 
 # For a toolchain given with explicit variables, which has no probed
@@ -123,11 +154,18 @@ function(_wasibuild_setjmp_choose_mode)
       set(WASIBUILD_WASM_OPT "${wasm_opt}" PARENT_SCOPE)
     elseif(wanted STREQUAL "ON")
       message(FATAL_ERROR "wasi.cmake: WASIBUILD_SETJMP=ON, but this toolchain has no setjmp of its own and ${wasm_opt_reason}.\n"
-        "Install binaryen's wasm-opt (npm install binaryen) and pass -DWASIBUILD_WASM_OPT=/path/to/wasm-opt, "
+        "Run `wasibuild toolchain install binaryen` (its wasm-opt runs under node), "
         "use a WASI SDK 26 or newer (wasibuild toolchain install), or set WASIBUILD_SETJMP=OFF")
     else()
-      set(reason "the toolchain has none and ${wasm_opt_reason}")
+      set(reason "the toolchain has none and ${wasm_opt_reason}; <setjmp.h> names the fix: wasibuild toolchain install binaryen")
+      set(mode missing)
     endif()
+  endif()
+  # "missing" is "off" with a <setjmp.h> that stops with the remedy.
+  set(WASIBUILD_SETJMP_MISSING OFF PARENT_SCOPE)
+  if(mode STREQUAL "missing")
+    set(mode off)
+    set(WASIBUILD_SETJMP_MISSING ON PARENT_SCOPE)
   endif()
   set(WASIBUILD_SETJMP_MODE ${mode} PARENT_SCOPE)
   # Said once per build tree and whenever it changes, not on every
@@ -142,14 +180,7 @@ endfunction()
 # -mllvm) for C and C++ unless an earlier inclusion of the toolchain file
 # already did: it is read more than once per configure.
 function(_wasibuild_add_sjlj_option option)
-  set(entry "$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:${option}>")
-  get_directory_property(options COMPILE_OPTIONS)
-  # list(FIND), not IN_LIST: these functions run under the project's
-  # policies, and IN_LIST needs CMP0057.
-  list(FIND options "${entry}" found)
-  if(found EQUAL -1)
-    add_compile_options("${entry}")
-  endif()
+  _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:${option}>")  # wasi.cmake
 endfunction()
 
 function(_wasibuild_add_sjlj_link_option option)
@@ -174,6 +205,13 @@ if(WASIBUILD_SETJMP_MODE STREQUAL "native")
   # sigsetjmp/siglongjmp, which wasi-libc declares but does not define.
   foreach(lang C CXX)
     list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${_wasibuild_setjmp_support}/native")
+    list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
+  endforeach()
+elseif(WASIBUILD_SETJMP_MODE STREQUAL "off" AND WASIBUILD_SETJMP_MISSING)
+  # No route to setjmp: a <setjmp.h> whose #error names the fix, so only
+  # code that includes it fails, and check_include_file(setjmp.h) says no.
+  foreach(lang C CXX)
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${_wasibuild_setjmp_support}/missing")
     list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
   endforeach()
 elseif(WASIBUILD_SETJMP_MODE STREQUAL "lowered")

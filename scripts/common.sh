@@ -55,10 +55,14 @@ build_wasibuild() {
 : "${WASIBUILD_NPM_PREFIX:=${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/npm}"
 WASIBUILD_BINARYEN_VERSION=132
 WASIBUILD_DEV_WASM_OPT="$WASIBUILD_NPM_PREFIX/node_modules/.bin/wasm-opt"
-export WASIBUILD_NPM_PREFIX WASIBUILD_DEV_WASM_OPT
+# The registry's tarball itself, which the tests serve over loopback to
+# `wasibuild toolchain install binaryen` (tests/CMakeLists.txt).
+WASIBUILD_DEV_BINARYEN_TGZ="${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/npm-pack/binaryen-$WASIBUILD_BINARYEN_VERSION.0.0.tgz"
+export WASIBUILD_NPM_PREFIX WASIBUILD_DEV_WASM_OPT WASIBUILD_DEV_BINARYEN_TGZ
 
 install_npm_binaryen() {
-  if "$WASIBUILD_DEV_WASM_OPT" --version 2>/dev/null | grep -q "version $WASIBUILD_BINARYEN_VERSION "; then
+  if "$WASIBUILD_DEV_WASM_OPT" --version 2>/dev/null | grep -q "version $WASIBUILD_BINARYEN_VERSION " &&
+     [ -f "$WASIBUILD_DEV_BINARYEN_TGZ" ]; then
     return
   fi
   # A NodeSource nodejs brings its own npm and conflicts with Debian's, so
@@ -70,6 +74,8 @@ install_npm_binaryen() {
   step "installing binaryen $WASIBUILD_BINARYEN_VERSION from npm into $WASIBUILD_NPM_PREFIX"
   npm install --prefix "$WASIBUILD_NPM_PREFIX" --no-audit --no-fund --loglevel=error \
     "binaryen@$WASIBUILD_BINARYEN_VERSION"
+  mkdir -p "$(dirname "$WASIBUILD_DEV_BINARYEN_TGZ")"
+  (cd "$(dirname "$WASIBUILD_DEV_BINARYEN_TGZ")" && npm pack --silent "binaryen@$WASIBUILD_BINARYEN_VERSION.0.0" >/dev/null)
 }
 
 # clang 22 for WASI, for the setjmp tests of the native mode (clang emits

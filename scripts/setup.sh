@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Set-up and main job on a fresh Debian 12 machine:
 #   1. installs the Debian packages wasibuild needs, when missing (no prompt),
-#      npm's binaryen into ~/.cache/wasibuild-dev/npm and clang 22 for WASI
-#      into ~/.cache/wasibuild-dev/clang22-wasi (setjmp tests);
-#   2. builds wasibuild (Wasmtime included: the first build takes many minutes);
+#      npm's binaryen into ~/.cache/wasibuild-dev/npm (and its tarball into
+#      ~/.cache/wasibuild-dev/npm-pack) and clang 22 for WASI into
+#      ~/.cache/wasibuild-dev/clang22-wasi (setjmp tests);
+#   2. builds wasibuild (Wasmtime included: the first build takes many
+#      minutes) and installs binaryen with it (`wasibuild toolchain install
+#      binaryen`), so setjmp/longjmp work with Debian's clang 19;
 #   3. builds examples/hello (C++) to wasm with `wasibuild run` (the system WASI
 #      toolchain, through the drop-in CMake toolchain file) and runs it in the
 #      embedded runner.
@@ -19,6 +22,12 @@ install_npm_binaryen
 install_clang22_wasi
 require_cargo
 build_wasibuild "$repo/build/release" Release
+
+# setjmp/longjmp for Debian's clang 19 (docs/setjmp.md): npm's binaryen,
+# pinned and verified, in wasibuild's own store, where the toolchain file
+# finds it. Its wasm-opt runs under node (installed above with npm).
+step "installing binaryen for setjmp/longjmp: wasibuild toolchain install binaryen"
+"$repo/build/release/driver/wasibuild" toolchain install binaryen --quiet
 
 step "building examples/hello to WebAssembly and running it in the embedded runner"
 cd "$repo/examples/hello"

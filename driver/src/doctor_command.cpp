@@ -64,6 +64,21 @@ class DoctorCommand final : public Command {
                             : version ? fmt::format("wasm-opt {} ({})", *version, wasm_opt->string())
                                       : fmt::format("wasm-opt ({} does not run)", wasm_opt->string()),
                             wasm_opt && version ? "" : "; apt-get install binaryen");
+    // `toolchain install binaryen`: setjmp/longjmp for a toolchain without
+    // them (docs/setjmp.md). Its wasm-opt is a node script.
+    const bool needs_binaryen = resolved && resolved.value().toolchain &&
+                                !resolved.value().toolchain->capabilities.setjmp;
+    if (const auto binaryen = installed_wasm_opt(env)) {
+      const auto node = find_on_path(env, "node");
+      if (!node) ++problems;
+      line(node.has_value(),
+           node ? fmt::format("binaryen for setjmp/longjmp ({}), run by node ({})", binaryen->string(), node->string())
+                : fmt::format("node, which runs the installed binaryen's wasm-opt ({})", binaryen->string()),
+           "apt-get install nodejs");
+    } else if (needs_binaryen) {
+      *env.out << fmt::format("  {:<8}binaryen for setjmp/longjmp (the toolchain has none; projects that include "
+                              "<setjmp.h> need: wasibuild toolchain install binaryen)\n", "absent");
+    }
     const bool has_file = fs::exists(toolchain_file(env));
     if (!has_file) ++problems;
     line(has_file, fmt::format("CMake toolchain file {}", toolchain_file(env).string()), "reinstall wasibuild");

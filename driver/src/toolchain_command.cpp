@@ -117,7 +117,9 @@ class ToolchainCommand final : public Command {
     list->callback([this] { action_ = Action::list; });
 
     auto* install = app.add_subcommand("install", "Install a WASI SDK release, or any archive with --from");
-    install->add_option("version", version_, "WASI SDK version (e.g. 33); default: the pinned default release");
+    install->add_option("version", version_,
+                        "WASI SDK version (e.g. 33), or 'binaryen' (wasm-opt for setjmp with clang 19); "
+                        "default: the pinned default release");
     install->add_option("--from", from_, "Install from a URL or a local archive instead")->type_name("URL|FILE");
     install->add_option("--sha256", sha256_, "The archive's expected SHA-256 (hex)")->type_name("HEX");
     install->add_option("--name", name_, "Name to install under (default: from the version or file name)");
@@ -126,9 +128,10 @@ class ToolchainCommand final : public Command {
                       "Accept an archive without a known SHA-256 and record its hash (prints a warning)");
     install->add_flag("--offline", offline_, "Never use the network; use only downloads already cached");
     install->add_flag("-q,--quiet", quiet_, "No progress output");
-    install->footer("Examples:\n  wasibuild toolchain install 33\n"
+    install->footer("Examples:\n  wasibuild toolchain install 33\n  wasibuild toolchain install binaryen\n"
                     "  wasibuild toolchain install --from ./wasi-sysroot-25.0.tar.gz --sha256 d09c62c1...\n"
-                    "A mirror replaces the release site: WASIBUILD_MIRROR or [toolchain] mirror in config.toml.");
+                    "A mirror replaces the release site: WASIBUILD_MIRROR or [toolchain] mirror in config.toml;\n"
+                    "WASIBUILD_NPM_REGISTRY replaces https://registry.npmjs.org for binaryen.");
     install->callback([this] { action_ = Action::install; });
 
     auto* remove = app.add_subcommand("remove", "Remove an installed toolchain");
@@ -145,8 +148,8 @@ class ToolchainCommand final : public Command {
     which->add_flag("--cmake", cmake_, "Print CMake set() commands (read by cmake-modules/wasi.cmake)");
     which->callback([this] { action_ = Action::which; });
 
-    auto* path = app.add_subcommand("path", "Print the directory of a toolchain");
-    path->add_option("name", name_, "Toolchain name, or 'system'")->required();
+    auto* path = app.add_subcommand("path", "Print the directory of a toolchain (or of the installed binaryen)");
+    path->add_option("name", name_, "Toolchain name, 'system', or 'binaryen'")->required();
     path->callback([this] { action_ = Action::path; });
   }
 
@@ -204,6 +207,14 @@ class ToolchainCommand final : public Command {
     } else {
       *env.out << "  (none: " << system.error().detail << ")\n";
     }
+    const tc::ToolRelease& binaryen = tc::binaryen_release();
+    auto tool = tc::load_tool(tools_directory(env), binaryen.name);
+    *env.out << "tools:\n"
+             << (tool ? fmt::format("  {} {}  wasm-opt {}\n", binaryen.name, tool.value().version,
+                                    tool.value().program.string())
+                      : fmt::format("  {} {} not installed (setjmp for toolchains without it: "
+                                    "wasibuild toolchain install binaryen)\n",
+                                    binaryen.name, binaryen.version));
     const tc::Release* fallback = manifest.default_release(host);
     *env.out << fmt::format("available WASI SDK releases for {}:\n", host);
     for (auto it = manifest.releases.rbegin(); it != manifest.releases.rend(); ++it) {
@@ -268,7 +279,51 @@ class ToolchainCommand final : public Command {
     return request;
   }
 
+  // `install binaryen [--from FILE]`: npm's binaryen, pinned, into the
+  // tools directory. Its wasm-opt gives a toolchain without setjmp (Debian's
+  // clang 19) setjmp/longjmp; `which --cmake` hands it to the toolchain file.
+  int install_binaryen(Env& env) const {
+    const tc::ToolRelease& release = tc::binaryen_release();
+    tc::InstallRequest request = binaryen_install_request(env);
+    request.replace_existing = force_;
+    if (!from_.empty()) {
+      const bool is_url = from_.find("://") != std::string::npos;
+      request.source = is_url ? from_ : (env.working_directory / from_).lexically_normal().string();
+      if (!is_url && !fs::exists(request.source)) {
+        throw Failure{fmt::format("{}: no such file", request.source), {}, kExitFailure};
+      }
+    }
+    if (!sha256_.empty()) {
+      if (!is_hex_sha256(sha256_)) {
+        throw Failure{fmt::format("--sha256 '{}': expected 64 lowercase hex digits", sha256_), {}, kExitUsage};
+      }
+      request.sha256 = sha256_;
+    }
+    if (!force_) {
+      if (auto existing = tc::load_tool(request.toolchains_dir, release.name)) {
+        *env.out << fmt::format("{} {} is already installed in {}\n", release.name, existing.value().version,
+                                existing.value().root.string());
+        return 0;
+      }
+    }
+    const bool offline = offline_ || env.get("WASIBUILD_OFFLINE").value_or("") == "1";
+    if (offline && request.source.find("://") != std::string::npos &&
+        !fs::exists(request.download_cache / *request.sha256)) {
+      throw failure_of(tc::Error{tc::Error::Kind::offline, request.source, {}, {}, {},
+                                 {"run it again without --offline (WASIBUILD_OFFLINE), or install a local copy "
+                                  "with --from FILE"}});
+    }
+    ProgressRenderer progress(*env.err, env.err_is_terminal, quiet_);
+    auto installed = installer_module(env).install_tool(request, release, progress);
+    if (!installed) throw failure_of(installed.error());
+    *env.out << fmt::format("installed {} {} in {}\n  wasm-opt {} (runs under node)\n", release.name,
+                            installed.value().version, installed.value().root.string(),
+                            installed.value().program.string());
+    return 0;
+  }
+
   int install(Env& env) const {
+    if (version_ == tc::binaryen_release().name) return install_binaryen(env);
     tc::InstallRequest request = request_for(env);
     const tc::Store store = toolchain_store(env);
     if (!force_) {
@@ -336,6 +391,10 @@ class ToolchainCommand final : public Command {
     const tc::Toolchain& toolchain = *resolution.toolchain;
     if (cmake_) {
       *env.out << cmake_settings(toolchain);
+      // The toolchain file tries WASIBUILD_WASM_OPT first, then this, then PATH.
+      if (auto wasm_opt = installed_wasm_opt(env)) {
+        *env.out << fmt::format("set(WASIBUILD_TOOLCHAIN_WASM_OPT {})\n", cmake_quoted(wasm_opt->string()));
+      }
       return 0;
     }
     if (json_) {
@@ -353,6 +412,14 @@ class ToolchainCommand final : public Command {
   }
 
   int path(Env& env) const {
+    if (name_ == tc::binaryen_release().name) {
+      auto tool = tc::load_tool(tools_directory(env), name_);
+      if (!tool) {
+        throw Failure{fmt::format("{} is not installed", name_), {"install it: wasibuild toolchain install binaryen"}};
+      }
+      *env.out << tool.value().root.string() << "\n";
+      return 0;
+    }
     if (name_ == "system") {
       auto system = system_toolchain(env);
       if (!system) throw failure_of(system.error());

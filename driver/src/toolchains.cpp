@@ -196,6 +196,30 @@ tc::InstallRequest release_install_request(const Env& env, const tc::Release& re
   return request;
 }
 
+fs::path tools_directory(const Env& env) { return directories(env).data / "tools"; }
+
+std::optional<fs::path> installed_wasm_opt(const Env& env) {
+  auto tool = tc::load_tool(tools_directory(env), tc::binaryen_release().name);
+  std::error_code error;
+  if (!tool || !fs::is_regular_file(tool.value().program, error)) return std::nullopt;
+  return tool.value().program;
+}
+
+tc::InstallRequest binaryen_install_request(const Env& env) {
+  const tc::ToolRelease& release = tc::binaryen_release();
+  std::string registry = tc::kNpmRegistry;
+  if (auto mirror = env.get("WASIBUILD_NPM_REGISTRY"); mirror && !mirror->empty()) registry = *mirror;
+  while (registry.ends_with('/')) registry.pop_back();
+  tc::InstallRequest request = base_install_request(env);
+  request.toolchains_dir = tools_directory(env);
+  request.name = release.name;
+  request.version = release.version;
+  request.source = registry + release.registry_path;
+  request.sha256 = release.sha256;
+  request.top_directory = release.top_directory;
+  return request;
+}
+
 Failure failure_of(const tc::Error& error, int exit_status) {
   return Failure{error.message(), error.help, exit_status};
 }

@@ -39,6 +39,13 @@ namespace wasibuild::driver {
 // mirror (WASIBUILD_MIRROR, then [toolchain] mirror), with its pinned hash.
 [[nodiscard]] toolchain::InstallRequest release_install_request(const Env& env, const toolchain::Release& release);
 
+// Helper tools (<data>/tools): the installed binaryen's wasm-opt, if any,
+// and the request that installs binaryen from the npm registry
+// (WASIBUILD_NPM_REGISTRY replaces https://registry.npmjs.org).
+[[nodiscard]] std::filesystem::path tools_directory(const Env& env);
+[[nodiscard]] std::optional<std::filesystem::path> installed_wasm_opt(const Env& env);
+[[nodiscard]] toolchain::InstallRequest binaryen_install_request(const Env& env);
+
 // A Failure carrying a toolchain error's message and remedies.
 [[nodiscard]] Failure failure_of(const toolchain::Error& error, int exit_status = kExitFailure);
 

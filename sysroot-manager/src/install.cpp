@@ -276,4 +276,43 @@ Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress)
   return store.load(request.name);
 }
 
+Result<InstalledTool> install_tool(const InstallRequest& request, const ToolRelease& tool, ProgressSink& progress) {
+  if (!request.sha256 && !request.allow_unpinned) {
+    return Error{Error::Kind::checksum_required, request.source, {}, {}, {},
+                 {"pass the archive's SHA-256 with --sha256 HEX"}};
+  }
+  auto lock = InstallLock::acquire(request.toolchains_dir, progress);
+  if (!lock) return lock.error();
+  if (!request.replace_existing) {
+    if (auto existing = load_tool(request.toolchains_dir, tool.name)) return existing;
+  }
+  remove_stale_staging(request.toolchains_dir);
+  auto fetched = fetch(request, progress);
+  if (!fetched) return fetched.error();
+  const StagingDir staging(request.toolchains_dir / (".staging-" + tool.name + "-" + random_suffix()));
+  std::error_code error;
+  fs::create_directories(staging.path(), error);
+  if (error) return Error{Error::Kind::io, staging.path().string(), error.message()};
+  progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
+  const ArchiveCopy& archive = fetched.value();
+  if (auto failure = extract_safely(archive.fd(), archive.origin(), staging.path())) return *failure;
+  const fs::path root = toolchain_root(staging.path(), tool.top_directory);
+  if (auto failure = check_links_inside(root, request.source)) return *failure;
+  if (!fs::is_regular_file(root / tool.program, error)) {
+    return Error{Error::Kind::bad_archive, request.source,
+                 fmt::format("it has no {}, so it is not {} {}", tool.program, tool.name, tool.version),
+                 {}, {}, {"nothing was installed"}};
+  }
+  const InstalledTool installed{tool.name, tool.version, root, root / tool.program, request.source, archive.sha256()};
+  {
+    const fs::path file = root / kToolMetadataFile;
+    std::ofstream out(file, std::ios::trunc);
+    out << tool_to_toml(installed);
+    out.close();
+    if (!out) return Error{Error::Kind::io, file.string(), "cannot write the tool's metadata"};
+  }
+  if (auto failure = move_into_place(root, request.toolchains_dir / tool.name)) return *failure;
+  return load_tool(request.toolchains_dir, tool.name);
+}
+
 }  // namespace wasibuild::toolchain

@@ -5,7 +5,8 @@
 
 namespace {
 const wasibuild::toolchain::InstallerModule kModule{wasibuild::toolchain::kInstallerModuleVersion,
-                                                    &wasibuild::toolchain::install};
+                                                    &wasibuild::toolchain::install,
+                                                    &wasibuild::toolchain::install_tool};
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const wasibuild::toolchain::InstallerModule*

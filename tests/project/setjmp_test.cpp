@@ -8,6 +8,7 @@
 
 #include "../exec/exec_helpers.hpp"
 #include "archive_builder.hpp"
+#include "http_server.hpp"
 
 using namespace wasibuild::testing;
 namespace fs = std::filesystem;
@@ -245,41 +246,127 @@ TEST_CASE("setjmp/longjmp in C, with Debian's clang 19, through the toolchain fi
   CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
 }
 
-TEST_CASE("without a wasm-opt that translates to exnref, AUTO leaves setjmp off and ON stops with the remedy") {
+TEST_CASE("without a wasm-opt that translates to exnref, <setjmp.h> names the fix and ON stops with the remedy") {
   Project project;
   write_file(project.source / "CMakeLists.txt",
-             "cmake_minimum_required(VERSION 3.25)\nproject(off C)\nadd_executable(uses uses.c)\n");
+             "cmake_minimum_required(VERSION 3.25)\nproject(off C)\ninclude(CheckIncludeFile)\n"
+             "check_include_file(setjmp.h HAVE_SETJMP_H)\nmessage(STATUS \"have setjmp.h: '${HAVE_SETJMP_H}'\")\n"
+             "add_executable(uses uses.c)\nadd_executable(plain plain.c)\n");
   write_file(project.source / "uses.c", "#include <setjmp.h>\nint main(void) { return 0; }\n");
+  write_file(project.source / "plain.c", "int main(void) { return 0; }\n");
   // What Debian's binaryen 108 answers: no --translate-to-exnref. Found on PATH.
   const fs::path old = project.dir / "bin/wasm-opt";
   fs::create_directories(old.parent_path());
   write_file(old, "#!/bin/sh\necho 'wasm-opt INFILE [options]'\necho '  --translate-to-new-eh  not this one'\n");
   fs::permissions(old, fs::perms::owner_all);
   project.wasibuild.options.environment["PATH"] = old.parent_path().string() + ":/usr/bin:/bin";
+  const std::string rejected = old.string() + " has no --translate-to-exnref (binaryen too old, or node missing for "
+                                              "npm's)";
 
   const auto automatic = project.configure();
   INFO(automatic.out << automatic.err);
   REQUIRE(automatic.exit_status == 0);
-  CHECK(automatic.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and " + old.string() +
-                           " has no --translate-to-exnref (binaryen too old; npm's binaryen has it))\n") !=
-        std::string::npos);
+  CHECK(automatic.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and " + rejected +
+                           "; <setjmp.h> names the fix: wasibuild toolchain install binaryen)\n") != std::string::npos);
+  CHECK(automatic.out.find("-- have setjmp.h: ''\n") != std::string::npos);
+  // Only the file that includes <setjmp.h> fails, with the one command that fixes it.
+  const auto plain = project.run({"/usr/bin/cmake", "--build", project.build.string(), "--target", "plain"});
+  CHECK(plain.exit_status == 0);
   const auto built = project.build_all();
   CHECK(built.exit_status != 0);
-  CHECK(built.out.find("'setjmp.h' file not found") != std::string::npos);
+  CHECK(built.out.find("error: \"setjmp/longjmp: this WASI toolchain has none and no binaryen wasm-opt with "
+                       "--translate-to-exnref was found; fix: run `wasibuild toolchain install binaryen` (its wasm-opt "
+                       "runs under node), then configure a new build directory\"") != std::string::npos);
+  CHECK(built.out.find("file not found") == std::string::npos);
+
+  // An explicit OFF is the user's choice: no header at all, as without setjmp support.
+  fs::remove_all(project.build);
+  REQUIRE(project.configure({"-DWASIBUILD_SETJMP=OFF"}).exit_status == 0);
+  CHECK(project.build_all().out.find("'setjmp.h' file not found") != std::string::npos);
 
   fs::remove_all(project.build);
   const auto required = project.configure({"-DWASIBUILD_WASM_OPT=" + old.string(), "-DWASIBUILD_SETJMP=ON"});
   CHECK(required.exit_status != 0);
   CHECK(squeezed(required.err).find("wasi.cmake: WASIBUILD_SETJMP=ON, but this toolchain has no setjmp of its own and " +
-                                    old.string() + " has no --translate-to-exnref (binaryen too old; npm's binaryen "
-                                    "has it). Install binaryen's wasm-opt (npm install binaryen) and pass "
-                          "-DWASIBUILD_WASM_OPT=/path/to/wasm-opt, use a WASI SDK 26 or newer (wasibuild toolchain "
-                          "install), or set WASIBUILD_SETJMP=OFF") != std::string::npos);
+                                    rejected + ". Run `wasibuild toolchain install binaryen` (its wasm-opt runs under "
+                                    "node), use a WASI SDK 26 or newer (wasibuild toolchain install), or set "
+                                    "WASIBUILD_SETJMP=OFF") != std::string::npos);
 
   fs::remove_all(project.build);
   const auto wrong = project.configure({"-DWASIBUILD_SETJMP=maybe"});
   CHECK(wrong.exit_status != 0);
   CHECK(squeezed(wrong.err).find("wasi.cmake: WASIBUILD_SETJMP=maybe is not AUTO, ON or OFF") != std::string::npos);
+}
+
+// `wasibuild toolchain install binaryen` from a loopback registry serving
+// the real npm tarball (scripts/setup.sh keeps it), into this project's
+// WASIBUILD_HOME.
+bool have_binaryen_tarball() {
+  if (fs::exists(WASIBUILD_TEST_BINARYEN_TGZ)) return true;
+  std::cout << "SKIPPED: no binaryen tarball at " << WASIBUILD_TEST_BINARYEN_TGZ
+            << " (scripts/setup.sh keeps npm's there)\n";
+  return false;
+}
+
+TEST_CASE("toolchain install binaryen: pinned download from the registry, then setjmp works with no variable") {
+  if (!have_binaryen_tarball()) return;
+  LoopbackServer registry;
+  registry.serve_file("/binaryen/-/binaryen-132.0.0.tgz", WASIBUILD_TEST_BINARYEN_TGZ);
+  Project project;
+  write_sjlj_project(project);
+  project.wasibuild.options.environment["WASIBUILD_NPM_REGISTRY"] = registry.url("");
+  // PATH has Debian's binaryen 108 (no --translate-to-exnref) and node.
+  const auto installed = project.wasibuild({"toolchain", "install", "binaryen", "--quiet"});
+  INFO(installed.out << installed.err);
+  REQUIRE(installed.exit_status == 0);
+  const fs::path tool = project.wasibuild.home.path() / "data/tools/binaryen";
+  CHECK(installed.out.find("installed binaryen 132.0.0 in " + tool.string() + "\n") != std::string::npos);
+  CHECK(registry.requests("/binaryen/-/binaryen-132.0.0.tgz") == 1);
+  CHECK(fs::exists(tool / "bin/wasm-opt"));
+  CHECK(project.wasibuild({"toolchain", "install", "binaryen"}).out.find("already installed") != std::string::npos);
+  const auto which = project.wasibuild({"toolchain", "which", "--cmake"});
+  CHECK(which.out.find("set(WASIBUILD_TOOLCHAIN_WASM_OPT [=[" + (tool / "bin/wasm-opt").string() + "]=])\n") !=
+        std::string::npos);
+  const auto doctor = project.wasibuild({"doctor"});
+  CHECK(doctor.out.find("  ok      binaryen for setjmp/longjmp (" + (tool / "bin/wasm-opt").string() +
+                        "), run by node (") != std::string::npos);
+
+  // No WASIBUILD_WASM_OPT anywhere: the toolchain file finds the installed one.
+  CHECK(project.wasibuild.options.environment.count("WASIBUILD_WASM_OPT") == 0);
+  const auto configured = project.configure();
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: setjmp/longjmp lowered (wasibuild's runtime, modules translated by " +
+                            (tool / "bin/wasm-opt").string() + ")\n") != std::string::npos);
+  CHECK(configured.out.find("-- setjmp mode lowered, found 1, runs 1\n") != std::string::npos);
+  build_and_run(project);
+}
+
+TEST_CASE("toolchain install binaryen refuses a tarball whose SHA-256 is not the pinned one, installing nothing") {
+  Project project;
+  LoopbackServer registry;
+  // Same name, other bytes: what a tampered mirror would serve.
+  registry.serve("/binaryen/-/binaryen-132.0.0.tgz", "not binaryen's tarball");
+  project.wasibuild.options.environment["WASIBUILD_NPM_REGISTRY"] = registry.url("");
+  const auto refused = project.wasibuild({"toolchain", "install", "binaryen", "--quiet"});
+  CHECK(refused.exit_status == 1);
+  CHECK(refused.err.starts_with("wasibuild: error: " + registry.url("/binaryen/-/binaryen-132.0.0.tgz") +
+                                ": SHA-256 mismatch: expected "
+                                "6543555fb29bb92548f325c7dc18e9ab7dbb1215edda25993d1e3f71d85b8618, got "));
+  std::size_t errors = 0;
+  for (auto at = refused.err.find("error:"); at != std::string::npos; at = refused.err.find("error:", at + 1)) ++errors;
+  CHECK(errors == 1);
+  const fs::path tools = project.wasibuild.home.path() / "data/tools";
+  CHECK_FALSE(fs::exists(tools / "binaryen"));
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(tools, ignored)) CHECK(entry.path().filename() == ".lock");
+  CHECK(project.wasibuild({"toolchain", "which", "--cmake"}).out.find("WASM_OPT") == std::string::npos);
+  // Offline with nothing cached: one line, nothing fetched.
+  project.wasibuild.options.environment["WASIBUILD_OFFLINE"] = "1";
+  const auto offline = project.wasibuild({"toolchain", "install", "binaryen"});
+  CHECK(offline.exit_status == 1);
+  CHECK(offline.err.starts_with("wasibuild: error: offline: " + registry.url("/binaryen/-/binaryen-132.0.0.tgz") +
+                                " would have to be downloaded\n"));
 }
 
 TEST_CASE("a toolchain that reports setjmp (WASI SDK 26+) gets the standard-EH flags and -lsetjmp, no wasm-opt") {
@@ -386,8 +473,8 @@ TEST_CASE("with explicit variables, the toolchain file detects clang 22's setjmp
                                                  "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
                                                  "-DWASIBUILD_WASM_OPT=/nonexistent/wasm-opt"});
   INFO(old_clang.out << old_clang.err);
-  CHECK(old_clang.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and no wasm-opt found") !=
-        std::string::npos);
+  CHECK(old_clang.out.find("-- wasibuild: setjmp/longjmp off (the toolchain has none and /nonexistent/wasm-opt does "
+                           "not exist;") != std::string::npos);
 }
 
 TEST_CASE("the lowered form also works with clang 22 (WASIBUILD_HAS_SETJMP=OFF, wasibuild's runtime, wasm-opt)") {

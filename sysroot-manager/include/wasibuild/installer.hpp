@@ -126,4 +126,11 @@ struct InstallRequest {
 // already installed under that name, unless replace_existing).
 [[nodiscard]] Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress);
 
+// Installs `tool` from request.source (its npm tarball, or --from FILE)
+// into request.toolchains_dir (the tools directory) with the same
+// guarantees: verified against request.sha256 before unpacking, staged,
+// checked (the program must exist), metadata written, renamed into place.
+[[nodiscard]] Result<InstalledTool> install_tool(const InstallRequest& request, const ToolRelease& tool,
+                                                 ProgressSink& progress);
+
 }  // namespace wasibuild::toolchain

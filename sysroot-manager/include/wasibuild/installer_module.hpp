@@ -7,11 +7,12 @@
 
 namespace wasibuild::toolchain {
 
-inline constexpr int kInstallerModuleVersion = 1;
+inline constexpr int kInstallerModuleVersion = 2;
 
 struct InstallerModule {
   int version;
   Result<Toolchain> (*install)(const InstallRequest& request, ProgressSink& progress);
+  Result<InstalledTool> (*install_tool)(const InstallRequest& request, const ToolRelease& tool, ProgressSink& progress);
 };
 
 inline constexpr const char* kInstallerModuleSymbol = "wasibuild_installer_module";

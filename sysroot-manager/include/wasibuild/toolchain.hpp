@@ -170,6 +170,39 @@ inline constexpr const char* kMetadataFile = "wasibuild-toolchain.toml";
 // A toolchain name is also a directory name: letters, digits, '.', '-', '_'.
 [[nodiscard]] bool is_valid_name(std::string_view name);
 
+// ---- Helper tools ---------------------------------------------------------------
+
+// A program a toolchain may need beside clang, installed by `wasibuild
+// toolchain install <name>` into <data>/tools/<name>/ (wasibuild-tool.toml
+// written last). Today one: npm's binaryen, whose wasm-opt translates clang
+// 19's setjmp/longjmp to standard exception handling (docs/setjmp.md).
+struct ToolRelease {
+  std::string name;           // "binaryen": the install argument and the store directory
+  std::string version;        // "132.0.0"
+  std::string registry_path;  // appended to the npm registry's URL
+  std::string sha256;         // of the .tgz, pinned
+  std::string top_directory;  // "package", as in every npm tarball
+  std::string program;        // the program to use, relative to the tool's directory
+};
+
+inline constexpr const char* kNpmRegistry = "https://registry.npmjs.org";
+inline constexpr const char* kToolMetadataFile = "wasibuild-tool.toml";
+
+[[nodiscard]] const ToolRelease& binaryen_release();
+
+struct InstalledTool {
+  std::string name;
+  std::string version;
+  std::filesystem::path root;
+  std::filesystem::path program;  // absolute
+  std::string source;
+  std::string sha256;
+};
+
+[[nodiscard]] std::string tool_to_toml(const InstalledTool& tool);
+// The tool `name` in `tools_dir`, or not_installed.
+[[nodiscard]] Result<InstalledTool> load_tool(const std::filesystem::path& tools_dir, const std::string& name);
+
 // ---- The system provider -----------------------------------------------------
 
 // Where to look; the defaults describe this machine (PATH, the usual
