@@ -3,6 +3,7 @@
 // file, so projects without CMake build to wasm too.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <fstream>
 
 #include "command.hpp"
@@ -35,6 +36,37 @@ std::string meson_quoted(const std::string& text) {
 
 constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608";
 
+// What cmake-modules/wasi.cmake adds beside --target and --sysroot, the same
+// rules (tests/project/toolchain_file_test.cpp compares the two):
+// wasi-libc's opt-in emulations (signal(), clock(), mmap(), getpid()) wherever
+// the sysroot ships their library, and C++ exceptions in the standard form
+// where libc++ has them, else -fno-exceptions.
+struct FlagRecipe {
+  std::string c_flags;       // " -D_WASI_EMULATED_SIGNAL ..."
+  std::string cxx_flags;     // c_flags and the exception flags
+  std::string libraries;     // " -lwasi-emulated-signal ..."
+  std::string cxx_libraries;  // libraries, and -lunwind with exceptions
+};
+
+FlagRecipe flag_recipe(const tc::Toolchain& toolchain, const std::string& target) {
+  FlagRecipe recipe;
+  std::error_code error;
+  for (const std::string emulation : {"signal", "process-clocks", "mman", "getpid"}) {
+    if (!fs::exists(toolchain.sysroot / "lib" / target / fmt::format("libwasi-emulated-{}.a", emulation), error)) {
+      continue;
+    }
+    std::string define = emulation;
+    for (char& c : define) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    recipe.c_flags += " -D_WASI_EMULATED_" + define;
+    recipe.libraries += " -lwasi-emulated-" + emulation;
+  }
+  recipe.cxx_flags = recipe.c_flags + (toolchain.capabilities.exceptions
+                                           ? " -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false"
+                                           : " -fno-exceptions");
+  recipe.cxx_libraries = recipe.libraries + (toolchain.capabilities.exceptions ? " -lunwind" : "");
+  return recipe;
+}
+
 class EnvCommand final : public Command {
  public:
   void setup(CLI::App& app) override {
@@ -55,25 +87,27 @@ class EnvCommand final : public Command {
     const tc::Toolchain& toolchain = *resolved.value().toolchain;
     const std::string target = target_.empty() ? toolchain.default_target : target_;
     const std::string common = fmt::format("--target={} --sysroot={}", target, toolchain.sysroot.string());
-    const std::string cxx_extra = toolchain.capabilities.exceptions ? "" : " -fno-exceptions";
+    const FlagRecipe recipe = flag_recipe(toolchain, target);
     *env.out << fmt::format("# {} ({}), for Make and autotools: eval \"$(wasibuild env)\"\n", toolchain.name,
                             tc::rule_description(resolved.value().rule))
              << fmt::format("export CC={}\n", sh_quoted(toolchain.clang.string()))
              << fmt::format("export CXX={}\n", sh_quoted(toolchain.clangxx.string()))
              << fmt::format("export AR={}\n", sh_quoted(toolchain.ar.string()))
              << fmt::format("export RANLIB={}\n", sh_quoted(toolchain.ranlib.string()))
-             << fmt::format("export CFLAGS={}\n", sh_quoted(common))
-             << fmt::format("export CXXFLAGS={}\n", sh_quoted(common + cxx_extra))
+             << fmt::format("export CFLAGS={}\n", sh_quoted(common + recipe.c_flags))
+             << fmt::format("export CXXFLAGS={}\n", sh_quoted(common + recipe.cxx_flags))
              << fmt::format("export LDFLAGS={}\n", sh_quoted(fmt::format("{} {}", common, kLinkFlags)))
+             // Libraries go after the objects: LIBS, as autotools and most Makefiles place it.
+             << fmt::format("export LIBS={}\n", sh_quoted(recipe.cxx_libraries.empty() ? "" : recipe.cxx_libraries.substr(1)))
              << fmt::format("export WASIBUILD_TARGET={}\n", sh_quoted(target))
              << fmt::format("export WASIBUILD_RUNNER={}\n", sh_quoted(env.executable.string() + " exec --"));
-    if (!meson_.empty()) write_meson_cross(env, toolchain, target, common, cxx_extra);
+    if (!meson_.empty()) write_meson_cross(env, toolchain, target, common, recipe);
     return 0;
   }
 
  private:
   void write_meson_cross(const Env& env, const tc::Toolchain& toolchain, const std::string& target,
-                         const std::string& common, const std::string& cxx_extra) const {
+                         const std::string& common, const FlagRecipe& recipe) const {
     const auto list = [](const std::string& words) {
       std::string items;
       std::size_t start = 0;
@@ -96,10 +130,10 @@ class EnvCommand final : public Command {
         << "ranlib = " << meson_quoted(toolchain.ranlib.string()) << "\n"
         << "exe_wrapper = [" << meson_quoted(env.executable.string()) << ", 'exec', '--']\n\n"
         << "[built-in options]\n"
-        << "c_args = " << list(common) << "\n"
-        << "cpp_args = " << list(common + cxx_extra) << "\n"
-        << "c_link_args = " << list(common + " " + kLinkFlags) << "\n"
-        << "cpp_link_args = " << list(common + " " + kLinkFlags) << "\n"
+        << "c_args = " << list(common + recipe.c_flags) << "\n"
+        << "cpp_args = " << list(common + recipe.cxx_flags) << "\n"
+        << "c_link_args = " << list(common + " " + kLinkFlags + recipe.libraries) << "\n"
+        << "cpp_link_args = " << list(common + " " + kLinkFlags + recipe.cxx_libraries) << "\n"
         << "default_library = 'static'\n\n"
         << "[host_machine]\nsystem = 'wasi'\ncpu_family = 'wasm32'\ncpu = 'wasm32'\nendian = 'little'\n";
     if (!out) throw Failure{fmt::format("{}: cannot write it", file.string())};

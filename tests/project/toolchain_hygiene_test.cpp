@@ -1,0 +1,302 @@
+// The toolchain file leaves a project's own settings alone (docs/compatibility.md):
+// CMAKE_FIND_ROOT_PATH is appended to, and a dependency cross-built into its
+// own prefix is found through <Pkg>_ROOT, CMAKE_PREFIX_PATH or
+// CMAKE_FIND_ROOT_PATH; compile-only flags stay off the link line (so
+// -Werror release builds pass); find_package(Threads) without threads ends
+// cleanly, or with one clear message when REQUIRED; `wasibuild env` gives the
+// same emulation flags as the toolchain file. Real CMake, the real toolchain
+// file, programs run by the real runner.
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string toolchain_file() {
+  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
+}
+
+struct Sandbox {
+  TempDir dir;
+  ProcessOptions options;
+  Sandbox() { options.environment = {{"PATH", "/usr/bin:/bin"}, {"WASIBUILD_HOME", (dir / "home").string()}}; }
+  ProcessResult run(const std::vector<std::string>& argv) const { return run_process(argv, options); }
+  ProcessResult configure(const fs::path& source, const fs::path& build, std::vector<std::string> extra = {}) const {
+    std::vector<std::string> argv{"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                  "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {"-S", source.string(), "-B", build.string()});
+    return run(argv);
+  }
+  ProcessResult build(const fs::path& build, const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> argv{"/usr/bin/cmake", "--build", build.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv);
+  }
+};
+
+std::string squeezed(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n';
+    if (!space) out += c;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a dependency cross-built into its own prefix is found by <Pkg>_ROOT and CMAKE_PREFIX_PATH and CMAKE_FIND_ROOT_PATH") {
+  Sandbox box;
+  const fs::path dep = box.dir / "dep";
+  const fs::path prefix = box.dir / "prefix";
+  fs::create_directories(dep);
+  write_file(dep / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(Dep C)
+add_library(dep STATIC dep.c)
+target_include_directories(dep PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}> $<INSTALL_INTERFACE:include>)
+install(TARGETS dep EXPORT DepTargets ARCHIVE DESTINATION lib)
+install(FILES dep.h DESTINATION include)
+install(EXPORT DepTargets NAMESPACE Dep:: DESTINATION lib/cmake/Dep FILE DepConfig.cmake)
+)cm");
+  write_file(dep / "dep.h", "int dep_answer(void);\n");
+  write_file(dep / "dep.c", "#include \"dep.h\"\nint dep_answer(void) { return 42; }\n");
+  {
+    const auto configured = box.configure(dep, box.dir / "dep-build", {"-DCMAKE_INSTALL_PREFIX=" + prefix.string()});
+    INFO(configured.out << configured.err);
+    REQUIRE(configured.exit_status == 0);
+    const auto installed = box.build(box.dir / "dep-build", {"--target", "install"});
+    INFO(installed.out << installed.err);
+    REQUIRE(installed.exit_status == 0);
+  }
+  REQUIRE(fs::exists(prefix / "lib/cmake/Dep/DepConfig.cmake"));
+
+  const fs::path app = box.dir / "app";
+  fs::create_directories(app);
+  write_file(app / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(App C)
+find_package(Dep REQUIRED CONFIG)
+message(STATUS "find root path: ${CMAKE_FIND_ROOT_PATH}")
+add_executable(app app.c)
+target_link_libraries(app Dep::dep)
+)cm");
+  write_file(app / "app.c", "#include <stdio.h>\n#include <dep.h>\nint main(void) { printf(\"dep %d\\n\", dep_answer()); "
+                            "return dep_answer() == 42 ? 0 : 1; }\n");
+  const std::vector<std::vector<std::string>> routes = {{"-DDep_ROOT=" + prefix.string()},
+                                                        {"-DCMAKE_PREFIX_PATH=" + prefix.string()},
+                                                        {"-DCMAKE_FIND_ROOT_PATH=" + prefix.string()}};
+  for (const auto& route : routes) {
+    CAPTURE(route.front());
+    const fs::path build = box.dir / "app-build";
+    fs::remove_all(build);
+    const auto configured = box.configure(app, build, route);
+    INFO(configured.out << configured.err);
+    REQUIRE(configured.exit_status == 0);
+    // The user's root path is kept, not replaced by the sysroot.
+    CHECK(configured.out.find(prefix.string()) != std::string::npos);
+    const auto built = box.build(build);
+    INFO(built.out << built.err);
+    REQUIRE(built.exit_status == 0);
+    const auto ran = box.run({WASIBUILD_BINARY, "exec", (build / "app.wasm").string()});
+    CHECK(ran.out == "dep 42\n");
+    CHECK(ran.exit_status == 0);
+  }
+}
+
+TEST_CASE("a Release build with -Werror in compile and link options passes: compile-only flags stay off the link line") {
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  const fs::path build = box.dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(strict C CXX)
+add_compile_options(-Werror)
+add_link_options(-Werror)
+add_executable(strict strict.c)
+add_executable(strictxx strictxx.cpp)
+)cm");
+  write_file(source / "strict.c", "#include <stdio.h>\nint main(void) { puts(\"strict\"); return 0; }\n");
+  write_file(source / "strictxx.cpp", "#include <cstdio>\nint main() { std::puts(\"strictxx\"); return 0; }\n");
+  const auto configured = box.configure(source, build, {"-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_EXE_LINKER_FLAGS=-Werror"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = box.build(build, {"--verbose"});
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  CHECK(built.out.find("warning") == std::string::npos);
+  CHECK(built.err.find("warning") == std::string::npos);
+  int compiles = 0;
+  int links = 0;
+  std::istringstream lines(built.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" -c ") != std::string::npos) {
+      ++compiles;
+      CHECK(line.find("-mllvm -force-target-max-vector-interleave=4") != std::string::npos);
+    } else if (line.find(" -o strict") != std::string::npos) {
+      ++links;
+      CHECK(line.find("-mllvm -force") == std::string::npos);
+      CHECK(line.find("-Wl,-mllvm,-force-target-max-vector-interleave=4") != std::string::npos);
+    }
+  }
+  CHECK(compiles == 2);
+  CHECK(links == 2);
+  CHECK(box.run({WASIBUILD_BINARY, "exec", (build / "strictxx.wasm").string()}).out == "strictxx\n");
+}
+
+TEST_CASE("find_package(Threads) without thread support ends cleanly and REQUIRED names what is missing") {
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(threads C)
+option(USE_THREADS "threads" ON)
+find_package(Threads)
+if(DEFINED CMAKE_USE_PTHREADS_INIT)
+  message(STATUS "pthreads init is defined")
+endif()
+message(STATUS "threads found: '${Threads_FOUND}'")
+if(NOT Threads_FOUND)
+  set(USE_THREADS OFF)
+endif()
+if(REQUIRE_THREADS)
+  find_package(Threads REQUIRED)
+endif()
+add_executable(single single.c)
+)cm");
+  write_file(source / "single.c", "int main(void) { return 0; }\n");
+  const auto optional = box.configure(source, box.dir / "optional");
+  INFO(optional.out << optional.err);
+  REQUIRE(optional.exit_status == 0);
+  CHECK(optional.out.find("-- threads found: 'FALSE'\n") != std::string::npos);
+  CHECK(optional.out.find("pthreads init is defined") == std::string::npos);
+  CHECK(optional.err.find("CMake Warning") == std::string::npos);
+  CHECK(box.build(box.dir / "optional").exit_status == 0);
+
+  const auto required = box.configure(source, box.dir / "required", {"-DREQUIRE_THREADS=ON"});
+  CHECK(required.exit_status != 0);
+  CHECK(squeezed(required.err).find("find_package(Threads REQUIRED): the WASI target wasm32-wasi has no thread support "
+                                    "(no pthread_create, no std::thread). Turn the project's threads option off") !=
+        std::string::npos);
+}
+
+TEST_CASE("wasibuild env prints the emulation flags the toolchain file uses, and signal() and clock() build through it") {
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  const fs::path build = box.dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(emul C)\nadd_executable(emul emul.c)\n");
+  const std::string program = "#include <signal.h>\n#include <stdio.h>\n#include <time.h>\n"
+                              "int main(void) { signal(SIGINT, SIG_IGN); printf(\"clock %d\\n\", clock() >= 0); "
+                              "return 0; }\n";
+  write_file(source / "emul.c", program);
+  const auto configured = box.configure(source, build, {"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  REQUIRE(box.build(build).exit_status == 0);
+  const std::string commands = read_file(build / "compile_commands.json");
+
+  ProcessOptions in_dir = box.options;
+  in_dir.working_directory = box.dir.path();
+  const auto printed = run_process({WASIBUILD_BINARY, "env"}, in_dir);
+  REQUIRE(printed.exit_status == 0);
+  int defines = 0;
+  for (const char* define : {"-D_WASI_EMULATED_SIGNAL", "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN",
+                             "-D_WASI_EMULATED_GETPID"}) {
+    const bool in_cmake = commands.find(define) != std::string::npos;
+    CAPTURE(define);
+    CHECK(in_cmake == (printed.out.find(define) != std::string::npos));
+    defines += in_cmake ? 1 : 0;
+  }
+  CHECK(defines == 4);  // Debian's wasi-libc ships all four
+  CHECK(printed.out.find("export LIBS='-lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-mman "
+                         "-lwasi-emulated-getpid'\n") != std::string::npos);
+  write_file(box.dir / "env.sh", printed.out);
+  write_file(box.dir / "emul.c", program);
+  const auto compiled = run_process({"/bin/sh", "-c", ". ./env.sh && $CC $CFLAGS emul.c $LDFLAGS $LIBS -o emul.wasm"}, in_dir);
+  INFO(compiled.err);
+  REQUIRE(compiled.exit_status == 0);
+  CHECK(box.run({WASIBUILD_BINARY, "exec", (box.dir / "emul.wasm").string()}).out == "clock 1\n");
+}
+
+TEST_CASE("a toolchain with C++ exceptions compiles C++ in the standard exception form and links -lunwind") {
+  // An installed toolchain whose metadata says exceptions = true, as the
+  // probe finds for WASI SDK 33+. No such libc++ exists on this machine (the
+  // clang 22 test toolchain's libc++abi has no __cxa_throw): its clang records
+  // each command line and stands in Debian's clang 19, which knows no
+  // -wasm-use-legacy-eh (swapped for an option it has) and has no libunwind
+  // (dropped). C++ with try/throw then compiles; it is not linked.
+  Sandbox box;
+  const fs::path root = box.dir / "home/data/toolchains/eh-like";
+  const fs::path log = box.dir / "clang.log";
+  fs::create_directories(root / "bin");
+  for (const char* name : {"clang", "clang++"}) {
+    write_file(root / "bin" / name,
+               "#!/bin/sh\necho \"$*\" >> '" + log.string() +
+                   "'\nfor arg do\n  shift\n  case $arg in\n    -wasm-use-legacy-eh=false) set -- \"$@\" "
+                   "-time-passes=false ;;\n    -lunwind) ;;\n    *) set -- \"$@\" \"$arg\" ;;\n  esac\ndone\n"
+                   "exec /usr/bin/" + name + "-19 \"$@\"\n");
+    fs::permissions(root / "bin" / name, fs::perms::owner_all);
+  }
+  write_file(root / "wasibuild-toolchain.toml",
+             "name = \"eh-like\"\nprovider = \"custom\"\nversion = \"33\"\ndefault_target = \"wasm32-wasi\"\n"
+             "[paths]\nclang = \"bin/clang\"\nclangxx = \"bin/clang++\"\nar = \"/usr/bin/llvm-ar-19\"\n"
+             "ranlib = \"/usr/bin/llvm-ranlib-19\"\nsysroot = \"/usr\"\n"
+             "[capabilities]\ntargets = [\"wasm32-wasi\"]\nexceptions = true\n");
+  box.options.environment["WASIBUILD_TOOLCHAIN"] = "eh-like";
+  const fs::path source = box.dir / "src";
+  const fs::path build = box.dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(eh C CXX)
+add_library(throwing OBJECT throwing.cpp)
+add_executable(hello hello.cpp)
+add_executable(plain plain.c)
+)cm");
+  write_file(source / "throwing.cpp",
+             "int checked(int x) { try { if (x < 0) throw x; return x; } catch (int e) { return -e; } }\n");
+  write_file(source / "hello.cpp", "#include <cstdio>\nint main() { std::puts(\"hello\"); return 0; }\n");
+  write_file(source / "plain.c", "int main(void) { return 0; }\n");
+  const auto configured = box.configure(source, build, {"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = box.build(build);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+
+  const std::string commands = read_file(build / "compile_commands.json");
+  std::istringstream lines(commands);
+  int cxx = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"command\"") == std::string::npos) continue;
+    const bool is_cxx = line.find(".cpp") != std::string::npos;
+    cxx += is_cxx ? 1 : 0;
+    CHECK((line.find("-fwasm-exceptions") != std::string::npos) == is_cxx);
+    CHECK(line.find("-fno-exceptions") == std::string::npos);
+    // Once: an -mllvm option given twice is an error.
+    const auto first = line.find("-mllvm -wasm-use-legacy-eh=false");
+    CHECK(first != std::string::npos);
+    CHECK(line.find("-wasm-use-legacy-eh", first + 20) == std::string::npos);
+  }
+  CHECK(cxx == 2);
+  const std::string calls = read_file(log);
+  bool linked_unwind = false;
+  std::istringstream call_lines(calls);
+  for (std::string line; std::getline(call_lines, line);) {
+    if (line.find("-o hello.wasm") != std::string::npos) linked_unwind = line.find("-lunwind") != std::string::npos;
+  }
+  CHECK(linked_unwind);
+
+  ProcessOptions in_dir = box.options;
+  in_dir.working_directory = box.dir.path();
+  const auto printed = run_process({WASIBUILD_BINARY, "env"}, in_dir);
+  CHECK(printed.out.find(" -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false'\n") != std::string::npos);
+  CHECK(printed.out.find(" -lunwind'\n") != std::string::npos);
+}
