@@ -113,7 +113,8 @@ add_subdirectory(sub)
   write_file(dir / "src/sub/CMakeLists.txt", R"cm(add_test(NAME sub_dotdot COMMAND paths read ../../src/data/input.txt)
 set_tests_properties(sub_dotdot PROPERTIES PASS_REGULAR_EXPRESSION "read: source data")
 add_test(NAME sub_write_build_files COMMAND paths write ../build.ninja)
-set_tests_properties(sub_write_build_files PROPERTIES WILL_FAIL TRUE)
+add_test(NAME sub_plant_above COMMAND paths write ${CMAKE_BINARY_DIR}/planted.sh)
+set_tests_properties(sub_write_build_files sub_plant_above PROPERTIES WILL_FAIL TRUE)
 )cm");
   write_file(dir / "src/paths.c", kProgram);
   write_file(dir / "src/data/input.txt", "source data\n");
@@ -136,6 +137,7 @@ TEST_CASE("a project's own tests run as written: launcher names and module paths
   // The host's file is untouched: nothing escaped into it.
   CHECK(read_file(dir / "outside.txt") == "host secret\n");
   CHECK(read_file(build / "paths.wasm.tmp") == "written\n");
+  CHECK_FALSE(fs::exists(build / "planted.sh"));
 }
 
 TEST_CASE("the working directory and `..` with clang 22's wasi-libc") {
