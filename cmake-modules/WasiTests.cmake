@@ -7,6 +7,8 @@
 #  - CTest's ENVIRONMENT reaches the guest: set_tests_properties() also
 #    records the names it sets in WASIBUILD_GUEST_ENV, which the runner's
 #    `--env-names-from` copies, and nothing else;
+#  - add_test() whose command is a module's path or $<TARGET_FILE:t> runs it
+#    through the emulator;
 #  - a SHARED library, built static on WASI, no longer clashes with the
 #    project's STATIC library of the same output name.
 include_guard(GLOBAL)
@@ -56,6 +58,42 @@ function(set_tests_properties)
   cmake_language(EVAL CODE "${call})")
 endfunction()
 
+# add_test() whose command is a module itself: CMake puts the emulator only
+# in front of a bare target name. A command that is `$<TARGET_FILE:t>`
+# becomes `t` (CMake then adds the emulator, as for any target); a path
+# ending in `.wasm` (`${CMAKE_BINARY_DIR}/prog.wasm`) gets the emulator in
+# front. Other commands (a launcher, a script, a host tool) are unchanged.
+function(add_test)
+  set(command_at 1)  # add_test(<name> <command> ...)
+  if(ARGV0 STREQUAL "NAME")
+    set(command_at -1)
+    foreach(index RANGE 1 ${ARGC})
+      if(index LESS ARGC AND "${ARGV${index}}" STREQUAL "COMMAND")
+        math(EXPR command_at "${index} + 1")
+        break()
+      endif()
+    endforeach()
+  endif()
+  set(call "_add_test(")
+  foreach(index RANGE 0 ${ARGC})
+    if(index EQUAL ARGC)
+      break()
+    endif()
+    set(argument "${ARGV${index}}")
+    if(index EQUAL command_at AND CMAKE_CROSSCOMPILING_EMULATOR)
+      if(ARGV0 STREQUAL "NAME" AND argument MATCHES "^\\$<TARGET_FILE:([^<>:]+)>$")
+        set(argument "${CMAKE_MATCH_1}")
+      elseif(argument MATCHES "\\.wasm$")
+        foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
+          string(APPEND call " [==[${word}]==]")
+        endforeach()
+      endif()
+    endif()
+    string(APPEND call " [==[${argument}]==]")
+  endforeach()
+  cmake_language(EVAL CODE "${call})")
+endfunction()
+
 function(_wasibuild_directories out directory)
   set(all "${directory}")
   get_property(children DIRECTORY "${directory}" PROPERTY SUBDIRECTORIES)
@@ -99,6 +137,8 @@ function(_wasibuild_launcher_cwd_grant out)
   set(${out} "cwd_grant=--dir\ncase \"$PWD\" in ${patterns}) cwd_grant=--dir-build ;; esac\n" PARENT_SCOPE)
 endfunction()
 
+# The first two lines are fixed: `wasibuild exec <launcher>` reads the
+# module's file name from the second and runs that file, beside it.
 function(_wasibuild_write_launcher target binary_dirs)
   _wasibuild_output_path(path ${target} RUNTIME)
   # A build-tree directory of the same name wins: no launcher for that one.
@@ -118,7 +158,7 @@ function(_wasibuild_write_launcher target binary_dirs)
     endif()
   endforeach()
   file(GENERATE OUTPUT "$<TARGET_FILE_DIR:${target}>/$<TARGET_FILE_BASE_NAME:${target}>"
-       CONTENT "#!/bin/sh\n# Written by wasibuild's toolchain file: runs $<TARGET_FILE_NAME:${target}> in the sandboxed runner.\n${choose_grant}${command} \"$<TARGET_FILE:${target}>\" \"$@\"\n"
+       CONTENT "#!/bin/sh\n# wasibuild-launcher: $<TARGET_FILE_NAME:${target}>\n# Written by wasibuild's toolchain file: runs that module, beside it, in the sandboxed runner.\n${choose_grant}${command} \"$<TARGET_FILE:${target}>\" \"$@\"\n"
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 endfunction()
 

@@ -178,7 +178,9 @@ foreach(emulation IN ITEMS signal process-clocks mman getpid)
 endforeach()
 include(WasiSupport)
 if(WASIBUILD_SUPPORT_LIBRARY)
-  string(APPEND _wasibuild_standard_libraries " \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # -u: support/cwd.c (a test starts in its host working directory, and `..`
+  # crosses grants) is linked into every program, not only when referenced.
+  string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
 endif()
 set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
 string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
@@ -218,7 +220,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Tests run in the sandboxed runner with these grants (docs/testing.md):
 # the source tree read-only and the build tree read-only at their host
-# paths, the test's working directory read-write (as `.`) but with its build
+# paths, the test's working directory read-write (as `.`, and at its host
+# path with `--host-cwd`, where the program starts) but with its build
 # files read-only (`--dir-build`, unless WASIBUILD_TEST_CWD=writable), a
 # private /tmp, and the variables CTest's ENVIRONMENT sets (WasiTests.cmake
 # lists their names in WASIBUILD_GUEST_ENV), then WASIBUILD_TEST_EXTRA_GRANTS
@@ -245,7 +248,7 @@ if(_wasibuild_cwd_grant STREQUAL "--dir-build" AND CMAKE_GENERATOR MATCHES "^Nin
 endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
-      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." ${_wasibuild_build_root}
+      --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --host-cwd ${_wasibuild_build_root}
       --private-tmp --env-names-from WASIBUILD_GUEST_ENV ${WASIBUILD_TEST_EXTRA_GRANTS})
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")

@@ -1,4 +1,6 @@
 // The wasibuild executable: a thin shell around the driver library.
+#include <sys/auxv.h>
+
 #include <exception>
 #include <iostream>
 
@@ -7,7 +9,12 @@
 int main(int argc, char** argv) {
   try {
     auto env = wasibuild::driver::Env::from_process();
-    return wasibuild::driver::run_command_line({argv + 1, argv + argc}, env);
+    std::vector<std::string> arguments(argv + 1, argv + argc);
+    const auto* executed = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+    if (auto binfmt = wasibuild::driver::binfmt_arguments(arguments, executed != nullptr ? executed : "")) {
+      arguments = std::move(*binfmt);
+    }
+    return wasibuild::driver::run_command_line(arguments, env);
   } catch (const std::exception& error) {
     std::cerr << "wasibuild: internal error: " << error.what() << "\n";
     return 125;

@@ -11,6 +11,7 @@ const std::vector<CommandEntry>& command_table() {
       {"test", "Build, then run the project's CTest suite in the sandboxed runner", make_test_command},
       {"clean", "Remove the project's build directory", make_clean_command},
       {"exec", "Run a WebAssembly module in the embedded sandboxed runner", make_exec_command},
+      {"binfmt", "Let the kernel run .wasm files through wasibuild (binfmt_misc; opt-in, root)", make_binfmt_command},
       {"compile", "Compile a module ahead of time into a .cwasm for this host", make_compile_command},
       {"cache", "Inspect or clean the compiled-code cache", make_cache_command},
       {"toolchain", "Install, list and choose WASI toolchains (WASI SDK or the system's)", make_toolchain_command},

@@ -8,6 +8,7 @@
 namespace wasibuild::driver {
 
 [[nodiscard]] std::unique_ptr<Command> make_exec_command();
+[[nodiscard]] std::unique_ptr<Command> make_binfmt_command();
 [[nodiscard]] std::unique_ptr<Command> make_compile_command();
 [[nodiscard]] std::unique_ptr<Command> make_cache_command();
 [[nodiscard]] std::unique_ptr<Command> make_toolchain_command();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -81,6 +82,26 @@ void add_environment(runner::Policy& policy, const SandboxFlags& flags, const En
   add_listed_variables(policy, flags, env);
 }
 
+// `--host-cwd`: the working directory's grant once more, under its host
+// path, added last so that wasi-libc, which picks the longest matching
+// preopen and the latest of equal ones, prefers it to a read-only grant of
+// the same tree. PWD names it; the toolchain file's support code chdir()s
+// there before main (cmake-modules/support/cwd.c). No new authority: the
+// same directory with the same access.
+void add_host_cwd(runner::Policy& policy, const Env& env) {
+  const auto dot = std::find_if(policy.directories.rbegin(), policy.directories.rend(),
+                                [](const runner::DirectoryGrant& grant) { return grant.guest == "."; });
+  if (dot == policy.directories.rend()) {
+    throw Failure{"--host-cwd: no directory is granted as `.`", {"for example: --dir-build .::. --host-cwd"},
+                  kExitRunnerError};
+  }
+  const std::string host = fs::path(env.working_directory).lexically_normal().string();
+  runner::DirectoryGrant grant = *dot;
+  grant.guest = host;
+  policy.directories.push_back(std::move(grant));
+  set_variable(policy, "PWD", host);
+}
+
 }  // namespace
 
 std::string capped(std::string_view text) {
@@ -107,6 +128,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
                  "With --dir-build: the top directory of the Ninja build tree; every file its build graph reads or "
                  "produces stays read-only too (the toolchain file passes it)")
       ->type_name("DIR")
+      ->group("Capabilities (none by default)");
+  app.add_flag("--host-cwd", flags.host_cwd,
+               "Grant the working directory (the grant whose guest path is `.`) also at its host path, with the same "
+               "access, and set PWD to that path: a program built by the toolchain file starts there, so `../x` "
+               "resolves as on the host (tests use it)")
       ->group("Capabilities (none by default)");
   app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
       ->type_name("NAME[=VALUE]")
@@ -151,6 +177,7 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
     policy.directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env));
   }
   add_environment(policy, flags, env);
+  if (flags.host_cwd) add_host_cwd(policy, env);  // its PWD wins over an inherited one
   return policy;
 }
 

@@ -17,6 +17,7 @@ struct SandboxFlags {
   std::vector<std::string> read_only_dirs;  // HOST[::GUEST]
   std::vector<std::string> build_dirs;      // HOST[::GUEST], read-write but build files (build_dir_guard.hpp)
   std::string build_root;                   // the top of a Ninja build tree, whose graph --dir-build guards
+  bool host_cwd = false;                    // the `.` grant again at the working directory's host path, and PWD
   std::vector<std::string> env;             // NAME=VALUE or NAME
   bool inherit_env = false;
   std::string env_names_from;  // a host variable listing more names to copy

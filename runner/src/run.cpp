@@ -227,7 +227,7 @@ Outcome outcome_of_instantiation_failure(const Program& program, const Limits& l
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
             const std::optional<CacheOptions>& cache, const Finished& finished) {
-  MappedFile file(program.module);
+  MappedFile file(program.module, AT_FDCWD, program.follow_links ? Links::follow : Links::refuse);
   if (file.error()) return Error{Error::Kind::unreadable_file, program.module, file.error().message()};
   auto format = classify(program.module, file.bytes());
   if (auto* error = std::get_if<Error>(&format)) return *error;

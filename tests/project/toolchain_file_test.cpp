@@ -54,7 +54,7 @@ set_tests_properties(old_signature PROPERTIES PASS_REGULAR_EXPRESSION "signal ok
 add_test(NAME script COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/script.sh ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces)
 set_tests_properties(script PROPERTIES PASS_REGULAR_EXPRESSION "script saw: signal ok")
 add_test(NAME environment COMMAND envtmp ${CMAKE_CURRENT_BINARY_DIR}/libc_pieces
-  ${CMAKE_BINARY_DIR}/build.ninja ${CMAKE_BINARY_DIR}/CMakeCache.txt ${CMAKE_BINARY_DIR}/planted.sh
+  ${CMAKE_BINARY_DIR}/build.ninja ${CMAKE_BINARY_DIR}/CMakeCache.txt ${CMAKE_BINARY_DIR}/CMakeFiles/planted.sh
   ${CMAKE_BINARY_DIR}/../probe-build-sibling
   CTestTestfile.cmake build.ninja libc_pieces CTestCustom.cmake CMakeFiles/planted.cmake)
 set_tests_properties(environment PROPERTIES ENVIRONMENT "GREETING=hello;SECOND=2"

@@ -34,4 +34,11 @@ struct Env {
 // Runs `wasibuild <arguments...>`; returns the process exit status.
 [[nodiscard]] int run_command_line(const std::vector<std::string>& arguments, Env& env);
 
+// When the kernel's binfmt_misc started wasibuild for a module (`wasibuild
+// binfmt install`): `arguments` (argv[1..]) begin with the file that was
+// executed, `executed_file` (AT_EXECFN). Returns the `exec` command line that
+// runs it with a test's default grants; otherwise nothing.
+[[nodiscard]] std::optional<std::vector<std::string>> binfmt_arguments(const std::vector<std::string>& arguments,
+                                                                       std::string_view executed_file);
+
 }  // namespace wasibuild::driver

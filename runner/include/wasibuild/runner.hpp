@@ -71,6 +71,7 @@ struct Program {
   std::filesystem::path module;         // .wasm, .wat, or .cwasm
   std::vector<std::string> arguments;   // argv[1..] of the guest
   bool allow_precompiled = false;       // a .cwasm is native code: opt in
+  bool follow_links = true;             // false: a symlink as the module's last component is refused
 };
 
 // Why a run could not start or finish, with the data its message needs.

@@ -1,0 +1,324 @@
+// Tests that run as written and paths as a native test sees them
+// (docs/testing.md): a project that calls the emulator with a launcher's
+// name or a target's name without its suffix, add_test() with a module's
+// path, `../` from the working directory into the source tree, a file
+// written next to the module, getcwd(); binfmt_misc; and the attacks these
+// could open: a planted launcher, `..` out of every grant, a directly
+// executed module's grants.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string toolchain_file() {
+  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
+}
+
+const fs::path kClang22 = WASIBUILD_TEST_CLANG22_TOOLCHAIN;
+
+ProcessOptions options_in(const fs::path& dir) {
+  fs::create_directories(dir / "tmp");
+  ProcessOptions options;
+  options.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", (dir / "home").string()},
+                         {"TMPDIR", (dir / "tmp").string()}};
+  return options;
+}
+
+void configure_and_build(const fs::path& source, const fs::path& build, const ProcessOptions& options,
+                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> configure{"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                     "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY)};
+  configure.insert(configure.end(), extra.begin(), extra.end());
+  configure.insert(configure.end(), {"-S", source.string(), "-B", build.string()});
+  const auto configured = run_process(configure, options);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = run_process({"/usr/bin/cmake", "--build", build.string()}, options);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+}
+
+// One program for every case: `paths MODE [PATH]`.
+const char* const kProgram = R"c(#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "";
+  if (!strcmp(mode, "hello")) { printf("hello from the module\n"); return 0; }
+  if (!strcmp(mode, "cwd")) { char buf[4096]; printf("cwd=%s\n", getcwd(buf, sizeof buf) ? buf : "(error)"); return 0; }
+  if (!strcmp(mode, "read")) {
+    FILE* file = fopen(argv[2], "r");
+    char line[200] = "";
+    if (!file || !fgets(line, sizeof line, file)) { printf("cannot open %s\n", argv[2]); return 1; }
+    printf("read: %s", line);
+    fclose(file);
+    return 0;
+  }
+  if (!strcmp(mode, "write")) {
+    FILE* file = fopen(argv[2], "w");
+    if (!file || fputs("written\n", file) < 0 || fclose(file) != 0) { printf("cannot write %s\n", argv[2]); return 1; }
+    file = fopen(argv[2], "r");
+    char line[200] = "";
+    if (!file || !fgets(line, sizeof line, file)) { printf("cannot read back %s\n", argv[2]); return 1; }
+    fclose(file);
+    printf("wrote and read back: %s", line);
+    return 0;
+  }
+  printf("usage: paths hello|cwd|read PATH|write PATH\n");
+  return 2;
+}
+)c";
+
+void write_project(const fs::path& dir) {
+  fs::create_directories(dir / "src/sub");
+  fs::create_directories(dir / "src/data");
+  write_file(dir / "src/CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.5)
+project(launch C)
+enable_testing()
+add_executable(paths paths.c)
+add_executable(clash paths.c)
+# A build directory named like the target: no launcher `clash` is written.
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/clash)
+add_test(NAME emulator_launcher COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE_DIR:paths>/paths hello)
+add_test(NAME emulator_no_suffix COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} ${CMAKE_BINARY_DIR}/clash hello)
+add_test(NAME module_path COMMAND ${CMAKE_BINARY_DIR}/paths.wasm hello)
+add_test(NAME target_file COMMAND $<TARGET_FILE:paths> hello)
+add_test(old_module_path ${CMAKE_BINARY_DIR}/paths.wasm hello)
+set_tests_properties(emulator_launcher emulator_no_suffix module_path target_file old_module_path
+  PROPERTIES PASS_REGULAR_EXPRESSION "hello from the module")
+add_test(NAME dotdot COMMAND paths read ../src/data/input.txt)
+set_tests_properties(dotdot PROPERTIES PASS_REGULAR_EXPRESSION "read: source data")
+add_test(NAME cwd COMMAND paths cwd)
+set_tests_properties(cwd PROPERTIES PASS_REGULAR_EXPRESSION "cwd=${CMAKE_BINARY_DIR}\n")
+add_test(NAME beside_module COMMAND paths write $<TARGET_FILE_DIR:paths>/paths.wasm.tmp)
+set_tests_properties(beside_module PROPERTIES PASS_REGULAR_EXPRESSION "wrote and read back: written")
+add_test(NAME relative_write COMMAND paths write out.txt)
+set_tests_properties(relative_write PROPERTIES PASS_REGULAR_EXPRESSION "wrote and read back: written")
+add_test(NAME outside_every_grant COMMAND paths read ../outside.txt)
+add_test(NAME above_the_root COMMAND paths read ../../../../../../../../../../${OUTSIDE})
+add_test(NAME dotdot_then_outside COMMAND paths read ../src/../outside.txt)
+set_tests_properties(outside_every_grant above_the_root dotdot_then_outside PROPERTIES WILL_FAIL TRUE)
+add_subdirectory(sub)
+)cm");
+  write_file(dir / "src/sub/CMakeLists.txt", R"cm(add_test(NAME sub_dotdot COMMAND paths read ../../src/data/input.txt)
+set_tests_properties(sub_dotdot PROPERTIES PASS_REGULAR_EXPRESSION "read: source data")
+add_test(NAME sub_write_build_files COMMAND paths write ../build.ninja)
+add_test(NAME sub_plant_above COMMAND paths write ${CMAKE_BINARY_DIR}/planted.sh)
+set_tests_properties(sub_write_build_files sub_plant_above PROPERTIES WILL_FAIL TRUE)
+)cm");
+  write_file(dir / "src/paths.c", kProgram);
+  write_file(dir / "src/data/input.txt", "source data\n");
+  write_file(dir / "outside.txt", "host secret\n");
+}
+
+}  // namespace
+
+TEST_CASE("a project's own tests run as written: launcher names and module paths, and paths as on the host") {
+  TempDir dir;
+  write_project(dir.path());
+  const ProcessOptions options = options_in(dir.path());
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options, {"-DOUTSIDE=" + (dir / "outside.txt").relative_path().string()});
+
+  const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}, options);
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("100% tests passed") != std::string::npos);
+  // The host's file is untouched: nothing escaped into it.
+  CHECK(read_file(dir / "outside.txt") == "host secret\n");
+  CHECK(read_file(build / "paths.wasm.tmp") == "written\n");
+  CHECK_FALSE(fs::exists(build / "planted.sh"));
+}
+
+TEST_CASE("the working directory and `..` with clang 22's wasi-libc") {
+  if (kClang22.empty() || !fs::exists(kClang22 / "bin/clang")) {
+    std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
+              << "' (scripts/setup.sh assembles it into ~/.cache/wasibuild-dev/clang22-wasi)\n";
+    return;
+  }
+  TempDir dir;
+  write_project(dir.path());
+  const ProcessOptions options = options_in(dir.path());
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options,
+                      {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
+                       "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
+                       "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
+                       "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string(),
+                       "-DOUTSIDE=" + (dir / "outside.txt").relative_path().string()});
+  const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure", "-R",
+                                   "dotdot|cwd|beside|relative|outside|above|sub_"},
+                                  options);
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(read_file(dir / "outside.txt") == "host secret\n");
+}
+
+TEST_CASE("attack: a planted launcher cannot make exec run a module outside its own directory" *
+          doctest::test_suite("attack")) {
+  TempDir dir;
+  write_project(dir.path());
+  const ProcessOptions options = options_in(dir.path());
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options);
+  // The real launcher's header, as the toolchain file writes it.
+  CHECK(read_file(build / "paths").starts_with("#!/bin/sh\n# wasibuild-launcher: paths.wasm\n"));
+
+  const fs::path cwd = dir / "cwd";
+  fs::create_directories(cwd);
+  fs::copy_file(build / "paths.wasm", dir / "elsewhere.wasm");
+  auto plant = [&](const std::string& name, const std::string& module, fs::perms perms) {
+    write_file(cwd / name, "#!/bin/sh\n# wasibuild-launcher: " + module + "\nexit 0\n");
+    fs::permissions(cwd / name, perms);
+  };
+  constexpr auto kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read;
+  auto exec = [&](const std::string& name) {
+    return run_process({WASIBUILD_BINARY, "exec", "--", (cwd / name).string(), "hello"}, options);
+  };
+
+  SUBCASE("a name with a slash or `..`") {
+    plant("up", "../elsewhere.wasm", kExecutable);
+    plant("absolute", (dir / "elsewhere.wasm").string(), kExecutable);
+    plant("dots", "..", kExecutable);
+    for (const char* name : {"up", "absolute", "dots"}) {
+      const auto ran = exec(name);
+      CHECK(ran.exit_status == 125);
+      CHECK(ran.err == "wasibuild: error: " + (cwd / name).string() +
+                           ": a wasibuild launcher whose module is not a file name in its own directory\n");
+      CHECK(ran.out.empty());
+    }
+  }
+  SUBCASE("a sibling that is a link to a module elsewhere") {
+    fs::create_symlink(dir / "elsewhere.wasm", cwd / "link.wasm");
+    plant("linked", "link.wasm", kExecutable);
+    const auto ran = exec("linked");
+    CHECK(ran.exit_status == 125);
+    CHECK(ran.err.find("the launcher's module " + (cwd / "link.wasm").string() +
+                       " is not an executable WebAssembly binary") != std::string::npos);
+    CHECK(ran.out.empty());
+  }
+  SUBCASE("files a guest could write: no execute bit") {
+    // WASI cannot set an execute bit: a launcher or module a test wrote has none.
+    fs::copy_file(build / "paths.wasm", cwd / "planted.wasm");
+    fs::permissions(cwd / "planted.wasm", fs::perms::owner_read | fs::perms::owner_write);
+    plant("guest_launcher", "paths.wasm", fs::perms::owner_read | fs::perms::owner_write);
+    const auto launcher = exec("guest_launcher");
+    CHECK(launcher.exit_status == 125);
+    CHECK(launcher.err.find("not a WebAssembly module") != std::string::npos);
+    plant("to_guest_module", "planted.wasm", kExecutable);
+    const auto module = exec("to_guest_module");
+    CHECK(module.exit_status == 125);
+    CHECK(module.err.find("is not an executable WebAssembly binary") != std::string::npos);
+    CHECK(module.out.empty());
+  }
+  SUBCASE("a launcher reached through a link is not read as one") {
+    fs::create_symlink(build / "paths", cwd / "via_link");
+    const auto ran = exec("via_link");
+    CHECK(ran.exit_status == 125);
+    CHECK(ran.err.find("not a WebAssembly module") != std::string::npos);
+  }
+}
+
+namespace {
+
+// binfmt_misc is tried in a user and mount namespace of the test's own, with
+// a binfmt_misc instance private to it (Linux 6.7+): the host's registrations
+// are never touched.
+bool private_binfmt_possible(const ProcessOptions& options) {
+  const auto probe = run_process({"/usr/bin/unshare", "--user", "--map-root-user", "--mount", "/bin/sh", "-c",
+                                  "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc && "
+                                  "test -e /proc/sys/fs/binfmt_misc/register"},
+                                 options);
+  if (probe.exit_status == 0) return true;
+  std::cout << "SKIPPED: cannot mount a private binfmt_misc in a user namespace here (Linux 6.7+ allows it): "
+            << probe.err << "\n";
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("binfmt: install lets the kernel run a module with a test's default grants and remove undoes it") {
+  TempDir dir;
+  write_project(dir.path());
+  const ProcessOptions options = options_in(dir.path());
+  if (!private_binfmt_possible(options)) return;
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options);
+  const fs::path run_dir = dir / "run";
+  fs::create_directories(run_dir);
+  const std::string wasibuild = WASIBUILD_BINARY;
+  const std::string module = (build / "paths.wasm").string();
+  const std::string script =
+      "set -e; mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; cd '" + run_dir.string() + "'\n"
+      "'" + wasibuild + "' binfmt status\n"
+      "'" + wasibuild + "' binfmt install\n"
+      "'" + wasibuild + "' binfmt install\n"
+      "'" + wasibuild + "' binfmt status\n"
+      "'" + module + "' hello\n"
+      "'" + module + "' write out.txt\n"
+      "'" + module + "' cwd\n"
+      "if '" + module + "' read '" + (dir / "outside.txt").string() + "'; then echo ESCAPED; fi\n"
+      "if '" + module + "' read '" + (dir / "src/data/input.txt").string() + "'; then echo SOURCE; fi\n"
+      "'" + wasibuild + "' binfmt remove\n"
+      "'" + wasibuild + "' binfmt remove\n"
+      "'" + wasibuild + "' binfmt status\n"
+      // Not through a shell: on ENOEXEC a shell would read the file as a script.
+      "if python3 -c 'import os, sys; os.execv(sys.argv[1], sys.argv[1:])' '" + module +
+      "' hello 2>/dev/null; then echo STILL; else echo 'exec refused'; fi\n";
+  const auto ran =
+      run_process({"/usr/bin/unshare", "--user", "--map-root-user", "--mount", "/bin/sh", "-c", script}, options);
+  INFO(ran.out << ran.err);
+  CHECK(ran.exit_status == 0);
+  const std::string expected = "not registered\n"
+                               "registered: " + wasibuild + " runs .wasm modules\n"
+                               "already registered: " + wasibuild + " runs .wasm modules\n"
+                               "registered: " + wasibuild + " runs .wasm modules (/proc/sys/fs/binfmt_misc/wasibuild)\n"
+                               "hello from the module\n"
+                               "wrote and read back: written\n"
+                               "cwd=" + run_dir.string() + "\n"
+                               "cannot open " + (dir / "outside.txt").string() + "\n"
+                               "cannot open " + (dir / "src/data/input.txt").string() + "\n"
+                               "removed the binfmt_misc entry for .wasm modules\n"
+                               "not registered; nothing to remove\n"
+                               "not registered\n"
+                               "exec refused\n";
+  CHECK(ran.out == expected);
+  CHECK(read_file(run_dir / "out.txt") == "written\n");
+}
+
+TEST_CASE("binfmt: one-line errors without root or without binfmt_misc") {
+  TempDir dir;
+  const ProcessOptions options = options_in(dir.path());
+  SUBCASE("not root") {
+    const auto ran = run_process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  WASIBUILD_BINARY, "binfmt", "install"},
+                                 options);
+    CHECK(ran.exit_status == 1);
+    CHECK(ran.err ==
+          "wasibuild: error: binfmt install: changing binfmt_misc needs root\n"
+          "help: run it with sudo (or as root in a user namespace with its own binfmt_misc mount)\n");
+  }
+  SUBCASE("binfmt_misc not mounted") {
+    if (fs::exists("/proc/sys/fs/binfmt_misc/register")) {
+      std::cout << "SKIPPED: binfmt_misc is mounted on this host\n";
+      return;
+    }
+    for (const char* action : {"status", "remove"}) {
+      const auto ran = run_process({WASIBUILD_BINARY, "binfmt", action}, options);
+      CHECK(ran.exit_status == 1);
+      CHECK(ran.err ==
+            "wasibuild: error: /proc/sys/fs/binfmt_misc: binfmt_misc is not mounted\n"
+            "help: mount it (as root) with: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc\n");
+    }
+  }
+}
