@@ -156,6 +156,9 @@ endforeach()
 include(WasiSupport)
 if(WASIBUILD_SUPPORT_LIBRARY)
   string(APPEND _wasibuild_standard_libraries " \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
+  # the sysroot's headers, which they include (docs/posix.md).
+  string(APPEND _wasibuild_defines " -isystem \"${CMAKE_CURRENT_LIST_DIR}/support/include\"")
 endif()
 set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
 string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
