@@ -3,8 +3,13 @@
 # format to the clang wasibuild was built with.
 #
 # libwasibuild-support.a holds the small pieces wasi-libc lacks and real
-# projects link against (today: -fstack-protector's __stack_chk_guard and
-# __stack_chk_fail). WasiSetjmp.cmake builds its setjmp runtime with the same
+# projects link against: -fstack-protector's __stack_chk_guard and
+# __stack_chk_fail, and the POSIX gap layer (docs/posix.md): temp files,
+# time-zone basics, getpagesize. Its functions are weak, so a wasi-libc that
+# has its own never clashes. support/include declares them where wasi-libc's
+# headers hide them; wasi.cmake puts it on the include path
+# (WASIBUILD_SUPPORT_INCLUDE) only when the library is linked, so a
+# declaration exists exactly when the function does. WasiSetjmp.cmake builds its setjmp runtime with the same
 # function. try_compile projects receive WASIBUILD_SUPPORT_LIBRARY from the
 # outer project (CMAKE_TRY_COMPILE_PLATFORM_VARIABLES) and reuse it.
 
@@ -69,7 +74,9 @@ if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
 file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
-_wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources})
+file(GLOB _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
+_wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources}
+  FLAGS -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include" DEPENDS ${_wasibuild_support_headers})
 if(NOT WASIBUILD_SUPPORT_LIBRARY)
-  message(STATUS "wasibuild: no archiver (WASIBUILD_AR): -fstack-protector support is not built")
+  message(STATUS "wasibuild: no archiver (WASIBUILD_AR): -fstack-protector support and the POSIX gap layer are not built")
 endif()

@@ -181,6 +181,9 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   # -u: support/cwd.c (a test starts in its host working directory, and `..`
   # crosses grants) is linked into every program, not only when referenced.
   string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
+  # the sysroot's headers, which they include (docs/posix.md).
+  string(APPEND _wasibuild_defines " -isystem \"${CMAKE_CURRENT_LIST_DIR}/support/include\"")
 endif()
 set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
 string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")

@@ -51,7 +51,8 @@ struct Section {
 // [run] and [test] say the same things; [test] also has `jobs`.
 std::vector<Key> sandbox_keys() {
   return {{"dirs", Kind::grants},    {"dirs-ro", Kind::grants}, {"env", Kind::env},      {"inherit-env", Kind::boolean},
-          {"max-memory", Kind::size}, {"timeout", Kind::duration}, {"fuel", Kind::fuel}};
+          {"max-memory", Kind::size}, {"max-wasm-stack", Kind::size}, {"timeout", Kind::duration},
+          {"fuel", Kind::fuel}};
 }
 
 std::vector<Key> test_keys() {
@@ -289,6 +290,7 @@ SandboxFlags sandbox_at(const toml::node_view<const toml::node>& section) {
   flags.env = strings_at(section["env"]);
   flags.inherit_env = section["inherit-env"].value_or(false);
   flags.max_memory = section["max-memory"].value_or(std::string());
+  flags.max_wasm_stack = section["max-wasm-stack"].value_or(std::string());
   flags.timeout = section["timeout"].value_or(std::string());
   if (auto fuel = section["fuel"].value<std::int64_t>()) flags.fuel = std::to_string(*fuel);
   return flags;
@@ -403,6 +405,7 @@ std::vector<std::string> test_grants(const Project& project) {
   for (const auto& spec : test.env) flags.push_back("--env=" + spec);
   if (test.inherit_env) flags.emplace_back("--inherit-env");
   if (!test.max_memory.empty()) flags.push_back("--max-memory=" + test.max_memory);
+  if (!test.max_wasm_stack.empty()) flags.push_back("--max-wasm-stack=" + test.max_wasm_stack);
   if (!test.timeout.empty()) flags.push_back("--timeout=" + test.timeout);
   if (!test.fuel.empty()) flags.push_back("--fuel=" + test.fuel);
   return flags;

@@ -22,6 +22,7 @@ SandboxFlags merged(SandboxFlags base, const SandboxFlags& extra) {
   base.env.insert(base.env.end(), extra.env.begin(), extra.env.end());
   base.inherit_env = base.inherit_env || extra.inherit_env;
   if (!extra.max_memory.empty()) base.max_memory = extra.max_memory;
+  if (!extra.max_wasm_stack.empty()) base.max_wasm_stack = extra.max_wasm_stack;
   if (!extra.timeout.empty()) base.timeout = extra.timeout;
   if (!extra.fuel.empty()) base.fuel = extra.fuel;
   return base;

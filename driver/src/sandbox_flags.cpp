@@ -151,6 +151,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
       ->type_name("SIZE")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Limits");
+  app.add_option("--max-wasm-stack", flags.max_wasm_stack,
+                 "Native stack for the guest's calls; deeper recursion traps (default 8MiB, e.g. --max-wasm-stack 64MiB)")
+      ->type_name("SIZE")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Limits");
   app.add_option("--timeout", flags.timeout, "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)")
       ->type_name("DURATION")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
@@ -200,6 +205,16 @@ runner::Limits limits_from(const SandboxFlags& flags) {
     if (!limits.max_memory_bytes) {
       bad_flag("--max-memory", flags.max_memory, "not a size", "for example: --max-memory 64MiB");
     }
+  }
+  if (!flags.max_wasm_stack.empty()) {
+    constexpr std::uint64_t kMin = std::uint64_t{64} << 10;
+    constexpr std::uint64_t kMax = std::uint64_t{1} << 30;
+    const auto size = parse_size(flags.max_wasm_stack);
+    if (!size || *size < kMin || *size > kMax) {
+      bad_flag("--max-wasm-stack", flags.max_wasm_stack, "not a size from 64KiB to 1GiB",
+               "for example: --max-wasm-stack 64MiB");
+    }
+    limits.max_wasm_stack_bytes = *size;
   }
   if (!flags.timeout.empty()) {
     limits.timeout = parse_duration(flags.timeout);

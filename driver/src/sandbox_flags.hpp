@@ -23,6 +23,7 @@ struct SandboxFlags {
   std::string env_names_from;  // a host variable listing more names to copy
   bool private_tmp = false;
   std::string max_memory;
+  std::string max_wasm_stack;
   std::string timeout;
   std::string fuel;
 };

@@ -33,6 +33,11 @@ wasmtime::Engine make_engine(const EngineSettings& settings) {
   config.wasm_exceptions(true);
   config.consume_fuel(settings.consume_fuel);
   config.epoch_interruption(settings.epoch_interruption);
+  // Wasmtime refuses a max_wasm_stack above async_stack_size; no async
+  // stack is ever made here, so raising it costs nothing.
+  const auto stack = static_cast<std::size_t>(settings.max_wasm_stack);
+  config.max_wasm_stack(stack);
+  wasmtime_config_async_stack_size_set(config.capi(), stack);
   return wasmtime::Engine(std::move(config));
 }
 

@@ -9,6 +9,9 @@ namespace wasibuild::runner {
 struct EngineSettings {
   bool consume_fuel = false;        // only with --fuel: it slows generated code
   bool epoch_interruption = false;  // only with --timeout: same reason
+  // A runtime limit, not part of the compiled code (Wasmtime checks it at
+  // each entry into wasm), so not in the fingerprint.
+  std::uint64_t max_wasm_stack = 512 * 1024;
 };
 
 // A Wasmtime engine with the finished proposals that toolchains emit enabled.

@@ -39,6 +39,13 @@ std::string problem(const Error& error) {
   return error.detail;
 }
 
+// 8 MiB, 512 KiB, or the bytes.
+std::string size_text(std::uint64_t bytes) {
+  if (bytes != 0 && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes != 0 && bytes % (1u << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} bytes", bytes);
+}
+
 }  // namespace
 
 std::string Error::message() const { return fmt::format("{}: {}", file.string(), problem(*this)); }
@@ -60,6 +67,11 @@ std::string describe(const Outcome& outcome) {
           [](const Trapped& trap) {
             std::string text = fmt::format("wasibuild: error: {}: {}\n", trap.file.string(), trap.reason);
             if (!trap.backtrace.empty()) text += "wasm backtrace:\n" + trap.backtrace;
+            // Last, where it is seen after a long backtrace.
+            if (trap.exhausted_stack_bytes) {
+              text += fmt::format("help: the guest used its whole call stack ({}); raise it with --max-wasm-stack\n",
+                                  size_text(*trap.exhausted_stack_bytes));
+            }
             return text;
           },
           [](const TimedOut& timeout) {

@@ -213,3 +213,46 @@ TEST_CASE("--max-memory leaves room for exceptions (Wasmtime's GC heap)") {
   CHECK(guest.exec({}).exit_status == 42);
   CHECK(guest.exec({"--max-memory", "16MiB"}).exit_status == 42);
 }
+
+// ---- --max-wasm-stack: the native stack for the guest's calls -------------
+
+TEST_CASE("a guest recursing 100000 frames deep runs with the default 8 MiB call stack") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("recursion"), "deep", "100000"});
+  CHECK(result.err == "");
+  CHECK(result.out == "depth 100000\n");
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("with Wasmtime's old 512 KiB budget the same recursion traps and the help names the knob") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({"--max-wasm-stack", "512KiB", fixture("recursion"), "deep", "100000"});
+  CHECK(result.exit_status == 134);
+  CHECK(result.err.starts_with("wasibuild: error: " + fixture("recursion") + ": wasm trap: call stack exhausted\n"));
+  CHECK(result.err.ends_with("help: the guest used its whole call stack (512 KiB); raise it with --max-wasm-stack\n"));
+}
+
+TEST_CASE("infinite recursion exits 134 with the call-stack help line, and a larger budget is accepted") {
+  Wasibuild wasibuild;
+  const auto result = wasibuild.exec({fixture("recursion"), "forever"});
+  CHECK(result.exit_status == 134);
+  CHECK(result.out == "");
+  CHECK(result.err.starts_with("wasibuild: error: " + fixture("recursion") + ": wasm trap: call stack exhausted\n"));
+  CHECK(result.err.find("wasm backtrace:\n") != std::string::npos);
+  CHECK(result.err.ends_with("help: the guest used its whole call stack (8 MiB); raise it with --max-wasm-stack\n"));
+
+  const auto larger = wasibuild.exec({"--max-wasm-stack", "64MiB", fixture("recursion"), "forever"});
+  CHECK(larger.exit_status == 134);
+  CHECK(larger.err.ends_with("help: the guest used its whole call stack (64 MiB); raise it with --max-wasm-stack\n"));
+}
+
+TEST_CASE("--max-wasm-stack rejects what is not a size from 64KiB to 1GiB") {
+  Wasibuild wasibuild;
+  for (const char* value : {"0", "1KiB", "2GiB", "deep"}) {
+    CAPTURE(value);
+    const auto result = wasibuild.exec({"--max-wasm-stack", value, fixture("exit_code")});
+    CHECK(result.exit_status == 125);
+    CHECK(result.err == "wasibuild: error: --max-wasm-stack '" + std::string(value) +
+                            "': not a size from 64KiB to 1GiB\nhelp: for example: --max-wasm-stack 64MiB\n");
+  }
+}

@@ -47,8 +47,14 @@ struct Policy {
   bool confine_process = true;
 };
 
+// Wasmtime's own default (512 KiB) is far below the 8 MiB native stack
+// that deeply recursive tests expect, and below the toolchain file's 8 MiB
+// linear-memory stack: the runner's default matches those.
+inline constexpr std::uint64_t kDefaultMaxWasmStack = std::uint64_t{8} << 20;
+
 struct Limits {
   std::optional<std::uint64_t> max_memory_bytes;    // all memories and tables together
+  std::uint64_t max_wasm_stack_bytes = kDefaultMaxWasmStack;  // native stack for wasm frames
   std::optional<std::chrono::milliseconds> timeout;  // wall clock
   std::optional<std::uint64_t> fuel;                 // deterministic budget
 };
@@ -102,6 +108,7 @@ struct Trapped {
   std::filesystem::path file;
   std::string reason;     // e.g. "wasm trap: integer divide by zero"
   std::string backtrace;  // symbolized frames, one per line
+  std::optional<std::uint64_t> exhausted_stack_bytes;  // set when the trap is a call-stack overflow
 };
 struct TimedOut {
   std::filesystem::path file;

@@ -1,0 +1,263 @@
+// The POSIX gap layer (cmake-modules/support, docs/posix.md), end to end
+// with real CMake: a C and a C++ program that use every function it adds,
+// built through the toolchain file and run by CTest in the runner with the
+// test grants (a private /tmp); configure checks that find what exists and
+// nothing that does not; a program with its own mkstemp; and the same
+// project with clang 22 and a newer wasi-libc, which already has some of
+// these functions (getpagesize), so the layer must not clash with it.
+#include <filesystem>
+#include <iostream>
+
+#include "../exec/exec_helpers.hpp"
+
+using namespace wasibuild::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string toolchain_file() {
+  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
+}
+
+const fs::path kClang22 = WASIBUILD_TEST_CLANG22_TOOLCHAIN;
+
+bool have_clang22() {
+  if (!kClang22.empty() && fs::exists(kClang22 / "bin/clang") && fs::exists(kClang22 / "share/wasi-sysroot")) {
+    return true;
+  }
+  std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
+            << "' (scripts/setup.sh assembles it into ~/.cache/wasibuild-dev/clang22-wasi)\n";
+  return false;
+}
+
+struct Project {
+  Wasibuild wasibuild;
+  TempDir dir;
+  fs::path source = dir / "src";
+  fs::path build = dir / "build";
+
+  Project() {
+    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+    fs::create_directories(source);
+  }
+  ProcessResult run(std::vector<std::string> argv) const {
+    ProcessOptions options = wasibuild.options;
+    options.working_directory = dir.path();
+    return run_process(argv, options);
+  }
+  ProcessResult configure(std::vector<std::string> definitions = {}) const {
+    std::vector<std::string> argv = {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                     "-S", source.string(), "-B", build.string()};
+    argv.insert(argv.end(), definitions.begin(), definitions.end());
+    return run(argv);
+  }
+  ProcessResult build_all() const { return run({"/usr/bin/cmake", "--build", build.string()}); }
+  ProcessResult ctest() const {
+    return run({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"});
+  }
+};
+
+// Every function of the layer, each result checked by the program itself.
+constexpr const char* kProgram = R"(#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { printf("FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
+
+static int round_trip(int fd) {
+  char buffer[6] = {0};
+  return write(fd, "hello", 5) == 5 && lseek(fd, 0, SEEK_SET) == 0 && read(fd, buffer, 5) == 5 &&
+         strcmp(buffer, "hello") == 0;
+}
+
+int main(void) {
+  char stemp[] = "/tmp/stemp-XXXXXX";
+  int fd = mkstemp(stemp);
+  EXPECT(fd >= 0 && strncmp(stemp, "/tmp/stemp-", 11) == 0 && strchr(stemp, 'X') == NULL);
+  EXPECT(round_trip(fd));
+  close(fd);
+  char again[] = "/tmp/stemp-XXXXXX";
+  fd = mkstemp(again);
+  EXPECT(fd >= 0 && strcmp(again, stemp) != 0);
+  close(fd);
+
+  char ostemp[] = "/tmp/ostemp-XXXXXX";
+  fd = mkostemp(ostemp, O_APPEND);
+  EXPECT(fd >= 0 && round_trip(fd));
+  close(fd);
+
+  char suffixed[] = "/tmp/suffixed-XXXXXX.txt";
+  fd = mkstemps(suffixed, 4);
+  EXPECT(fd >= 0 && strcmp(suffixed + strlen(suffixed) - 4, ".txt") == 0 && strchr(suffixed, 'X') == NULL);
+  close(fd);
+  char osuffixed[] = "/tmp/osuffixed-XXXXXX.c";
+  fd = mkostemps(osuffixed, 2, 0);
+  EXPECT(fd >= 0 && strcmp(osuffixed + strlen(osuffixed) - 2, ".c") == 0);
+  close(fd);
+
+  char bad[] = "/tmp/bad-XXXXX";
+  errno = 0;
+  EXPECT(mkstemp(bad) == -1 && errno == EINVAL);
+
+  char dtemp[] = "/tmp/dtemp-XXXXXX";
+  EXPECT(mkdtemp(dtemp) == dtemp);
+  struct stat st;
+  EXPECT(stat(dtemp, &st) == 0 && S_ISDIR(st.st_mode));
+  char inside[64];
+  snprintf(inside, sizeof inside, "%s/file", dtemp);
+  FILE* in_dir = fopen(inside, "w");
+  EXPECT(in_dir != NULL && fputs("x", in_dir) >= 0 && fclose(in_dir) == 0);
+
+  char old_style[] = "/tmp/mktemp-XXXXXX";
+  EXPECT(mktemp(old_style) == old_style && strchr(old_style, 'X') == NULL && access(old_style, F_OK) != 0);
+
+  FILE* anonymous = tmpfile();
+  EXPECT(anonymous != NULL);
+  char line[16] = {0};
+  EXPECT(fputs("tmpfile", anonymous) >= 0 && fseek(anonymous, 0, SEEK_SET) == 0 &&
+         fgets(line, sizeof line, anonymous) != NULL && strcmp(line, "tmpfile") == 0);
+  fclose(anonymous);
+
+  char name[L_tmpnam];
+  EXPECT(tmpnam(name) == name && strncmp(name, "/tmp/", 5) == 0 && access(name, F_OK) != 0);
+  const char* shared = tmpnam(NULL);
+  EXPECT(shared != NULL && strcmp(shared, name) != 0);
+  FILE* named = fopen(name, "w");
+  EXPECT(named != NULL && fclose(named) == 0 && remove(name) == 0);
+  char reentrant[L_tmpnam];
+  EXPECT(tmpnam_r(reentrant) == reentrant);
+  char* chosen = tempnam(NULL, "pre");
+  EXPECT(chosen != NULL);
+  printf("tempnam %.*s\n", chosen ? (int)(strrchr(chosen, '/') - chosen) : 0, chosen ? chosen : "");
+  free(chosen);
+
+  tzset();
+  EXPECT(strcmp(tzname[0], "UTC") == 0 && strcmp(tzname[1], "UTC") == 0 && timezone == 0 && daylight == 0);
+  EXPECT(getpagesize() == 65536);
+  puts(failures == 0 ? "posix gap: all passed" : "posix gap: failures");
+  return failures != 0;
+}
+)";
+
+// libc++'s <cstdio>/<cstdlib>/<ctime> over the layer's headers.
+constexpr const char* kCxxProgram = R"(#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <unistd.h>
+int main() {
+  std::string name = "/tmp/cxx-XXXXXX";
+  const int fd = mkstemp(name.data());
+  std::FILE* file = std::tmpfile();
+  tzset();
+  const bool ok = fd >= 0 && file != nullptr && std::string(tzname[0]) == "UTC";
+  std::puts(ok ? "c++: passed" : "c++: failed");
+  return ok ? 0 : 1;
+}
+)";
+
+// A program with its own mkstemp (as projects that bundle replacements do):
+// it links, and its own definition wins over the layer's weak one.
+constexpr const char* kOwnMkstemp = R"(#include <stdio.h>
+#include <stdlib.h>
+int mkstemp(char* template_) { (void)template_; return 42; }
+int main(void) {
+  char name[] = "/tmp/own-XXXXXX";
+  printf("own mkstemp %d\n", mkstemp(name));
+  return 0;
+}
+)";
+
+// The configure checks real projects run: the functions the layer adds are
+// found and declared; what WASI cannot do (dup2, fork, pipe) is neither.
+constexpr const char* kCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(gap C CXX)
+include(CheckFunctionExists)
+include(CheckSymbolExists)
+foreach(function IN ITEMS mkstemp mkdtemp tmpfile tzset dup2 fork pipe)
+  string(TOUPPER "${function}" upper)
+  check_function_exists(${function} HAVE_${upper})
+  if(NOT HAVE_${upper})
+    set(HAVE_${upper} 0)
+  endif()
+  string(APPEND found " ${function}=${HAVE_${upper}}")
+endforeach()
+set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+check_symbol_exists(mkstemp stdlib.h DECLARES_MKSTEMP)
+check_symbol_exists(tmpfile stdio.h DECLARES_TMPFILE)
+check_symbol_exists(tzset time.h DECLARES_TZSET)
+check_symbol_exists(dup2 unistd.h DECLARES_DUP2)
+message(STATUS "functions${found}")
+message(STATUS "declared mkstemp=${DECLARES_MKSTEMP} tmpfile=${DECLARES_TMPFILE} tzset=${DECLARES_TZSET} dup2=${DECLARES_DUP2}")
+enable_testing()
+add_executable(gap gap.c)
+target_compile_options(gap PRIVATE -Wall -Wextra -Werror)
+add_executable(gapxx gap.cpp)
+target_compile_options(gapxx PRIVATE -Wall -Wextra -Werror)
+add_executable(own own.c)
+add_test(NAME gap COMMAND gap)
+set_tests_properties(gap PROPERTIES PASS_REGULAR_EXPRESSION "tempnam /tmp\nposix gap: all passed")
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/scratch")
+add_test(NAME gap_tmpdir COMMAND gap WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/scratch")
+set_tests_properties(gap_tmpdir PROPERTIES ENVIRONMENT TMPDIR=.
+  PASS_REGULAR_EXPRESSION "tempnam \\.\nposix gap: all passed")
+add_test(NAME gapxx COMMAND gapxx)
+set_tests_properties(gapxx PROPERTIES PASS_REGULAR_EXPRESSION "c\\+\\+: passed")
+add_test(NAME own COMMAND own)
+set_tests_properties(own PROPERTIES PASS_REGULAR_EXPRESSION "own mkstemp 42")
+)";
+
+void write_project(const Project& project) {
+  write_file(project.source / "CMakeLists.txt", kCMakeLists);
+  write_file(project.source / "gap.c", kProgram);
+  write_file(project.source / "gap.cpp", kCxxProgram);
+  write_file(project.source / "own.c", kOwnMkstemp);
+}
+
+void configure_build_and_test(const Project& project, const std::vector<std::string>& definitions) {
+  const auto configured = project.configure(definitions);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=0 fork=0 pipe=0\n") !=
+        std::string::npos);
+  CHECK(configured.out.find("-- declared mkstemp=1 tmpfile=1 tzset=1 dup2=\n") != std::string::npos);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto tests = project.ctest();
+  INFO(tests.out << tests.err);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 4") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("the POSIX gap layer with Debian's clang 19: temp files and time zones work and probes tell the truth") {
+  Project project;
+  write_project(project);
+  configure_build_and_test(project, {});
+  // Outside CTest, with `wasibuild exec` and a granted /tmp of our own.
+  TempDir tmp;
+  const auto ran = project.wasibuild.exec({"--dir", tmp.path().string() + "::/tmp", (project.build / "gap.wasm").string()});
+  CHECK(ran.err == "");
+  CHECK(ran.out == "tempnam /tmp\nposix gap: all passed\n");
+  CHECK(ran.exit_status == 0);
+  CHECK_FALSE(fs::is_empty(tmp.path()));  // mkstemp's files and mkdtemp's directory, on the host
+}
+
+TEST_CASE("the POSIX gap layer with clang 22 and a newer wasi-libc: no duplicate symbols, same answers") {
+  if (!have_clang22()) return;
+  Project project;
+  write_project(project);
+  configure_build_and_test(project, {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
+                                     "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
+                                     "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
+                                     "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()});
+}
