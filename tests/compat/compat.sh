@@ -129,7 +129,7 @@ fetch_source() {
   mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/archives"
   exec 9>"$cache/.lock"
   flock 9
-  tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+  tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" ! -name '*.asc' | head -n 1)
   if [ -z "$tarball" ]; then
     step "fetching Debian source package $package"
     echo "deb-src http://deb.debian.org/debian bookworm main" >"$cache/apt/sources.list"
@@ -137,7 +137,7 @@ fetch_source() {
     apt-get "${options[@]}" -qq update || fail "cannot reach deb.debian.org to fetch the $package source package"
     (cd "$cache/archives" && apt-get "${options[@]}" -qq source --download-only "$package") ||
       fail "apt-get source $package failed"
-    tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+    tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" ! -name '*.asc' | head -n 1)
     [ -n "$tarball" ] || fail "Debian's $package is not upstream version $version any more; update tests/compat/compat.sh"
   fi
   flock -u 9
