@@ -4,7 +4,7 @@
 # toolchain file only (plus the cache options a user would pass), built, and
 # its own test suite run under the sandboxed runner.
 #
-#   compat.sh PROJECT SHARE_DIR WASIBUILD WORK_DIR
+#   compat.sh PROJECT SHARE_DIR WASIBUILD WORK_DIR [INSTALL_PREFIX]
 #
 # PROJECT is one of the cases in describe_project below; SHARE_DIR is
 # wasibuild's share/wasibuild; WORK_DIR receives the sources, the build and
@@ -12,9 +12,14 @@
 # private source list (the host's apt configuration is not touched) and are
 # cached in $WASIBUILD_COMPAT_CACHE (default ~/.cache/wasibuild-dev/compat-sources),
 # so later runs need no network. docs/compatibility.md records the results.
+#
+# With INSTALL_PREFIX the project is only configured, built and installed
+# there: that is how a project's `dependencies` are cross-built, each into
+# its own prefix, which the dependent project then names the way a user
+# would (`-D<Pkg>_ROOT=`, CMAKE_PREFIX_PATH) for its find_package().
 set -euo pipefail
 
-project=$1 share_dir=$2 wasibuild=$3 work_dir=$4
+project=$1 share_dir=$2 wasibuild=$3 work_dir=$4 install_prefix=${5:-}
 cache=${WASIBUILD_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/compat-sources}
 
 fail() { printf 'compat %s: %s\n' "$project" "$*" >&2; exit 1; }
@@ -24,9 +29,10 @@ step() { printf '\n== compat %s: %s\n' "$project" "$*"; }
 # subdirectory holding the top CMakeLists.txt, cache options, how the tests
 # run (ctest, or a custom target for projects without CTest), the tests that
 # cannot run under any emulator (with the reason, in docs/compatibility.md),
-# and the least number of tests that must pass.
+# and the least number of tests that must pass. `dependencies` are other
+# cases here, cross-built and installed into $work_dir/NAME/prefix first.
 describe_project() {
-  cmake_args=() exclude="" test_targets=() test_env=() min_tests=1 subdir=. after_configure=: unbuildable="" launched_tests=()
+  dependencies=() cmake_args=() exclude="" test_targets=() test_env=() min_tests=1 subdir=. after_configure=: unbuildable="" launched_tests=()
   case $project in
     libyaml)
       package=libyaml version=0.2.5 min_tests=2 ;;
@@ -65,6 +71,48 @@ describe_project() {
       # programs run here through their host launchers instead.
       package=expat version=2.5.0 subdir=expat min_tests=2 launched_tests=(tests/runtests tests/runtestspp)
       cmake_args=(-DEXPAT_BUILD_DOCS=OFF -DEXPAT_BUILD_EXAMPLES=OFF) ;;
+    cjson)
+      # Its Unity test framework uses setjmp/longjmp.
+      package=cjson version=1.7.15 min_tests=19 ;;
+    jansson)
+      # test_dump checks dumping to a descriptor from pipe(), which WASI
+      # preview1 cannot create.
+      package=jansson version=2.14 cmake_args=(-DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF)
+      exclude='^test_dump$' unbuildable=test/suites/api/test_dump.c min_tests=200 ;;
+    tinyxml2)
+      # xmltest runs in the source tree and writes resources/out/ there.
+      package=tinyxml2 version=9.0.0+dfsg cmake_args=(-Dtinyxml2_BUILD_TESTING=ON) ;;
+    pugixml)
+      # Not passing yet (docs/compatibility.md): exceptions on (the default)
+      # fail with "cannot use 'throw' with exceptions disabled"; without them
+      # tests/test_document.cpp still needs std::ifstream, which the system
+      # toolchain's libc++ does not have.
+      package=pugixml version=1.13 cmake_args=(-DPUGIXML_BUILD_TESTS=ON -DPUGIXML_NO_EXCEPTIONS=ON) ;;
+    double-conversion)
+      # Not passing yet: add_test(COMMAND $<TARGET_FILE:cctest>) runs the
+      # .wasm itself (CMake adds the emulator only for a plain target name).
+      package=double-conversion version=3.2.1 cmake_args=(-DBUILD_TESTING=ON) ;;
+    cmocka)
+      # Not passing yet: cmocka.h defines uintptr_t as unsigned int when it
+      # cannot tell the word size, which clashes with wasi-libc's.
+      package=cmocka version=1.1.5 cmake_args=(-DUNIT_TESTING=ON -DWITH_EXAMPLES=OFF) ;;
+    libzstd)
+      package=libzstd version=1.5.4+dfsg2 subdir=build/cmake
+      cmake_args=(-DZSTD_BUILD_TESTS=ON -DZSTD_MULTITHREAD_SUPPORT=OFF) ;;
+    xz-utils)
+      # Not passing yet: find_package(Threads REQUIRED), with no option to
+      # build without threads.
+      package=xz-utils version=5.4.1 ;;
+    libxml2-lzma)
+      # libxml2 again, now with its liblzma support: find_package(LibLZMA)
+      # finds xz-utils' liblzma, cross-built into its own prefix. Blocked
+      # by xz-utils above, then by the toolchain file's CMAKE_FIND_ROOT_PATH.
+      package=libxml2 version=2.9.14+dfsg min_tests=4 dependencies=(xz-utils)
+      cmake_args=(-DLIBXML2_WITH_ICONV=OFF -DLIBXML2_WITH_THREADS=OFF -DLIBXML2_WITH_PYTHON=OFF
+                  -DLIBXML2_WITH_LZMA=ON "-DLibLZMA_ROOT=$work_dir/xz-utils/prefix" -DLIBXML2_WITH_ZLIB=OFF
+                  -DLIBXML2_WITH_FTP=OFF -DLIBXML2_WITH_HTTP=OFF -DLIBXML2_WITH_MODULES=OFF) ;;
+    googletest)
+      package=googletest version=1.12.1 cmake_args=(-Dgtest_build_tests=ON -Dgtest_disable_pthreads=ON) ;;
     *) fail "unknown project (see describe_project in $0)" ;;
   esac
 }
@@ -81,7 +129,7 @@ fetch_source() {
   mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/archives"
   exec 9>"$cache/.lock"
   flock 9
-  tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+  tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" ! -name '*.asc' | head -n 1)
   if [ -z "$tarball" ]; then
     step "fetching Debian source package $package"
     echo "deb-src http://deb.debian.org/debian bookworm main" >"$cache/apt/sources.list"
@@ -89,7 +137,7 @@ fetch_source() {
     apt-get "${options[@]}" -qq update || fail "cannot reach deb.debian.org to fetch the $package source package"
     (cd "$cache/archives" && apt-get "${options[@]}" -qq source --download-only "$package") ||
       fail "apt-get source $package failed"
-    tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" | head -n 1)
+    tarball=$(find "$cache/archives" -maxdepth 1 -name "${package}_${version}.orig.tar.*" ! -name '*.asc' | head -n 1)
     [ -n "$tarball" ] || fail "Debian's $package is not upstream version $version any more; update tests/compat/compat.sh"
   fi
   flock -u 9
@@ -104,6 +152,12 @@ provide_unicode_data() {
 
 describe_project
 fetch_source
+
+for dependency in "${dependencies[@]}"; do
+  step "cross-building the dependency $dependency into its own prefix"
+  bash "$0" "$dependency" "$share_dir" "$wasibuild" "$work_dir/$dependency" "$work_dir/$dependency/prefix" ||
+    fail "the dependency $dependency failed (log: $work_dir/$dependency)"
+done
 
 source_root="$work_dir/src"
 build="$work_dir/build"
@@ -124,11 +178,18 @@ cmake -G Ninja -S "$source_root/$subdir" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$sh
 # `-k 0`; the build passes when every error is in that source.
 real_build_failure() {
   [ -n "$unbuildable" ] || return 0
-  ! grep -E 'error:' "$work_dir/build.log" | grep -v -F -e "$unbuildable" -e 'ninja: build stopped' -q
+  grep -E 'error:' "$work_dir/build.log" | grep -v -F -e "$unbuildable" -e 'ninja: build stopped' -q
 }
 step "building"
 cmake --build "$build" -j2 -- -k 0 >"$work_dir/build.log" 2>&1 || ! real_build_failure ||
   { grep -m 20 -E 'error|Error' "$work_dir/build.log" || tail -n 30 "$work_dir/build.log"; fail "build failed (log: $work_dir/build.log)"; }
+
+if [ -n "$install_prefix" ]; then
+  cmake --install "$build" --prefix "$install_prefix" >"$work_dir/install.log" 2>&1 ||
+    { tail -n 30 "$work_dir/install.log"; fail "install failed (log: $work_dir/install.log)"; }
+  echo "$project $version: installed into $install_prefix" | tee "$work_dir/result.txt"
+  exit 0
+fi
 
 step "running the project's tests under wasibuild"
 if [ ${#launched_tests[@]} -gt 0 ]; then
