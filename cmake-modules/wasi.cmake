@@ -78,8 +78,16 @@ endif()
 if(NOT WASIBUILD_CLANGXX AND WASIBUILD_CLANG MATCHES "^(.*)clang(-[0-9]+)?$")
   set(WASIBUILD_CLANGXX "${CMAKE_MATCH_1}clang++${CMAKE_MATCH_2}")
 endif()
+# wasm32-wasip1 where the sysroot has it, as `toolchain which` decides for
+# installed SDKs: clang 20+ warns that wasm32-wasi is deprecated, which
+# breaks every -Werror project; a sysroot with wasip1 directories comes with
+# a clang (18+) that knows the name. Debian 12's sysroot has only wasm32-wasi.
 if(NOT WASIBUILD_TARGET)
-  set(WASIBUILD_TARGET wasm32-wasi)
+  if(EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1")
+    set(WASIBUILD_TARGET wasm32-wasip1)
+  else()
+    set(WASIBUILD_TARGET wasm32-wasi)
+  endif()
 endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)
