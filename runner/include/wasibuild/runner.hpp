@@ -143,7 +143,8 @@ using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
 // `finished`, when given, is called with the outcome once the guest has run,
 // while the engine, module and store still exist: a caller that owns its
 // process (`exec`) may report and end the process there, leaving their
-// teardown (unmapping the memory reservations and code) to the kernel.
+// teardown (unmapping the memory reservations and code) to the kernel. The
+// private /tmp is removed before it is called.
 using Finished = std::function<void(const Outcome&)>;
 [[nodiscard]] Outcome run(const Program& program, const Policy& policy, const Limits& limits,
                           const std::optional<CacheOptions>& cache, const Finished& finished = {});
