@@ -2,7 +2,6 @@
 // to fix it. Exit 0 when everything needed is present, 1 otherwise.
 #include <fmt/format.h>
 
-#include "build_dir_guard.hpp"
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
@@ -84,7 +83,7 @@ class DoctorCommand final : public Command {
     line(has_file, fmt::format("CMake toolchain file {}", toolchain_file(env).string()), "reinstall wasibuild");
     // Tests guard their working directory (exec --dir-build) in a private
     // mount namespace; where none is allowed, they fail until told otherwise.
-    const auto no_guard = build_guard_unavailable();
+    const auto no_guard = runner::build_guard_unavailable();
     if (no_guard) ++problems;
     line(!no_guard,
          no_guard ? fmt::format("test sandbox: no private mount namespace ({})", *no_guard)

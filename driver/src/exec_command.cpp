@@ -126,12 +126,9 @@ int ExecCommand::run(Env& env) {
   }
   runner::Policy policy = policy_from(options_.sandbox, env);
   const runner::Limits limits = limits_from(options_.sandbox);
-  std::optional<PrivateTmp> tmp;
-  if (options_.sandbox.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
   std::optional<runner::CacheOptions> cache;
   if (!options_.no_cache) cache = module_cache(env);
-  guard_build_dirs(options_.sandbox, env);
-  return run_guest(program, policy, limits, cache, tmp, env);
+  return run_guest(program, policy, limits, cache, env);
 }
 
 }  // namespace wasibuild::driver

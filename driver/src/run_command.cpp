@@ -49,11 +49,10 @@ class RunCommand final : public Command {
     const runner::Policy extra = policy_from(sandbox_, env);
     policy.directories.insert(policy.directories.end(), extra.directories.begin(), extra.directories.end());
     for (const auto& pair : extra.environment) policy.environment.push_back(pair);
+    policy.build_graph = extra.build_graph;
+    policy.private_tmp_in = extra.private_tmp_in;
     const runner::Limits limits = limits_from(merged(built.project.run, sandbox_));
-    std::optional<PrivateTmp> tmp;
-    if (sandbox_.private_tmp) policy.directories.push_back(tmp.emplace(env).grant());
-    guard_build_dirs(sandbox_, env);
-    return run_guest({program, arguments_, false}, policy, limits, module_cache(env), tmp, env);
+    return run_guest({program, arguments_, false}, policy, limits, module_cache(env), env);
   }
 
  private:

@@ -6,19 +6,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <cstdio>
 #include <ostream>
-#include <system_error>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "build_dir_guard.hpp"
 #include "command.hpp"
 #include "units.hpp"
-#include "wasibuild/files.hpp"
 
 namespace wasibuild::driver {
 
@@ -179,23 +172,18 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
     policy.directories.push_back(parse_grant("--dir-ro", spec, runner::Access::read_only, env));
   }
   for (const auto& spec : flags.build_dirs) {
-    policy.directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env));
+    runner::DirectoryGrant grant = parse_grant("--dir-build", spec, runner::Access::read_write, env);
+    grant.guard = runner::Guard::build_files;
+    policy.directories.push_back(std::move(grant));
+  }
+  if (!flags.build_root.empty()) {
+    policy.build_graph = runner::BuildGraph{fs::path(env.working_directory) / flags.build_root,
+                                            env.get("PATH").value_or("")};
   }
   add_environment(policy, flags, env);
   if (flags.host_cwd) add_host_cwd(policy, env);  // its PWD wins over an inherited one
+  if (flags.private_tmp) policy.private_tmp_in = env.get("TMPDIR").value_or("/tmp");
   return policy;
-}
-
-void guard_build_dirs(const SandboxFlags& flags, const Env& env) {
-  std::vector<fs::path> directories;
-  for (const auto& spec : flags.build_dirs) {
-    directories.push_back(parse_grant("--dir-build", spec, runner::Access::read_write, env).host);
-  }
-  std::optional<BuildRoot> build_root;
-  if (!flags.build_root.empty()) {
-    build_root = BuildRoot{fs::path(env.working_directory) / flags.build_root, env.get("PATH").value_or("")};
-  }
-  guard_build_directories(directories, build_root);
 }
 
 runner::Limits limits_from(const SandboxFlags& flags) {
@@ -234,75 +222,8 @@ runner::Limits limits_from(const SandboxFlags& flags) {
   return limits;
 }
 
-namespace {
-
-// The reaper: it ignores the signals a terminal or CTest sends the whole
-// process group, lets go of the process's stdio (a reader waiting for EOF
-// must not wait for it), and removes the directory once the pipe's other
-// end closes, which happens however the parent ends.
-[[noreturn]] void reap_when_parent_ends(int pipe_read, int parent_fd, const std::string& name) {
-  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(signal, SIG_IGN);
-  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, fd);
-  char byte = 0;
-  while (::read(pipe_read, &byte, 1) < 0 && errno == EINTR) {
-  }
-  try {
-    base::remove_tree_at(parent_fd, name, name);
-  } catch (const base::FileError&) {
-    // Nobody is left to tell.
-  }
-  ::_exit(0);
-}
-
-}  // namespace
-
-PrivateTmp::PrivateTmp(const Env& env) {
-  const std::string base = env.get("TMPDIR").value_or("/tmp");
-  std::string pattern = (fs::path(base) / "wasibuild-tmp-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw Failure{fmt::format("--private-tmp: cannot create a directory in {}: {}", base, std::strerror(errno)), {},
-                  kExitRunnerError};
-  }
-  path_ = pattern;
-  parent_fd_ = ::open(path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int channel[2];
-  if (parent_fd_ < 0 || ::pipe2(channel, O_CLOEXEC) != 0) {
-    const int error = errno;
-    std::error_code ignored;
-    fs::remove(path_, ignored);
-    throw Failure{fmt::format("--private-tmp: cannot set up {}: {}", path_.string(), std::strerror(error)), {},
-                  kExitRunnerError};
-  }
-  const std::string name = path_.filename().string();
-  const pid_t reaper = ::fork();
-  if (reaper == 0) {
-    ::close(channel[1]);
-    reap_when_parent_ends(channel[0], parent_fd_, name);
-  }
-  ::close(channel[0]);
-  reaper_pipe_ = channel[1];
-  reaper_pid_ = reaper;  // a failed fork (-1) leaves the normal path's cleanup only
-}
-
-PrivateTmp::~PrivateTmp() {
-  try {
-    base::remove_tree_at(parent_fd_, path_.filename().string(), path_);
-  } catch (const base::FileError&) {
-    // The reaper tries once more when the pipe closes.
-  }
-  ::close(reaper_pipe_);
-  if (reaper_pid_ > 0) {
-    while (::waitpid(reaper_pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-  ::close(parent_fd_);
-}
-
-runner::DirectoryGrant PrivateTmp::grant() const { return {path_, "/tmp", runner::Access::read_write}; }
-
 int run_guest(const runner::Program& program, const runner::Policy& policy, const runner::Limits& limits,
-              const std::optional<runner::CacheOptions>& cache, std::optional<PrivateTmp>& tmp, Env& env) {
+              const std::optional<runner::CacheOptions>& cache, Env& env) {
   bool reported = false;
   const auto report = [&](const runner::Outcome& outcome) {
     *env.err << runner::describe(outcome) << std::flush;
@@ -317,8 +238,7 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
     report(done);
     if (!env.owns_process) return;
     // The guest's output is already written: Wasmtime's WASI flushes each
-    // write to the descriptor. Flush ours, remove the private /tmp, and end.
-    tmp.reset();
+    // write to the descriptor. Flush ours and end.
     env.out->flush();
     env.err->flush();
     std::fflush(nullptr);

@@ -35,6 +35,8 @@ std::string problem(const Error& error) {
     case Kind::exit_code_out_of_range:
       return "the guest exited with a status of 126 or more, which WASI cannot pass on (it allows 0-125)";
     case Kind::output_failure: return "cannot write it: " + error.detail;
+    case Kind::build_guard_failed: return "cannot keep its build files read-only: " + error.detail;
+    case Kind::private_tmp_failed: return error.detail;
   }
   return error.detail;
 }
@@ -48,7 +50,12 @@ std::string size_text(std::uint64_t bytes) {
 
 }  // namespace
 
-std::string Error::message() const { return fmt::format("{}: {}", file.string(), problem(*this)); }
+// The flag's name leads where the problem is the grant's, not a file's.
+std::string Error::message() const {
+  if (kind == Kind::build_guard_failed) return fmt::format("--dir-build {}: {}", file.string(), problem(*this));
+  if (kind == Kind::private_tmp_failed) return fmt::format("--private-tmp: {}", problem(*this));
+  return fmt::format("{}: {}", file.string(), problem(*this));
+}
 
 int exit_status(const Outcome& outcome) {
   return std::visit(Overloaded{
@@ -78,7 +85,11 @@ std::string describe(const Outcome& outcome) {
             return fmt::format("wasibuild: error: {}: timed out after {} ms (--timeout)\n", timeout.file.string(),
                                timeout.limit.count());
           },
-          [](const Error& error) { return fmt::format("wasibuild: error: {}\n", error.message()); },
+          [](const Error& error) {
+            std::string text = fmt::format("wasibuild: error: {}\n", error.message());
+            for (const std::string& line : error.help) text += fmt::format("help: {}\n", line);
+            return text;
+          },
       },
       outcome);
 }

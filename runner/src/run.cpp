@@ -15,11 +15,13 @@
 #include <wasmtime.hh>
 
 #include "atomic_file.hpp"
+#include "build_guard.hpp"
 #include "code_cache.hpp"
 #include "engine.hpp"
 #include "landlock.hpp"
 #include "mapped_file.hpp"
 #include "messages.hpp"
+#include "private_tmp.hpp"
 #include "sha256.hpp"
 #include "store_limits.hpp"
 #include "wasibuild/runner.hpp"
@@ -112,8 +114,8 @@ bool exports_start(const wasmtime::Module& module) {
   return false;
 }
 
-std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const Policy& policy) {
-  for (const DirectoryGrant& grant : policy.directories) {
+std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const std::vector<DirectoryGrant>& grants) {
+  for (const DirectoryGrant& grant : grants) {
     std::error_code error;
     const auto status = fs::status(grant.host, error);
     if (error || !fs::exists(status)) {
@@ -256,6 +258,22 @@ Outcome outcome_of_instantiation_failure(const Program& program, const Limits& l
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
             const std::optional<CacheOptions>& cache, const Finished& finished) {
+  // First, while the process has one thread: the private /tmp forks its
+  // reaper, and the build guard enters a mount namespace of its own.
+  std::vector<DirectoryGrant> grants = policy.directories;
+  std::optional<PrivateTmp> tmp;
+  if (policy.private_tmp_in) {
+    if (const auto& error = tmp.emplace(*policy.private_tmp_in).error()) return *error;
+    grants.push_back(tmp->grant());
+  }
+  if (auto error = guard_build_directories(policy)) return *error;
+  // A caller that ends the process in `finished` skips every destructor:
+  // the private /tmp goes first (its reaper would only remove it later).
+  const auto finish = [&](const Outcome& outcome) {
+    tmp.reset();
+    finished(outcome);
+  };
+
   MappedFile file(program.module, AT_FDCWD, program.follow_links ? Links::follow : Links::refuse);
   if (file.error()) return Error{Error::Kind::unreadable_file, program.module, file.error().message()};
   auto format = classify(program.module, file.bytes());
@@ -297,7 +315,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
 
   use_one_wasi_runtime_worker();
   wasmtime::WasiConfig wasi = make_wasi(program, policy);
-  if (auto error = grant_directories(wasi, policy)) return *error;
+  if (auto error = grant_directories(wasi, grants)) return *error;
   if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
     return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
   }
@@ -307,7 +325,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   }
   // The module is compiled, the cache written and the grants opened: from
   // the guest's first instruction on, the kernel holds the grants too.
-  if (auto error = policy.confine_process ? confine_to_grants(policy.directories) : std::nullopt) {
+  if (auto error = policy.confine_process ? confine_to_grants(grants) : std::nullopt) {
     return Error{Error::Kind::confinement_failed, program.module, *error};
   }
   // The guest's code (start function, then _start) runs on a thread with
@@ -337,7 +355,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     return Error{Error::Kind::instantiation_failed, program.module,
                  fmt::format("cannot start a thread with a {} byte stack for the guest", limits.max_wasm_stack_bytes)};
   }
-  if (finished && guest_ran) finished(*outcome);
+  if (finished && guest_ran) finish(*outcome);
   return *outcome;
 }
 

@@ -54,3 +54,28 @@ TEST_CASE("runner errors map to 125 with a message naming the file") {
   CHECK(exit_status(outcome) == 125);
   CHECK(describe(outcome) == "wasibuild: error: /nonexistent/x.wasm: cannot read it: No such file or directory\n");
 }
+
+TEST_CASE("the private /tmp and the build guard are the runner's: their failures are runner errors with remedies") {
+  const Program program{fixture("exit_code"), {"0"}, false};
+  Policy no_tmp{{}, {}, false};
+  no_tmp.private_tmp_in = "/nonexistent";
+  const auto tmp = run(program, no_tmp, Limits{}, std::nullopt);
+  REQUIRE(std::holds_alternative<Error>(tmp));
+  CHECK(exit_status(tmp) == 125);
+  CHECK(describe(tmp) == "wasibuild: error: --private-tmp: cannot create a directory in /nonexistent: "
+                         "No such file or directory\n");
+
+  wasibuild::testing::TempDir temp;
+  Policy no_graph{{DirectoryGrant{temp.path(), "/b", Access::read_write, GuestLinks::contained, Guard::build_files}},
+                  {},
+                  false};
+  no_graph.build_graph = BuildGraph{temp.path() / "missing", "/usr/bin"};
+  const auto guard = run(program, no_graph, Limits{}, std::nullopt);
+  REQUIRE(std::holds_alternative<Error>(guard));
+  CHECK(exit_status(guard) == 125);
+  const std::string root = temp.path().string();
+  CHECK(describe(guard) ==
+        "wasibuild: error: --dir-build " + root + ": cannot keep its build files read-only: cannot list the build graph of " +
+            root + "/missing: not a directory\nhelp: --build-root names the top build directory\nhelp: or grant it with "
+            "--dir, which lets the guest rewrite them (toolchain file: -DWASIBUILD_TEST_CWD=writable)\n");
+}

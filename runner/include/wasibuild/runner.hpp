@@ -29,11 +29,28 @@ enum class Access { read_only, read_write };
 // own `--dir`, as a native program would have it.
 enum class GuestLinks { contained, anywhere };
 
+// What stays read-only inside a read-write grant. build_files (a test's
+// build directory, `--dir-build`): what the build graph reads or produces,
+// build scripts, CMake and CTest state, executables; the guest may still
+// write its own files there. Kept read-only in a private mount namespace of
+// the process (docs/testing.md); where the system allows none, the run
+// fails rather than grant more.
+enum class Guard { none, build_files };
+
 struct DirectoryGrant {
   std::filesystem::path host;  // must be an existing directory
   std::string guest;           // the name the guest opens it by
   Access access = Access::read_write;
   GuestLinks guest_links = GuestLinks::contained;
+  Guard guard = Guard::none;
+};
+
+// The top of a Ninja build tree, as the toolchain file names it, never as
+// found near a grant (a guest can write a build.ninja there): every file its
+// build graph reads or produces stays read-only in build_files grants.
+struct BuildGraph {
+  std::filesystem::path root;
+  std::string search_path;  // the PATH where `ninja` is looked for
 };
 
 // An empty policy grants argv, stdio, clocks and random numbers, nothing else.
@@ -45,6 +62,11 @@ struct Policy {
   // where the kernel has it (docs/security.md). Only for a process that
   // does nothing else afterwards, as `exec` and `run` are.
   bool confine_process = true;
+  std::optional<BuildGraph> build_graph = {};  // for the build_files grants
+  // A fresh, empty directory made in this host directory and granted
+  // read-write as the guest's /tmp, removed with everything in it once the
+  // run ends, however the process ends (`--private-tmp`).
+  std::optional<std::filesystem::path> private_tmp_in = {};
 };
 
 // Wasmtime's own default (512 KiB) is far below the 8 MiB native stack
@@ -93,12 +115,15 @@ struct Error {
     instantiation_failed,    // detail: e.g. the unknown import
     bad_grant,               // detail: the host path and the OS error
     confinement_failed,      // detail: the Landlock step and the OS error
+    build_guard_failed,      // file: the build_files grant; detail: why its files cannot stay read-only
+    private_tmp_failed,      // file: the directory; detail: the step and the OS error
     exit_code_out_of_range,  // detail: the code the guest asked for
     output_failure,          // detail: the output path and the OS error
   };
   Kind kind;
   std::filesystem::path file;
   std::string detail;
+  std::vector<std::string> help = {};  // remedies, printed as "help: " lines
 
   [[nodiscard]] std::string message() const;
 };
@@ -126,7 +151,8 @@ using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
 // `finished`, when given, is called with the outcome once the guest has run,
 // while the engine, module and store still exist: a caller that owns its
 // process (`exec`) may report and end the process there, leaving their
-// teardown (unmapping the memory reservations and code) to the kernel.
+// teardown (unmapping the memory reservations and code) to the kernel. The
+// private /tmp is removed before it is called.
 using Finished = std::function<void(const Outcome&)>;
 [[nodiscard]] Outcome run(const Program& program, const Policy& policy, const Limits& limits,
                           const std::optional<CacheOptions>& cache, const Finished& finished = {});
@@ -135,8 +161,9 @@ using Finished = std::function<void(const Outcome&)>;
 // the guest's code, 134 for a trap, 124 for a timeout, 125 for a runner error.
 [[nodiscard]] int exit_status(const Outcome& outcome);
 
-// What to print on stderr for an outcome: whole lines starting with
-// "wasibuild: error: <file>: ", or "" for a guest that exited.
+// What to print on stderr for an outcome: whole lines, the first starting
+// with "wasibuild: error: ", then an error's "help: " lines; or "" for a
+// guest that exited.
 [[nodiscard]] std::string describe(const Outcome& outcome);
 
 // Compiles `input` ahead of time into a `.cwasm` artifact for this host and
@@ -150,6 +177,10 @@ using Finished = std::function<void(const Outcome&)>;
 
 // The Wasmtime version linked into this binary.
 [[nodiscard]] std::string engine_version();
+
+// Why this system cannot keep build_files grants read-only (it allows no
+// private mount namespace), or nothing when it can. Tried in a child process.
+[[nodiscard]] std::optional<std::string> build_guard_unavailable();
 
 // The Landlock ABI version this kernel offers, 0 for none. Where it has
 // one, a run confines itself to its grants once set up (docs/security.md).

@@ -1,4 +1,4 @@
-#include "build_dir_guard.hpp"
+#include "build_guard.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "command.hpp"
+#include "wasibuild/files.hpp"
 
-namespace wasibuild::driver {
+namespace wasibuild::runner {
 
 namespace fs = std::filesystem;
 
@@ -60,11 +60,16 @@ struct GuardPlan {
   std::set<std::string> read_only_directories;  // whole CMakeFiles/, .cmake/, .git/...
 };
 
+// Why a directory's build files cannot be kept read-only. Thrown from deep
+// in the walk and the graph, and caught once, in guard_build_directories().
+struct Refusal {
+  Error error;
+};
+
 [[noreturn]] void refuse(const fs::path& directory, const std::string& problem, std::vector<std::string> help = {}) {
   help.emplace_back(
       "or grant it with --dir, which lets the guest rewrite them (toolchain file: -DWASIBUILD_TEST_CWD=writable)");
-  throw Failure{fmt::format("--dir-build {}: cannot keep its build files read-only: {}", directory.string(), problem),
-                std::move(help), kExitRunnerError};
+  throw Refusal{Error{Error::Kind::build_guard_failed, directory, problem, std::move(help)}};
 }
 
 [[noreturn]] void refuse_listing(const fs::path& directory, const std::string& path, int error) {
@@ -204,23 +209,12 @@ class Planner {
 // headers). The file is read with O_NOFOLLOW and written to a fresh O_EXCL
 // temporary file renamed over it within the same directory fd.
 
-// Closes its descriptor (negative: none) when it goes.
-struct Descriptor {
-  explicit Descriptor(int descriptor) : fd(descriptor) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd >= 0) close(fd);
-  }
-  int fd;
-};
-
 constexpr const char* kGraphCacheName = "wasibuild-build-graph.txt";
 constexpr std::string_view kGraphCacheHeader = "wasibuild build graph v1";
 
-[[noreturn]] void refuse_graph(const fs::path& guarded, const BuildRoot& build_root, const std::string& problem,
+[[noreturn]] void refuse_graph(const fs::path& guarded, const BuildGraph& build_root, const std::string& problem,
                                std::vector<std::string> help = {}) {
-  refuse(guarded, fmt::format("cannot list the build graph of {}: {}", build_root.directory.string(), problem),
+  refuse(guarded, fmt::format("cannot list the build graph of {}: {}", build_root.root.string(), problem),
          std::move(help));
 }
 
@@ -391,7 +385,7 @@ void write_graph_cache(int cache_directory_fd, const std::string& key, const std
 // version, then records of a 32-bit size (high bit: a deps record, skipped)
 // and a payload; a path record is the path, NUL-padded to 4 bytes, and a
 // 32-bit checksum.
-std::vector<std::string> deps_log_paths(int root_fd, const BuildRoot& build_root, const fs::path& guarded) {
+std::vector<std::string> deps_log_paths(int root_fd, const BuildGraph& build_root, const fs::path& guarded) {
   std::vector<std::string> paths;
   const int fd = openat(root_fd, ".ninja_deps", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
@@ -433,14 +427,14 @@ std::vector<std::string> deps_log_paths(int root_fd, const BuildRoot& build_root
 
 // Asks Ninja for the outputs and the inputs, and reads the dependencies the
 // compilers reported.
-std::vector<std::string> ask_ninja(const BuildRoot& build_root, const std::string& canonical_root, int root_fd,
+std::vector<std::string> ask_ninja(const BuildGraph& build_root, const std::string& canonical_root, int root_fd,
                                    const fs::path& guarded) {
   const auto ninja = find_ninja(build_root.search_path);
   if (!ninja) {
     refuse_graph(guarded, build_root, "no ninja on PATH",
                  {"the build tree was generated for Ninja: put it on PATH, as when building"});
   }
-  const std::string& given_root = build_root.directory.native();
+  const std::string& given_root = build_root.root.native();
   std::vector<std::string> paths;
   const auto add = [&](std::string_view path) {
     if (path.empty()) return;
@@ -585,34 +579,37 @@ void bind_read_only(const fs::path& directory, const std::string& path, bool is_
   if (result != 0) refuse_mount(directory, "remount read-only", path, error);
 }
 
-}  // namespace
-
-std::vector<std::string> build_graph_files(const BuildRoot& build_root, const fs::path& guarded) {
+// Every file the Ninja build under `build_root` reads or produces, as sorted
+// absolute paths (objects under CMakeFiles/ left out: that directory is
+// guarded whole). Empty when the root holds no build.ninja (before the first
+// generate). Cached in <root>/CMakeFiles/ (above). Refuses, naming
+// `guarded`, when Ninja cannot be run or fails.
+std::vector<std::string> build_graph_files(const BuildGraph& build_root, const fs::path& guarded) {
   std::error_code error;
-  const fs::path canonical = fs::canonical(build_root.directory, error);
+  const fs::path canonical = fs::canonical(build_root.root, error);
   if (error || !fs::is_directory(canonical)) {
     refuse_graph(guarded, build_root, "not a directory", {"--build-root names the top build directory"});
   }
   const std::string canonical_root = canonical.string();
-  const Descriptor root(open(canonical_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) refuse_graph(guarded, build_root, std::strerror(errno));
+  const base::Fd root(open(canonical_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) refuse_graph(guarded, build_root, std::strerror(errno));
   struct stat manifest {};
-  if (fstatat(root.fd, "build.ninja", &manifest, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (fstatat(root.get(), "build.ninja", &manifest, AT_SYMLINK_NOFOLLOW) != 0) {
     return {};  // not generated yet (try_run during the first configure): the name rules alone
   }
   if (!S_ISREG(manifest.st_mode)) refuse_graph(guarded, build_root, "build.ninja is not a regular file");
-  const std::string key = fmt::format("{} {} {}\n", kGraphCacheHeader, stat_key(root.fd, "build.ninja"),
-                                      stat_key(root.fd, ".ninja_deps"));
-  const Descriptor cache(openat(root.fd, "CMakeFiles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (cache.fd >= 0) {
-    if (auto cached = read_graph_cache(cache.fd, key)) return std::move(*cached);
+  const std::string key = fmt::format("{} {} {}\n", kGraphCacheHeader, stat_key(root.get(), "build.ninja"),
+                                      stat_key(root.get(), ".ninja_deps"));
+  const base::Fd cache(openat(root.get(), "CMakeFiles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (cache.get() >= 0) {
+    if (auto cached = read_graph_cache(cache.get(), key)) return std::move(*cached);
   }
-  std::vector<std::string> paths = ask_ninja(build_root, canonical_root, root.fd, guarded);
-  if (cache.fd >= 0) write_graph_cache(cache.fd, key, paths);
+  std::vector<std::string> paths = ask_ninja(build_root, canonical_root, root.get(), guarded);
+  if (cache.get() >= 0) write_graph_cache(cache.get(), key, paths);
   return paths;
 }
 
-void guard_build_directories(const std::vector<fs::path>& directories, const std::optional<BuildRoot>& build_root) {
+void guard(const std::vector<fs::path>& directories, const std::optional<BuildGraph>& build_root) {
   std::vector<std::pair<fs::path, GuardPlan>> plans;
   std::optional<std::vector<std::string>> graph;
   std::string canonical_build_root;
@@ -625,7 +622,7 @@ void guard_build_directories(const std::vector<fs::path>& directories, const std
       graph.emplace();
       if (build_root) {
         *graph = build_graph_files(*build_root, directory);
-        canonical_build_root = fs::canonical(build_root->directory, error).string();
+        canonical_build_root = fs::canonical(build_root->root, error).string();
       }
     }
     auto& [_, plan] = plans.emplace_back(root, GuardPlan{});
@@ -643,6 +640,21 @@ void guard_build_directories(const std::vector<fs::path>& directories, const std
     for (const std::string& path : plan.read_only_directories) bind_read_only(root, path, true, root_flags);
     for (const std::string& path : plan.read_only) bind_read_only(root, path, false, root_flags);
   }
+}
+
+}  // namespace
+
+std::optional<Error> guard_build_directories(const Policy& policy) {
+  std::vector<fs::path> directories;
+  for (const DirectoryGrant& grant : policy.directories) {
+    if (grant.guard == Guard::build_files) directories.push_back(grant.host);
+  }
+  try {
+    guard(directories, policy.build_graph);
+  } catch (Refusal& refusal) {
+    return std::move(refusal.error);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> build_guard_unavailable() {
@@ -669,4 +681,4 @@ std::optional<std::string> build_guard_unavailable() {
   return reason;
 }
 
-}  // namespace wasibuild::driver
+}  // namespace wasibuild::runner
