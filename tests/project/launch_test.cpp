@@ -140,6 +140,35 @@ TEST_CASE("a project's own tests run as written: launcher names and module paths
   CHECK_FALSE(fs::exists(build / "planted.sh"));
 }
 
+// The toolchain file's add_test() runs under the project's policies: before
+// CMake 3.1 (CMP0054 unset, as in libyaml, cjson, json-c, libogg) a quoted
+// "COMMAND" in its if() was the keyword, and configuring stopped with
+// "if given arguments: ... Unknown arguments specified"; a quoted "NAME" was
+// the project's variable of that name, so the command went unwrapped.
+TEST_CASE("add_test with a module's target file under the policies of cmake_minimum_required 3.0") {
+  TempDir dir;
+  fs::create_directories(dir / "src");
+  write_file(dir / "src/CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.0)
+project(old C)
+enable_testing()
+add_executable(paths paths.c)
+set(NAME COMMAND)
+add_test(NAME target_file COMMAND $<TARGET_FILE:paths> hello)
+add_test(NAME launcher_name COMMAND paths hello)
+set_tests_properties(target_file launcher_name PROPERTIES PASS_REGULAR_EXPRESSION "hello from the module"
+  ENVIRONMENT "GREETING=1")
+)cm");
+  write_file(dir / "src/paths.c", kProgram);
+  const ProcessOptions options = options_in(dir.path());
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options, {"-Wno-dev"});
+
+  const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}, options);
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+}
+
 TEST_CASE("the working directory and `..` with clang 22's wasi-libc") {
   if (kClang22.empty() || !fs::exists(kClang22 / "bin/clang")) {
     std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
