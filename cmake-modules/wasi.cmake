@@ -116,11 +116,24 @@ endif()
 # together) unless an earlier inclusion of this file already did: it is read
 # more than once per configure. Compile options never reach the link line,
 # where clang warns that an -mllvm flag is unused (an error under -Werror).
+# What the toolchain needs on every compile and link is added as directory
+# options, not *_FLAGS_INIT: a user's -DCMAKE_C_FLAGS=... (or
+# CMAKE_EXE_LINKER_FLAGS) replaces the _INIT value, and would silently drop
+# the emulation defines, the support headers, -fno-exceptions and the stack.
+# Once each: the toolchain file is read more than once per configure.
 function(_wasibuild_add_compile_option entry)
   get_directory_property(options COMPILE_OPTIONS)
   list(FIND options "${entry}" found)  # not IN_LIST: the project's policies apply here
   if(found EQUAL -1)
     add_compile_options("${entry}")
+  endif()
+endfunction()
+
+function(_wasibuild_add_link_option entry)
+  get_directory_property(options LINK_OPTIONS)
+  list(FIND options "${entry}" found)
+  if(found EQUAL -1)
+    add_link_options("${entry}")
   endif()
 endfunction()
 
@@ -130,7 +143,6 @@ endfunction()
 # compile (docs/compatibility.md names the remedy). A stack placed first and
 # larger than wasm-ld's 64 KiB makes an overflow trap instead of silently
 # corrupting static data.
-set(CMAKE_CXX_FLAGS_INIT "")
 set(_wasibuild_exception_libraries)
 if(WASIBUILD_HAS_EXCEPTIONS)
   _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-fwasm-exceptions>")
@@ -139,7 +151,7 @@ if(WASIBUILD_HAS_EXCEPTIONS)
   _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:C,CXX>:SHELL:-mllvm -wasm-use-legacy-eh=false>")
   set(_wasibuild_exception_libraries " -lunwind")
 else()
-  set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
+  _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions>")
 endif()
 # Release builds use wasm SIMD (Wasmtime runs it): measured against plain -O3
 # and -O2 on six CPU workloads, -msimd128 was faster in every run
@@ -162,25 +174,25 @@ _wasibuild_add_compile_option("$<$<AND:$<CONFIG:Release>,$<COMPILE_LANGUAGE:C,CX
 foreach(kind EXE SHARED MODULE)
   set(CMAKE_${kind}_LINKER_FLAGS_RELEASE_INIT "-Wl,-mllvm,${_wasibuild_interleave}")
 endforeach()
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
+_wasibuild_add_link_option("-Wl,--stack-first")
+_wasibuild_add_link_option("-Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 # clang runs a wasm-opt from PATH after every optimized link, without -g:
 # that drops the name section and fails on modules an old binaryen cannot
 # read. A do-nothing wasm-opt found first through -B stops it on every clang
 # version (clang 19's --no-wasm-opt skips the link itself).
-string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
+_wasibuild_add_link_option("-B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
 
 # wasi-libc hides signal(), clock(), mmap() and getpid() behind opt-in
 # emulation defines and libraries; real projects (and their configure checks)
 # expect them, so turn on every emulation the sysroot ships. An archive on
 # the link line costs nothing unless a symbol is used.
 set(_wasibuild_libs "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}")
-set(_wasibuild_defines)
 set(_wasibuild_standard_libraries)
 foreach(emulation IN ITEMS signal process-clocks mman getpid)
   if(EXISTS "${_wasibuild_libs}/libwasi-emulated-${emulation}.a")
     string(TOUPPER "${emulation}" define)
     string(REPLACE "-" "_" define "${define}")
-    string(APPEND _wasibuild_defines " -D_WASI_EMULATED_${define}")
+    _wasibuild_add_compile_option("-D_WASI_EMULATED_${define}")
     string(APPEND _wasibuild_standard_libraries " -lwasi-emulated-${emulation}")
   endif()
 endforeach()
@@ -191,10 +203,11 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
-  string(APPEND _wasibuild_defines " -isystem \"${CMAKE_CURRENT_LIST_DIR}/support/include\"")
+  foreach(lang C CXX)
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/support/include")
+    list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
+  endforeach()
 endif()
-set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
-string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
 set(CMAKE_C_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
 set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}${_wasibuild_exception_libraries}")
 

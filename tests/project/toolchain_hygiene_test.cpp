@@ -300,3 +300,51 @@ add_executable(plain plain.c)
   CHECK(printed.out.find(" -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false'\n") != std::string::npos);
   CHECK(printed.out.find(" -lunwind'\n") != std::string::npos);
 }
+
+TEST_CASE("a user's CMAKE_C_FLAGS and CMAKE_EXE_LINKER_FLAGS keep what the toolchain needs") {
+  // Given on the command line, these replace the toolchain file's *_INIT
+  // values: the emulation defines, the support headers, -fno-exceptions and
+  // the 8 MiB stack must not live there.
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  const fs::path build = box.dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(userflags C CXX)
+add_executable(userflags userflags.c)
+add_executable(userflagsxx userflagsxx.cpp)
+)cm");
+  // signal() needs the emulation define, mkstemp() the support headers, and
+  // a 1 MiB local array more than wasm-ld's 64 KiB default stack.
+  write_file(source / "userflags.c", R"c(#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static int use_stack(int n) { volatile char big[1 << 20]; memset((char*)big, n, sizeof big); return big[n]; }
+int main(void) {
+  signal(SIGINT, SIG_IGN);
+  char name[] = "/tmp/userflags-XXXXXX";
+  int fd = mkstemp(name);
+  printf("FOO=%d mkstemp=%d stack=%d\n", FOO, fd >= 0, use_stack(3));
+  return 0;
+}
+)c");
+  write_file(source / "userflagsxx.cpp", "#include <cstdio>\nint main() { std::puts(\"xx\"); return 0; }\n");
+  const auto configured = box.configure(
+      source, build,
+      {"-DCMAKE_C_FLAGS=-DFOO=7", "-DCMAKE_CXX_FLAGS=-DFOO=8", "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--no-demangle",
+       "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"});
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = box.build(build, {"--verbose"});
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const std::string commands = read_file(build / "compile_commands.json");
+  CHECK(commands.find("-fno-exceptions") != std::string::npos);
+  CHECK(built.out.find("-Wl,-z,stack-size=8388608") != std::string::npos);
+  const auto ran = box.run({WASIBUILD_BINARY, "exec", "--private-tmp", (build / "userflags.wasm").string()});
+  INFO(ran.err);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out == "FOO=7 mkstemp=1 stack=3\n");
+}
