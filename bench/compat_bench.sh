@@ -40,7 +40,9 @@
 # (default build/dev/driver/wasibuild, with ../share/wasibuild) is copied
 # into BENCH_OUT first, so a rebuild of the tree during the run cannot
 # change it. The toolchain's one-time capability probe runs before the first
-# project, untimed.
+# project, untimed. That home has no binaryen installed: for projects that
+# need setjmp (cjson) with a toolchain that lacks it, set WASIBUILD_WASM_OPT
+# (WASIBUILD_DEV_WASM_OPT of the developer setup is used when it is unset).
 #
 # Environment knobs: BENCH_OUT, BENCH_RUNS, BENCH_PROJECTS, BENCH_NO_HYPERFINE=1.
 # A project whose build or tests fail is reported as such and the others
@@ -83,6 +85,12 @@ bench_start compat_bench.sh
 # Resolve the shared caches before XDG_CACHE_HOME moves into OUT.
 export WASIBUILD_COMPAT_CACHE=${WASIBUILD_COMPAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/compat-sources}
 export CCACHE_DISABLE=1
+# setjmp for a toolchain without it needs binaryen's wasm-opt, which the
+# private home below has not installed: take WASIBUILD_WASM_OPT, or the
+# developer setup's WASIBUILD_DEV_WASM_OPT (as the test suite does).
+if [[ -z "${WASIBUILD_WASM_OPT:-}" && -n "${WASIBUILD_DEV_WASM_OPT:-}" ]]; then
+  export WASIBUILD_WASM_OPT=$WASIBUILD_DEV_WASM_OPT
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/share" "$OUT/home" "$OUT/xdg-cache"
@@ -239,6 +247,7 @@ echo "## compatibility suite: wall time per phase, wasibuild vs native"
 echo
 echo "wasibuild: $SRC_WB ($("$WB" --version 2>/dev/null | head -n 1), sha256 $(sha256sum "$WB" | cut -c1-16)...)"
 echo "wasm toolchain: $(head -n 1 "$OUT/which.log")"
+echo "wasm-opt for setjmp: ${WASIBUILD_WASM_OPT:-none given (WASIBUILD_WASM_OPT unset)}"
 echo "native compiler: $native_name; both sides -DCMAKE_BUILD_TYPE=RelWithDebInfo, static libraries, -j2, no ccache"
 echo "machine: nproc $(nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
