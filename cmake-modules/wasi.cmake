@@ -169,14 +169,15 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASIBUILD
 # version (clang 19's --no-wasm-opt skips the link itself).
 string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
 
-# wasi-libc hides signal(), clock(), mmap() and getpid() behind opt-in
+# wasi-libc hides signal(), clock(), mmap(), getpid() and (newer ones)
+# pthread_create(), which fails with EAGAIN, behind opt-in
 # emulation defines and libraries; real projects (and their configure checks)
 # expect them, so turn on every emulation the sysroot ships. An archive on
 # the link line costs nothing unless a symbol is used.
 set(_wasibuild_libs "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}")
 set(_wasibuild_defines)
 set(_wasibuild_standard_libraries)
-foreach(emulation IN ITEMS signal process-clocks mman getpid)
+foreach(emulation IN ITEMS signal process-clocks mman getpid pthread)
   if(EXISTS "${_wasibuild_libs}/libwasi-emulated-${emulation}.a")
     string(TOUPPER "${emulation}" define)
     string(REPLACE "-" "_" define "${define}")
@@ -192,6 +193,10 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
   string(APPEND _wasibuild_defines " -isystem \"${CMAKE_CURRENT_LIST_DIR}/support/include\"")
+  # <pthread.h> for a sysroot that has none; never in front of a real one.
+  if(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
+    string(APPEND _wasibuild_defines " -isystem \"${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}\"")
+  endif()
 endif()
 set(CMAKE_C_FLAGS_INIT "${_wasibuild_defines}")
 string(APPEND CMAKE_CXX_FLAGS_INIT "${_wasibuild_defines}")
