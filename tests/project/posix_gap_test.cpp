@@ -481,8 +481,12 @@ int main(void) {
   return pthread_cond_wait(&cond, &mutex);
 }
 )");
-  REQUIRE(project.configure().exit_status == 0);
-  REQUIRE(project.build_all().exit_status == 0);
+  const auto configured = project.configure();
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
   const auto ran = project.wasibuild.exec({(project.build / "wait.wasm").string()});
   CHECK(ran.out == "waiting\n");
   CHECK(ran.err.find("wasibuild: pthread_cond_wait would wait forever: this WASI target has one thread") !=

@@ -41,16 +41,6 @@ struct Sandbox {
   }
 };
 
-std::string squeezed(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n';
-    if (!space) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a dependency cross-built into its own prefix is found by <Pkg>_ROOT and CMAKE_PREFIX_PATH and CMAKE_FIND_ROOT_PATH") {
