@@ -2,8 +2,11 @@
 # CMAKE_MODULE_PATH): CMake's own FindThreads, then, when it finds nothing,
 # one clear message instead of "Could NOT find Threads (missing:
 # Threads_FOUND)". WASI preview 1 (wasm32-wasi, wasm32-wasip1) has no
-# threads; a project that can turn them off configures cleanly, with
-# Threads_FOUND false and CMAKE_USE_PTHREADS_INIT unset.
+# threads, but its libc has single-threaded pthreads (wasi-libc's own, or
+# wasibuild's support library where the sysroot has no <pthread.h>;
+# docs/posix.md): CMake finds them, Threads::Threads links, and
+# pthread_create fails with EAGAIN at run time. Without them, a project that
+# can turn threads off configures cleanly, with Threads_FOUND false.
 set(_wasibuild_threads_required "${Threads_FIND_REQUIRED}")
 set(_wasibuild_threads_quietly "${Threads_FIND_QUIETLY}")
 set(Threads_FIND_REQUIRED FALSE)

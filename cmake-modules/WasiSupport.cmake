@@ -5,7 +5,8 @@
 # libwasibuild-support.a holds the small pieces wasi-libc lacks and real
 # projects link against: -fstack-protector's __stack_chk_guard and
 # __stack_chk_fail, and the POSIX gap layer (docs/posix.md): temp files,
-# time-zone basics, getpagesize. Its functions are weak, so a wasi-libc that
+# time-zone basics, getpagesize, and single-threaded pthreads where the
+# sysroot has none. Its functions are weak, so a wasi-libc that
 # has its own never clashes. support/include declares them where wasi-libc's
 # headers hide them; wasi.cmake puts it on the include path
 # (WASIBUILD_SUPPORT_INCLUDE) only when the library is linked, so a
@@ -70,13 +71,31 @@ function(_wasibuild_build_archive out name)
   set(${out} "${library}" PARENT_SCOPE)
 endfunction()
 
+# Single-threaded pthreads (support/pthread, docs/posix.md), only for a
+# sysroot without its own <pthread.h> (Debian 12's wasi-libc): a newer
+# wasi-libc has the same layer, and its header and functions must win, so
+# then this directory is neither on the include path nor in the archive.
+# Decided before the reuse below: try_compile projects need the include
+# directory too.
+set(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
+if(NOT EXISTS "${WASIBUILD_SYSROOT}/include/${WASIBUILD_TARGET}/pthread.h"
+   AND NOT EXISTS "${WASIBUILD_SYSROOT}/include/pthread.h")
+  set(WASIBUILD_SUPPORT_PTHREAD_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/support/pthread/include")
+endif()
+
 if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
 file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
 file(GLOB _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
+set(_wasibuild_support_flags -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include")
+if(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
+  list(APPEND _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/pthread/pthread.c")
+  list(APPEND _wasibuild_support_headers "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}/pthread.h")
+  list(APPEND _wasibuild_support_flags -isystem "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}")
+endif()
 _wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources}
-  FLAGS -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include" DEPENDS ${_wasibuild_support_headers})
+  FLAGS ${_wasibuild_support_flags} DEPENDS ${_wasibuild_support_headers})
 if(NOT WASIBUILD_SUPPORT_LIBRARY)
   message(STATUS "wasibuild: no archiver (WASIBUILD_AR): -fstack-protector support and the POSIX gap layer are not built")
 endif()

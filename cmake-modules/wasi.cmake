@@ -182,13 +182,14 @@ _wasibuild_add_link_option("-Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 # version (clang 19's --no-wasm-opt skips the link itself).
 _wasibuild_add_link_option("-B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
 
-# wasi-libc hides signal(), clock(), mmap() and getpid() behind opt-in
+# wasi-libc hides signal(), clock(), mmap(), getpid() and (newer ones)
+# pthread_create(), which fails with EAGAIN, behind opt-in
 # emulation defines and libraries; real projects (and their configure checks)
 # expect them, so turn on every emulation the sysroot ships. An archive on
 # the link line costs nothing unless a symbol is used.
 set(_wasibuild_libs "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}")
 set(_wasibuild_standard_libraries)
-foreach(emulation IN ITEMS signal process-clocks mman getpid)
+foreach(emulation IN ITEMS signal process-clocks mman getpid pthread)
   if(EXISTS "${_wasibuild_libs}/libwasi-emulated-${emulation}.a")
     string(TOUPPER "${emulation}" define)
     string(REPLACE "-" "_" define "${define}")
@@ -203,8 +204,13 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
+  # <pthread.h> for a sysroot that has none; never in front of a real one.
+  set(_wasibuild_support_includes "${CMAKE_CURRENT_LIST_DIR}/support/include")
+  if(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
+    list(APPEND _wasibuild_support_includes "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}")
+  endif()
   foreach(lang C CXX)
-    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/support/include")
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES ${_wasibuild_support_includes})
     list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
   endforeach()
 endif()

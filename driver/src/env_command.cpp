@@ -38,7 +38,8 @@ constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608"
 
 // What cmake-modules/wasi.cmake adds beside --target and --sysroot, the same
 // rules (tests/project/toolchain_file_test.cpp compares the two):
-// wasi-libc's opt-in emulations (signal(), clock(), mmap(), getpid()) wherever
+// wasi-libc's opt-in emulations (signal(), clock(), mmap(), getpid(), and a
+// pthread_create() that fails with EAGAIN in newer ones) wherever
 // the sysroot ships their library, and C++ exceptions in the standard form
 // where libc++ has them, else -fno-exceptions.
 struct FlagRecipe {
@@ -51,7 +52,7 @@ struct FlagRecipe {
 FlagRecipe flag_recipe(const tc::Toolchain& toolchain, const std::string& target) {
   FlagRecipe recipe;
   std::error_code error;
-  for (const std::string emulation : {"signal", "process-clocks", "mman", "getpid"}) {
+  for (const std::string emulation : {"signal", "process-clocks", "mman", "getpid", "pthread"}) {
     if (!fs::exists(toolchain.sysroot / "lib" / target / fmt::format("libwasi-emulated-{}.a", emulation), error)) {
       continue;
     }

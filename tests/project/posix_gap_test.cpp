@@ -261,3 +261,257 @@ TEST_CASE("the POSIX gap layer with clang 22 and a newer wasi-libc: no duplicate
                                      "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
                                      "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()});
 }
+
+// Single-threaded pthreads (cmake-modules/support/pthread, docs/posix.md):
+// find_package(Threads REQUIRED) finds them in libc, and a program that
+// uses mutexes, once, keys, condition variables and rwlocks runs; a thread
+// cannot be created, and says so with EAGAIN.
+namespace {
+
+constexpr const char* kThreadsCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(threads C CXX)
+find_package(Threads REQUIRED)
+message(STATUS "threads: found=${Threads_FOUND} pthreads=${CMAKE_USE_PTHREADS_INIT} libc=${CMAKE_HAVE_LIBC_PTHREAD}")
+enable_testing()
+add_executable(single single.c)
+target_compile_options(single PRIVATE -Wall -Wextra -Werror)
+target_link_libraries(single PRIVATE Threads::Threads)
+add_executable(singlexx single.cpp)
+target_compile_options(singlexx PRIVATE -Wall -Wextra -Werror)
+target_link_libraries(singlexx PRIVATE Threads::Threads)
+add_test(NAME single COMMAND single)
+set_tests_properties(single PROPERTIES PASS_REGULAR_EXPRESSION "pthreads: all passed")
+add_test(NAME singlexx COMMAND singlexx)
+set_tests_properties(singlexx PROPERTIES PASS_REGULAR_EXPRESSION "c\\+\\+ with pthread.h: 1")
+)";
+
+constexpr const char* kThreadsProgram = R"(#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <time.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { printf("FAILED line %d: %s\n", __LINE__, #what); ++failures; } } while (0)
+
+static int once_calls;
+static void once_routine(void) { ++once_calls; }
+static void *thread_main(void *arg) { return arg; }
+
+static pthread_mutex_t make_mutex(int type) {
+  pthread_mutexattr_t attr;
+  pthread_mutex_t mutex;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, type);
+  pthread_mutex_init(&mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  return mutex;
+}
+
+int main(void) {
+  pthread_mutex_t normal = PTHREAD_MUTEX_INITIALIZER;
+  EXPECT(pthread_mutex_lock(&normal) == 0);
+  EXPECT(pthread_mutex_trylock(&normal) == EBUSY);
+  EXPECT(pthread_mutex_lock(&normal) == EDEADLK);
+  EXPECT(pthread_mutex_unlock(&normal) == 0);
+  EXPECT(pthread_mutex_trylock(&normal) == 0);
+  EXPECT(pthread_mutex_unlock(&normal) == 0);
+
+  pthread_mutex_t recursive = make_mutex(PTHREAD_MUTEX_RECURSIVE);
+  EXPECT(pthread_mutex_lock(&recursive) == 0);
+  EXPECT(pthread_mutex_lock(&recursive) == 0);
+  EXPECT(pthread_mutex_trylock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == EPERM);
+
+  pthread_mutex_t checked = make_mutex(PTHREAD_MUTEX_ERRORCHECK);
+  EXPECT(pthread_mutex_unlock(&checked) == EPERM);
+  EXPECT(pthread_mutex_lock(&checked) == 0);
+  EXPECT(pthread_mutex_lock(&checked) == EDEADLK);
+  EXPECT(pthread_mutex_trylock(&checked) == EBUSY);
+  EXPECT(pthread_mutex_unlock(&checked) == 0);
+  EXPECT(pthread_mutex_destroy(&checked) == 0);
+
+  pthread_once_t once = PTHREAD_ONCE_INIT;
+  EXPECT(pthread_once(&once, once_routine) == 0);
+  EXPECT(pthread_once(&once, once_routine) == 0);
+  EXPECT(once_calls == 1);
+
+  pthread_key_t key;
+  int value = 42;
+  EXPECT(pthread_key_create(&key, NULL) == 0);
+  EXPECT(pthread_getspecific(key) == NULL);
+  EXPECT(pthread_setspecific(key, &value) == 0);
+  EXPECT(pthread_getspecific(key) == &value);
+  EXPECT(pthread_key_delete(key) == 0);
+  EXPECT(pthread_setspecific(key, &value) == EINVAL);
+
+  pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+  EXPECT(pthread_cond_signal(&cond) == 0);
+  EXPECT(pthread_cond_broadcast(&cond) == 0);
+  EXPECT(pthread_cond_wait(&cond, &checked) == EPERM);
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  EXPECT(pthread_mutex_lock(&normal) == 0);
+  EXPECT(pthread_cond_timedwait(&cond, &normal, &deadline) == ETIMEDOUT);
+  EXPECT(pthread_mutex_unlock(&normal) == 0);
+  EXPECT(pthread_cond_destroy(&cond) == 0);
+
+  pthread_rwlock_t rwlock = PTHREAD_RWLOCK_INITIALIZER;
+  EXPECT(pthread_rwlock_rdlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_rdlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_trywrlock(&rwlock) == EBUSY);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_wrlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_tryrdlock(&rwlock) == EBUSY);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+
+  pthread_attr_t attr;
+  size_t stack_size = 0;
+  EXPECT(pthread_attr_init(&attr) == 0);
+  EXPECT(pthread_attr_setstacksize(&attr, 1 << 20) == 0);
+  EXPECT(pthread_attr_getstacksize(&attr, &stack_size) == 0 && stack_size == 1 << 20);
+  EXPECT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0);
+
+  pthread_t thread = pthread_self();
+  EXPECT(pthread_create(&thread, &attr, thread_main, NULL) == EAGAIN);
+  EXPECT(pthread_equal(thread, pthread_self()));
+  EXPECT(pthread_join(pthread_self(), NULL) == EDEADLK);
+  EXPECT(sched_yield() == 0);
+  EXPECT(pthread_attr_destroy(&attr) == 0);
+
+  printf(failures ? "pthreads: %d failed\n" : "pthreads: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+// libc++ without threads still compiles next to <pthread.h>.
+constexpr const char* kThreadsCxxProgram = R"(#include <pthread.h>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static std::atomic<int> counter{0};
+
+int main() {
+  pthread_mutex_lock(&mutex);
+  ++counter;
+  pthread_mutex_unlock(&mutex);
+  std::printf("c++ with pthread.h: %d\n", counter.load() * pthread_equal(pthread_self(), pthread_self()));
+  return 0;
+}
+)";
+
+// What wasi-libc's own layer (Debian trixie's, 2024-12) answers as
+// POSIX says; its recursive and error-checking mutex types are swapped and
+// pthread_key_delete hangs, so those stay out.
+constexpr const char* kUpstreamThreadsProgram = R"(#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+
+static int once_calls;
+static void once_routine(void) { ++once_calls; }
+static void *thread_main(void *arg) { return arg; }
+
+int main(void) {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_key_t key;
+  pthread_t thread;
+  int value = 1;
+  int ok = pthread_mutex_lock(&mutex) == 0 && pthread_mutex_unlock(&mutex) == 0 &&
+           pthread_once(&once, once_routine) == 0 && pthread_once(&once, once_routine) == 0 && once_calls == 1 &&
+           pthread_key_create(&key, NULL) == 0 && pthread_setspecific(key, &value) == 0 &&
+           pthread_getspecific(key) == &value && pthread_create(&thread, NULL, thread_main, NULL) == EAGAIN;
+  printf(ok ? "pthreads: all passed\n" : "pthreads: failed\n");
+  return !ok;
+}
+)";
+
+void write_threads_project(const Project& project, const char* program = kThreadsProgram) {
+  write_file(project.source / "CMakeLists.txt", kThreadsCMakeLists);
+  write_file(project.source / "single.c", program);
+  write_file(project.source / "single.cpp", kThreadsCxxProgram);
+}
+
+ProcessResult configure_build_and_test_threads(const Project& project, const std::vector<std::string>& definitions) {
+  const auto configured = project.configure(definitions);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto tests = project.ctest();
+  INFO(tests.out << tests.err);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+  return configured;
+}
+
+}  // namespace
+
+TEST_CASE("find_package(Threads REQUIRED) with Debian's clang 19 finds single-threaded pthreads in libc") {
+  Project project;
+  write_threads_project(project);
+  const auto configured = configure_build_and_test_threads(project, {});
+  CHECK(configured.out.find("-- threads: found=TRUE pthreads=1 libc=1\n") != std::string::npos);
+  const auto ran = project.wasibuild.exec({(project.build / "single.wasm").string()});
+  CHECK(ran.err == "");
+  CHECK(ran.out == "pthreads: all passed\n");
+  CHECK(ran.exit_status == 0);
+}
+
+TEST_CASE("a wait no other thread could end stops with a message instead of hanging") {
+  Project project;
+  write_file(project.source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.25)\nproject(wait C)\nadd_executable(wait wait.c)\n");
+  write_file(project.source / "wait.c", R"(#include <pthread.h>
+#include <stdio.h>
+int main(void) {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+  pthread_mutex_lock(&mutex);
+  printf("waiting\n");
+  fflush(stdout);
+  return pthread_cond_wait(&cond, &mutex);
+}
+)");
+  const auto configured = project.configure();
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto ran = project.wasibuild.exec({(project.build / "wait.wasm").string()});
+  CHECK(ran.out == "waiting\n");
+  CHECK(ran.err.find("wasibuild: pthread_cond_wait would wait forever: this WASI target has one thread") !=
+        std::string::npos);
+  CHECK(ran.exit_status == 134);
+}
+
+TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads win") {
+  if (!have_clang22()) return;
+  Project project;
+  write_threads_project(project, kUpstreamThreadsProgram);
+  // wasi-libc's own layer answers for its own types: check that ours is
+  // neither on the include path nor in the support archive.
+  write_file(project.source / "ours.c", "#include <pthread.h>\n#ifdef __WASIBUILD_PTHREAD_H\n#error ours\n#endif\n"
+                                        "int main(void) { return 0; }\n");
+  std::string lists = kThreadsCMakeLists;
+  lists += "add_executable(ours ours.c)\n";
+  write_file(project.source / "CMakeLists.txt", lists);
+  const auto configured =
+      configure_build_and_test_threads(project, {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
+                                                 "-DWASIBUILD_CLANGXX=" + (kClang22 / "bin/clang++").string(),
+                                                 "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
+                                                 "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
+                                                 "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()});
+  CHECK(configured.out.find("-- threads: found=TRUE pthreads=1") != std::string::npos);
+  CHECK_FALSE(fs::exists(project.build / "CMakeFiles/wasibuild-support/pthread.o"));
+  CHECK(fs::exists(project.build / "CMakeFiles/wasibuild-support/temp_files.o"));
+}

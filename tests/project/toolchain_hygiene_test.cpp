@@ -2,8 +2,8 @@
 // CMAKE_FIND_ROOT_PATH is appended to, and a dependency cross-built into its
 // own prefix is found through <Pkg>_ROOT, CMAKE_PREFIX_PATH or
 // CMAKE_FIND_ROOT_PATH; compile-only flags stay off the link line (so
-// -Werror release builds pass); find_package(Threads) without threads ends
-// cleanly, or with one clear message when REQUIRED; `wasibuild env` gives the
+// -Werror release builds pass); find_package(Threads REQUIRED) finds the
+// single-threaded pthreads of WASI preview 1; `wasibuild env` gives the
 // same emulation flags as the toolchain file. Real CMake, the real toolchain
 // file, programs run by the real runner.
 #include <filesystem>
@@ -40,16 +40,6 @@ struct Sandbox {
     return run(argv);
   }
 };
-
-std::string squeezed(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n';
-    if (!space) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -150,40 +140,29 @@ add_executable(strictxx strictxx.cpp)
   CHECK(box.run({WASIBUILD_BINARY, "exec", (build / "strictxx.wasm").string()}).out == "strictxx\n");
 }
 
-TEST_CASE("find_package(Threads) without thread support ends cleanly and REQUIRED names what is missing") {
+TEST_CASE("find_package(Threads) finds the single-threaded pthreads of WASI preview 1 and Threads::Threads links") {
   Sandbox box;
   const fs::path source = box.dir / "src";
   fs::create_directories(source);
   write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
 project(threads C)
-option(USE_THREADS "threads" ON)
-find_package(Threads)
+find_package(Threads REQUIRED)
 if(DEFINED CMAKE_USE_PTHREADS_INIT)
   message(STATUS "pthreads init is defined")
 endif()
 message(STATUS "threads found: '${Threads_FOUND}'")
-if(NOT Threads_FOUND)
-  set(USE_THREADS OFF)
-endif()
-if(REQUIRE_THREADS)
-  find_package(Threads REQUIRED)
-endif()
 add_executable(single single.c)
+target_link_libraries(single PRIVATE Threads::Threads)
 )cm");
-  write_file(source / "single.c", "int main(void) { return 0; }\n");
-  const auto optional = box.configure(source, box.dir / "optional");
-  INFO(optional.out << optional.err);
-  REQUIRE(optional.exit_status == 0);
-  CHECK(optional.out.find("-- threads found: 'FALSE'\n") != std::string::npos);
-  CHECK(optional.out.find("pthreads init is defined") == std::string::npos);
-  CHECK(optional.err.find("CMake Warning") == std::string::npos);
-  CHECK(box.build(box.dir / "optional").exit_status == 0);
-
-  const auto required = box.configure(source, box.dir / "required", {"-DREQUIRE_THREADS=ON"});
-  CHECK(required.exit_status != 0);
-  CHECK(squeezed(required.err).find("find_package(Threads REQUIRED): the WASI target wasm32-wasi has no thread support "
-                                    "(no pthread_create, no std::thread). Turn the project's threads option off") !=
-        std::string::npos);
+  write_file(source / "single.c", "#include <pthread.h>\nint main(void) { pthread_t t; "
+                                  "return pthread_create(&t, 0, 0, 0) == 0; }\n");
+  const auto configured = box.configure(source, box.dir / "build");
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- threads found: 'TRUE'\n") != std::string::npos);
+  CHECK(configured.out.find("pthreads init is defined") != std::string::npos);
+  CHECK(configured.err.find("CMake Warning") == std::string::npos);
+  CHECK(box.build(box.dir / "build").exit_status == 0);
 }
 
 TEST_CASE("wasibuild env prints the emulation flags the toolchain file uses, and signal() and clock() build through it") {
