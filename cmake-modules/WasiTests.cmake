@@ -8,7 +8,9 @@
 #    records the names it sets in WASIBUILD_GUEST_ENV, which the runner's
 #    `--env-names-from` copies, and nothing else;
 #  - add_test() whose command is a module's path or $<TARGET_FILE:t> runs it
-#    through the emulator;
+#    through the emulator; one whose command is a host program that may run
+#    modules itself (cmake -P, sh, python, a script) runs under `wasibuild
+#    binfmt run`, so a module it executes runs with the test's grants;
 #  - a SHARED library, built static on WASI, no longer clashes with the
 #    project's STATIC library of the same output name.
 include_guard(GLOBAL)
@@ -58,11 +60,45 @@ function(set_tests_properties)
   cmake_language(EVAL CODE "${call})")
 endfunction()
 
+# Whether COMMAND is a host program that may execute modules itself: CMake
+# (`cmake -P script`), an interpreter, or an existing file that is neither a
+# module nor a launcher (a script). A bare word naming no interpreter may be a
+# target, defined now or later, which CMake resolves when it generates: left
+# alone, as are generator expressions.
+function(_wasibuild_runs_modules out command)
+  set(${out} FALSE PARENT_SCOPE)
+  if(command MATCHES "\\$<" OR command MATCHES "\\.wasm$")
+    return()
+  endif()
+  get_filename_component(name "${command}" NAME)
+  if(command STREQUAL CMAKE_COMMAND OR command STREQUAL CMAKE_CTEST_COMMAND
+     OR name MATCHES "^(cmake|ctest|sh|bash|dash|env|perl|python|python[0-9][0-9.]*)$")
+    set(${out} TRUE PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT command MATCHES "/")
+    return()
+  endif()
+  get_filename_component(path "${command}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  if(NOT EXISTS "${path}" OR IS_DIRECTORY "${path}")
+    return()
+  endif()
+  file(STRINGS "${path}" head LIMIT_COUNT 2 LIMIT_INPUT 4096)
+  if(head MATCHES "# wasibuild-launcher: ")
+    return()
+  endif()
+  set(${out} TRUE PARENT_SCOPE)
+endfunction()
+
 # add_test() whose command is a module itself: CMake puts the emulator only
 # in front of a bare target name. A command that is `$<TARGET_FILE:t>`
 # becomes `t` (CMake then adds the emulator, as for any target); a path
 # ending in `.wasm` (`${CMAKE_BINARY_DIR}/prog.wasm`) gets the emulator in
-# front. Other commands (a launcher, a script, a host tool) are unchanged.
+# front. A command that is a host program which may run modules itself
+# (_wasibuild_runs_modules) gets `wasibuild binfmt run <test grants> --` in
+# front: in a user namespace of its own the kernel then runs any module it
+# executes through wasibuild, with the test's grants (docs/testing.md).
+# Other commands (a launcher, a target's name, a host tool) are unchanged.
 # The project's policies apply here: with CMP0054 unset (projects requiring
 # CMake < 3.1), a quoted "COMMAND" is still the if() keyword, so the word is
 # matched as a regular expression instead.
@@ -91,6 +127,13 @@ function(add_test)
         foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
           string(APPEND call " [==[${word}]==]")
         endforeach()
+      elseif(WASIBUILD_EXECUTABLE)
+        _wasibuild_runs_modules(runs_modules "${argument}")
+        if(runs_modules)
+          foreach(word IN ITEMS "${WASIBUILD_EXECUTABLE}" binfmt run ${WASIBUILD_TEST_GRANTS} --)
+            string(APPEND call " [==[${word}]==]")
+          endforeach()
+        endif()
       endif()
     endif()
     string(APPEND call " [==[${argument}]==]")

@@ -351,3 +351,146 @@ TEST_CASE("binfmt: one-line errors without root or without binfmt_misc") {
     }
   }
 }
+
+namespace {
+
+// A project whose tests run the program file from host scripts, as real
+// projects' suites do: `cmake -P`, `sh`, a script run by its path, python3.
+// Under the policies of CMake 3.0 (CMP0054 unset), as old projects have.
+void write_script_project(const fs::path& dir, bool python) {
+  fs::create_directories(dir / "src/data");
+  write_file(dir / "src/CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.0)
+project(scripts C)
+add_executable(paths paths.c)
+enable_testing()
+add_test(NAME cmake_script COMMAND ${CMAKE_COMMAND} -DTEST_PROGRAM=$<TARGET_FILE:paths>
+         -DDATA=${CMAKE_SOURCE_DIR}/data/input.txt -P ${CMAKE_SOURCE_DIR}/run.cmake)
+add_test(NAME sh_script COMMAND sh ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR}/data/input.txt)
+add_test(sh_old_signature sh ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR}/data/input.txt)
+add_test(NAME script_by_path COMMAND ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR}/data/input.txt)
+add_test(NAME escape COMMAND sh ${CMAKE_SOURCE_DIR}/escape.sh ${CMAKE_SOURCE_DIR}/../outside.txt)
+if(WITH_PYTHON)
+  add_test(NAME python_runner COMMAND python3 ${CMAKE_SOURCE_DIR}/run.py $<TARGET_FILE:paths>
+           ${CMAKE_SOURCE_DIR}/data/input.txt)
+endif()
+)cm");
+  write_file(dir / "src/run.cmake", R"cm(execute_process(COMMAND ${TEST_PROGRAM} read ${DATA} RESULT_VARIABLE status
+                OUTPUT_VARIABLE out)
+if(NOT status EQUAL 0 OR NOT out STREQUAL "read: source data\n")
+  message(FATAL_ERROR "got ${status}: ${out}")
+endif()
+)cm");
+  write_file(dir / "src/run.sh", "set -e\nout=$(./paths.wasm read \"$1\")\n"
+                                 "test \"$out\" = 'read: source data' || { echo \"got: $out\"; exit 1; }\n");
+  fs::permissions(dir / "src/run.sh", fs::perms::owner_exec, fs::perm_options::add);
+  write_file(dir / "src/escape.sh",
+             "if ./paths.wasm read /etc/hostname; then echo ESCAPED; exit 1; fi\n"
+             "if ./paths.wasm read \"$1\"; then echo ESCAPED; exit 1; fi\n"
+             "echo confined\n");
+  if (python) {
+    write_file(dir / "src/run.py", "import subprocess, sys\n"
+                                   "ran = subprocess.run([sys.argv[1], 'read', sys.argv[2]], capture_output=True, text=True)\n"
+                                   "print(ran.stdout, ran.stderr)\n"
+                                   "sys.exit(0 if ran.stdout == 'read: source data\\n' else 1)\n");
+  }
+  write_file(dir / "src/paths.c", kProgram);
+  write_file(dir / "src/data/input.txt", "source data\n");
+  write_file(dir / "outside.txt", "outside every grant\n");
+}
+
+// `binfmt run` needs a user namespace with its own binfmt_misc (Linux 6.7+);
+// with -v it says when it cannot make one.
+bool binfmt_run_possible(const ProcessOptions& options) {
+  const auto probe = run_process({WASIBUILD_BINARY, "binfmt", "run", "-v", "--", "/bin/true"}, options);
+  if (probe.exit_status == 0 && probe.err.empty()) return true;
+  std::cout << "SKIPPED: `wasibuild binfmt run` cannot make its namespace here: " << probe.err << "\n";
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("binfmt run: host-script tests run the program file with the test's grants under plain ctest") {
+  TempDir dir;
+  const bool python = fs::exists("/usr/bin/python3");
+  write_script_project(dir.path(), python);
+  const ProcessOptions options = options_in(dir.path());
+  if (!binfmt_run_possible(options)) return;
+  const fs::path build = dir / "build";
+  configure_and_build(dir / "src", build, options, {python ? "-DWITH_PYTHON=ON" : "-DWITH_PYTHON=OFF"});
+  const auto ran = run_process({"/usr/bin/ctest", "--output-on-failure"}, [&] {
+    ProcessOptions in_build = options;
+    in_build.working_directory = build;
+    return in_build;
+  }());
+  INFO(ran.out << ran.err);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out.find(python ? "100% tests passed, 0 tests failed out of 6" : "100% tests passed, 0 tests failed out of 5") !=
+        std::string::npos);
+  // The escape test's own output: both reads refused.
+  const auto verbose = run_process({"/usr/bin/ctest", "-V", "-R", "^escape$"}, [&] {
+    ProcessOptions in_build = options;
+    in_build.working_directory = build;
+    return in_build;
+  }());
+  CHECK(verbose.out.find("cannot open /etc/hostname") != std::string::npos);
+  CHECK(verbose.out.find("confined") != std::string::npos);
+  CHECK(verbose.out.find("ESCAPED") == std::string::npos);
+}
+
+TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is refused") {
+  TempDir dir;
+  write_project(dir.path());
+  const ProcessOptions options = options_in(dir.path());
+  SUBCASE("binfmt run refuses it") {
+    for (const std::vector<std::string>& grants :
+         {std::vector<std::string>{"--allow-precompiled"}, {"--dir", "--allow-precompiled"}, {"prog.wasm"}}) {
+      std::vector<std::string> command{WASIBUILD_BINARY, "binfmt", "run"};
+      command.insert(command.end(), grants.begin(), grants.end());
+      command.insert(command.end(), {"--", "/bin/echo", "RAN"});
+      const auto ran = run_process(command, options);
+      CHECK(ran.exit_status == 1);
+      CHECK(ran.out.empty());
+      CHECK(ran.err.starts_with("wasibuild: error: binfmt run: "));
+    }
+    const auto ran = run_process({WASIBUILD_BINARY, "binfmt", "run", "--allow-precompiled", "--", "/bin/echo"}, options);
+    CHECK(ran.err ==
+          "wasibuild: error: binfmt run: --allow-precompiled is not a grant or limit flag (only --dir, --dir-ro, "
+          "--dir-build, --build-root, --host-cwd, --env, --inherit-env, --env-names-from, --private-tmp and "
+          "limits)\n");
+  }
+  SUBCASE("the module's start refuses it") {
+    if (!binfmt_run_possible(options)) return;
+    const fs::path build = dir / "build";
+    configure_and_build(dir / "src", build, options);
+    const std::string module = (build / "paths.wasm").string();
+    const auto ran = run_process(
+        {WASIBUILD_BINARY, "binfmt", "run", "--", "/bin/sh", "-c",
+         "'" + module + "' hello; echo \"status $?\"; WASIBUILD_BINFMT_GRANTS='--dir\n--allow-precompiled' '" + module +
+             "' hello; echo \"status $?\""},
+        options);
+    INFO(ran.out << ran.err);
+    CHECK(ran.out == "hello from the module\nstatus 0\nstatus 125\n");
+    CHECK(ran.err == "wasibuild: error: WASIBUILD_BINFMT_GRANTS: --dir needs a value, not --allow-precompiled\n");
+  }
+}
+
+TEST_CASE("binfmt run: where the namespace cannot be made the command runs unchanged and silent") {
+  TempDir dir;
+  const ProcessOptions options = options_in(dir.path());
+  // binfmt_misc cannot register an interpreter whose path holds ':'.
+  const fs::path copy = dir / "a:b" / "wasibuild";
+  fs::create_directories(copy.parent_path());
+  fs::copy_file(WASIBUILD_BINARY, copy);
+  const auto quiet = run_process({copy.string(), "binfmt", "run", "--", "/bin/sh", "-c", "echo ran \"$@\"", "sh", "x"},
+                                 options);
+  CHECK(quiet.exit_status == 0);
+  CHECK(quiet.out == "ran x\n");
+  CHECK(quiet.err.empty());
+  const auto noted = run_process({copy.string(), "binfmt", "run", "-v", "--", "/bin/sh", "-c", "exit 3"}, options);
+  CHECK(noted.exit_status == 3);
+  CHECK(noted.err == "wasibuild: note: " + copy.string() +
+                         ": not a path binfmt_misc can register; running /bin/sh without it\n");
+  const auto missing = run_process({WASIBUILD_BINARY, "binfmt", "run", "--", "/nonexistent/cmd"}, options);
+  CHECK(missing.exit_status == 127);
+  CHECK(missing.err == "wasibuild: error: /nonexistent/cmd: cannot run it: No such file or directory\n");
+}

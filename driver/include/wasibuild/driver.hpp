@@ -37,8 +37,15 @@ struct Env {
 // When the kernel's binfmt_misc started wasibuild for a module (`wasibuild
 // binfmt install`): `arguments` (argv[1..]) begin with the file that was
 // executed, `executed_file` (AT_EXECFN). Returns the `exec` command line that
-// runs it with a test's default grants; otherwise nothing.
+// runs it with a test's default grants, or with `grants` (the value of
+// WASIBUILD_BINFMT_GRANTS, set by `wasibuild binfmt run`, one flag a line)
+// when set; otherwise nothing. Throws std::invalid_argument when `grants`
+// holds anything but grant and limit flags.
 [[nodiscard]] std::optional<std::vector<std::string>> binfmt_arguments(const std::vector<std::string>& arguments,
-                                                                       std::string_view executed_file);
+                                                                       std::string_view executed_file,
+                                                                       const char* grants);
+
+// Why `grants` (exec flags) are not grant and limit flags only; else nothing.
+[[nodiscard]] std::optional<std::string> binfmt_grants_error(const std::vector<std::string>& grants);
 
 }  // namespace wasibuild::driver
