@@ -1,12 +1,14 @@
 # find_package(Threads) under wasi.cmake (whose directory is on
-# CMAKE_MODULE_PATH): CMake's own FindThreads, then, when it finds nothing,
-# one clear message instead of "Could NOT find Threads (missing:
-# Threads_FOUND)". WASI preview 1 (wasm32-wasi, wasm32-wasip1) has no
-# threads, but its libc has single-threaded pthreads (wasi-libc's own, or
-# wasibuild's support library where the sysroot has no <pthread.h>;
-# docs/posix.md): CMake finds them, Threads::Threads links, and
-# pthread_create fails with EAGAIN at run time. Without them, a project that
-# can turn threads off configures cleanly, with Threads_FOUND false.
+# CMAKE_MODULE_PATH): CMake's own FindThreads first. WASI preview 1
+# (wasm32-wasi, wasm32-wasip1) has no threads; a newer wasi-libc has
+# single-threaded pthreads of its own, which CMake finds (pthread_create then
+# fails with EAGAIN at run time). For a sysroot without them (Debian 12's):
+#  - find_package(Threads) ends cleanly with Threads_FOUND false, so a
+#    project that can do without threads configures without them;
+#  - find_package(Threads REQUIRED), which would stop the configure, gets
+#    wasibuild's single-threaded pthreads (docs/posix.md) through
+#    Threads::Threads (and CMAKE_THREAD_LIBS_INIT), with <pthread.h> on this
+#    directory's include path.
 set(_wasibuild_threads_required "${Threads_FIND_REQUIRED}")
 set(_wasibuild_threads_quietly "${Threads_FIND_QUIETLY}")
 set(Threads_FIND_REQUIRED FALSE)
@@ -14,6 +16,28 @@ set(Threads_FIND_QUIETLY TRUE)
 include("${CMAKE_ROOT}/Modules/FindThreads.cmake")
 set(Threads_FIND_REQUIRED "${_wasibuild_threads_required}")
 set(Threads_FIND_QUIETLY "${_wasibuild_threads_quietly}")
+
+if(NOT Threads_FOUND AND Threads_FIND_REQUIRED AND COMMAND _wasibuild_pthread_stubs)
+  _wasibuild_pthread_stubs(_wasibuild_pthread_archive)
+  if(_wasibuild_pthread_archive)
+    if(NOT TARGET Threads::Threads)
+      add_library(Threads::Threads INTERFACE IMPORTED)
+    endif()
+    set_property(TARGET Threads::Threads PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${WASIBUILD_PTHREAD_STUBS_INCLUDE}")
+    set_property(TARGET Threads::Threads PROPERTY INTERFACE_LINK_LIBRARIES "${_wasibuild_pthread_archive}")
+    # Projects that use the variables rather than the target.
+    include_directories(SYSTEM "${WASIBUILD_PTHREAD_STUBS_INCLUDE}")
+    set(CMAKE_THREAD_LIBS_INIT "${_wasibuild_pthread_archive}")
+    set(CMAKE_USE_PTHREADS_INIT 1)
+    set(Threads_FOUND TRUE)
+    set(THREADS_FOUND TRUE)
+    if(NOT Threads_FIND_QUIETLY)
+      message(STATUS "wasibuild: find_package(Threads REQUIRED): single-threaded pthreads "
+        "(pthread_create fails with EAGAIN; docs/posix.md)")
+    endif()
+  endif()
+endif()
+
 if(NOT Threads_FOUND)
   set(_wasibuild_threads_message
     "the WASI target ${CMAKE_C_COMPILER_TARGET} has no thread support (no pthread_create, no std::thread)")

@@ -5,8 +5,7 @@
 # libwasibuild-support.a holds the small pieces wasi-libc lacks and real
 # projects link against: -fstack-protector's __stack_chk_guard and
 # __stack_chk_fail, and the POSIX gap layer (docs/posix.md): temp files,
-# time-zone basics, getpagesize, and single-threaded pthreads where the
-# sysroot has none. Its functions are weak, so a wasi-libc that
+# time-zone basics, getpagesize. Its functions are weak, so a wasi-libc that
 # has its own never clashes. support/include declares them where wasi-libc's
 # headers hide them; wasi.cmake puts it on the include path
 # (WASIBUILD_SUPPORT_INCLUDE) only when the library is linked, so a
@@ -71,17 +70,31 @@ function(_wasibuild_build_archive out name)
   set(${out} "${library}" PARENT_SCOPE)
 endfunction()
 
-# Single-threaded pthreads (support/pthread, docs/posix.md), only for a
-# sysroot without its own <pthread.h> (Debian 12's wasi-libc): a newer
-# wasi-libc has the same layer, and its header and functions must win, so
-# then this directory is neither on the include path nor in the archive.
-# Decided before the reuse below: try_compile projects need the include
-# directory too.
-set(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
+# Single-threaded pthreads (support/pthread, docs/posix.md) for a sysroot
+# without its own <pthread.h> (Debian 12's wasi-libc). They are not part of
+# every build: a project that turns threads off but still tests for
+# <pthread.h> (libxml2 2.9's HAVE_PTHREAD_H) would then take a threads code
+# path. FindThreads.cmake builds them (_wasibuild_pthread_stubs) and hands
+# them out through Threads::Threads only to a find_package(Threads REQUIRED)
+# that would otherwise stop the configure. A newer wasi-libc has the same
+# layer of its own, and then this is never used.
+set(WASIBUILD_PTHREAD_STUBS_INCLUDE)
 if(NOT EXISTS "${WASIBUILD_SYSROOT}/include/${WASIBUILD_TARGET}/pthread.h"
    AND NOT EXISTS "${WASIBUILD_SYSROOT}/include/pthread.h")
-  set(WASIBUILD_SUPPORT_PTHREAD_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/support/pthread/include")
+  set(WASIBUILD_PTHREAD_STUBS_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/support/pthread/include")
 endif()
+
+# Sets <out> to the stubs' archive (built once per build tree), or "".
+function(_wasibuild_pthread_stubs out)
+  set(${out} "" PARENT_SCOPE)
+  if(NOT WASIBUILD_PTHREAD_STUBS_INCLUDE)
+    return()
+  endif()
+  get_filename_component(dir "${WASIBUILD_PTHREAD_STUBS_INCLUDE}" DIRECTORY)
+  _wasibuild_build_archive(archive wasibuild-pthread SOURCES "${dir}/pthread.c"
+    FLAGS -isystem "${WASIBUILD_PTHREAD_STUBS_INCLUDE}" DEPENDS "${WASIBUILD_PTHREAD_STUBS_INCLUDE}/pthread.h")
+  set(${out} "${archive}" PARENT_SCOPE)
+endfunction()
 
 if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
@@ -89,11 +102,6 @@ endif()
 file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
 file(GLOB _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
 set(_wasibuild_support_flags -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include")
-if(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
-  list(APPEND _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/pthread/pthread.c")
-  list(APPEND _wasibuild_support_headers "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}/pthread.h")
-  list(APPEND _wasibuild_support_flags -isystem "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}")
-endif()
 _wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources}
   FLAGS ${_wasibuild_support_flags} DEPENDS ${_wasibuild_support_headers})
 if(NOT WASIBUILD_SUPPORT_LIBRARY)

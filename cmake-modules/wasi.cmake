@@ -204,13 +204,8 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
-  # <pthread.h> for a sysroot that has none; never in front of a real one.
-  set(_wasibuild_support_includes "${CMAKE_CURRENT_LIST_DIR}/support/include")
-  if(WASIBUILD_SUPPORT_PTHREAD_INCLUDE)
-    list(APPEND _wasibuild_support_includes "${WASIBUILD_SUPPORT_PTHREAD_INCLUDE}")
-  endif()
   foreach(lang C CXX)
-    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES ${_wasibuild_support_includes})
+    list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/support/include")
     list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
   endforeach()
 endif()

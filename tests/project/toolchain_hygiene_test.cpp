@@ -327,3 +327,24 @@ int main(void) {
   CHECK(ran.exit_status == 0);
   CHECK(ran.out == "FOO=7 mkstemp=1 stack=3\n");
 }
+
+TEST_CASE("a project that turns threads off sees no pthread.h: the stubs come only with find_package(Threads REQUIRED)") {
+  // libxml2 2.9 with -DLIBXML2_WITH_THREADS=OFF still tests for <pthread.h>
+  // and, finding it, compiles a threads code path that does not build.
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(nothreads C)
+include(CheckIncludeFiles)
+include(CheckFunctionExists)
+find_package(Threads)
+check_include_files(pthread.h HAVE_PTHREAD_H)
+check_function_exists(pthread_mutex_lock HAVE_PTHREAD_MUTEX_LOCK)
+message(STATUS "threads found: '${Threads_FOUND}' pthread.h: '${HAVE_PTHREAD_H}' lock: '${HAVE_PTHREAD_MUTEX_LOCK}'")
+)cm");
+  const auto configured = box.configure(source, box.dir / "build");
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- threads found: 'FALSE' pthread.h: '' lock: ''\n") != std::string::npos);
+}
