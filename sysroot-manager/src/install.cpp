@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "archive_rules.hpp"
@@ -231,6 +232,30 @@ Result<ArchiveCopy> fetch(const InstallRequest& request, ProgressSink& progress)
   return copy;
 }
 
+// The part every install shares, under the caller's lock: the verified
+// download or copy, unpacked safely into a fresh staging directory (removed
+// on every path out), its top directory found and its links checked; then
+// `finish(staging, root, sha256)` validates it and moves it into place.
+using FinishInstall =
+    std::function<std::optional<Error>(const fs::path& staging, const fs::path& root, const std::string& sha256)>;
+std::optional<Error> with_unpacked(const InstallRequest& request, const std::string& name,
+                                   const std::string& top_directory, ProgressSink& progress,
+                                   const FinishInstall& finish) {
+  remove_stale_staging(request.toolchains_dir);
+  auto fetched = fetch(request, progress);
+  if (!fetched) return fetched.error();
+  const StagingDir staging(request.toolchains_dir / (".staging-" + name + "-" + random_suffix()));
+  std::error_code error;
+  fs::create_directories(staging.path(), error);
+  if (error) return Error{Error::Kind::io, staging.path().string(), error.message()};
+  progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
+  const ArchiveCopy& archive = fetched.value();
+  if (auto failure = extract_safely(archive.fd(), archive.origin(), staging.path())) return failure;
+  const fs::path root = toolchain_root(staging.path(), top_directory);
+  if (auto failure = check_links_inside(root, request.source)) return failure;
+  return finish(staging.path(), root, archive.sha256());
+}
+
 }  // namespace
 
 Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress) {
@@ -249,30 +274,22 @@ Result<Toolchain> install(const InstallRequest& request, ProgressSink& progress)
       return existing;
     }
   }
-  remove_stale_staging(request.toolchains_dir);
-
-  auto fetched = fetch(request, progress);
-  if (!fetched) return fetched.error();
-  const StagingDir staging(request.toolchains_dir / (".staging-" + request.name + "-" + random_suffix()));
-  std::error_code error;
-  fs::create_directories(staging.path(), error);
-  if (error) return Error{Error::Kind::io, staging.path().string(), error.message()};
-
-  progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
-  const ArchiveCopy& archive = fetched.value();
-  if (auto failure = extract_safely(archive.fd(), archive.origin(), staging.path())) return *failure;
-  const fs::path root = toolchain_root(staging.path(), request.top_directory);
-  if (auto failure = check_links_inside(root, request.source)) return *failure;
-  auto toolchain = validate(root, request);
-  if (!toolchain) return toolchain.error();
-  toolchain.value().sha256 = archive.sha256();  // of the very bytes unpacked
-  toolchain.value().pinned = request.sha256.has_value();
-  progress.note("probing the toolchain's capabilities");
-  const fs::path scratch = staging.path() / ".probe";
-  toolchain.value().capabilities = probe_capabilities(toolchain.value(), scratch);
-  fs::remove_all(scratch, error);
-  if (auto failure = write_metadata(toolchain.value())) return *failure;
-  if (auto failure = move_into_place(root, store.path_of(request.name))) return *failure;
+  const auto failure = with_unpacked(
+      request, request.name, request.top_directory, progress,
+      [&](const fs::path& staging, const fs::path& root, const std::string& sha256) -> std::optional<Error> {
+        auto toolchain = validate(root, request);
+        if (!toolchain) return toolchain.error();
+        toolchain.value().sha256 = sha256;  // of the very bytes unpacked
+        toolchain.value().pinned = request.sha256.has_value();
+        progress.note("probing the toolchain's capabilities");
+        const fs::path scratch = staging / ".probe";
+        toolchain.value().capabilities = probe_capabilities(toolchain.value(), scratch);
+        std::error_code ignored;
+        fs::remove_all(scratch, ignored);
+        if (auto failed = write_metadata(toolchain.value())) return failed;
+        return move_into_place(root, store.path_of(request.name));
+      });
+  if (failure) return *failure;
   return store.load(request.name);
 }
 
@@ -286,32 +303,24 @@ Result<InstalledTool> install_tool(const InstallRequest& request, const ToolRele
   if (!request.replace_existing) {
     if (auto existing = load_tool(request.toolchains_dir, tool.name)) return existing;
   }
-  remove_stale_staging(request.toolchains_dir);
-  auto fetched = fetch(request, progress);
-  if (!fetched) return fetched.error();
-  const StagingDir staging(request.toolchains_dir / (".staging-" + tool.name + "-" + random_suffix()));
-  std::error_code error;
-  fs::create_directories(staging.path(), error);
-  if (error) return Error{Error::Kind::io, staging.path().string(), error.message()};
-  progress.note(fmt::format("unpacking {}", fs::path(request.source).filename().string()));
-  const ArchiveCopy& archive = fetched.value();
-  if (auto failure = extract_safely(archive.fd(), archive.origin(), staging.path())) return *failure;
-  const fs::path root = toolchain_root(staging.path(), tool.top_directory);
-  if (auto failure = check_links_inside(root, request.source)) return *failure;
-  if (!fs::is_regular_file(root / tool.program, error)) {
-    return Error{Error::Kind::bad_archive, request.source,
-                 fmt::format("it has no {}, so it is not {} {}", tool.program, tool.name, tool.version),
-                 {}, {}, {"nothing was installed"}};
-  }
-  const InstalledTool installed{tool.name, tool.version, root, root / tool.program, request.source, archive.sha256()};
-  {
-    const fs::path file = root / kToolMetadataFile;
-    std::ofstream out(file, std::ios::trunc);
-    out << tool_to_toml(installed);
-    out.close();
-    if (!out) return Error{Error::Kind::io, file.string(), "cannot write the tool's metadata"};
-  }
-  if (auto failure = move_into_place(root, request.toolchains_dir / tool.name)) return *failure;
+  const auto failure = with_unpacked(
+      request, tool.name, tool.top_directory, progress,
+      [&](const fs::path&, const fs::path& root, const std::string& sha256) -> std::optional<Error> {
+        std::error_code error;
+        if (!fs::is_regular_file(root / tool.program, error)) {
+          return Error{Error::Kind::bad_archive, request.source,
+                       fmt::format("it has no {}, so it is not {} {}", tool.program, tool.name, tool.version),
+                       {}, {}, {"nothing was installed"}};
+        }
+        const InstalledTool installed{tool.name, tool.version, root, root / tool.program, request.source, sha256};
+        const fs::path file = root / kToolMetadataFile;
+        std::ofstream out(file, std::ios::trunc);
+        out << tool_to_toml(installed);
+        out.close();
+        if (!out) return Error{Error::Kind::io, file.string(), "cannot write the tool's metadata"};
+        return move_into_place(root, request.toolchains_dir / tool.name);
+      });
+  if (failure) return *failure;
   return load_tool(request.toolchains_dir, tool.name);
 }
 
