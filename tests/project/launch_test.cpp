@@ -437,7 +437,8 @@ TEST_CASE("binfmt run: host-script tests run the program file with the test's gr
   CHECK(verbose.out.find("ESCAPED") == std::string::npos);
 }
 
-TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is refused") {
+TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is refused" *
+          doctest::test_suite("attack")) {
   TempDir dir;
   write_project(dir.path());
   const ProcessOptions options = options_in(dir.path());
