@@ -96,6 +96,44 @@ function(_wasibuild_pthread_stubs out)
   set(${out} "${archive}" PARENT_SCOPE)
 endfunction()
 
+# <fstream> for a libc++ built without filesystem support (Debian's wasm32
+# libc++ 19 and 23), which hides all of it, though file streams need only
+# stdio: support/cxx/include/fstream lets it through, and libwasibuild-
+# fstream.a instantiates the char streams libc++ declares extern. Built in
+# the project's exception mode, as the instantiated code differs. <filesystem>
+# stays off: its operations are missing from such a libc++ (docs/posix.md).
+function(_wasibuild_libcxx_lacks_fstream out)
+  set(${out} FALSE PARENT_SCOPE)
+  foreach(dir "${WASIBUILD_SYSROOT}/include/c++/v1" "${WASIBUILD_SYSROOT}/include/${WASIBUILD_TARGET}/c++/v1")
+    if(EXISTS "${dir}/__config_site")
+      file(STRINGS "${dir}/__config_site" switch REGEX "^#define _LIBCPP_HAS_(NO_FILESYSTEM|FILESYSTEM 0)")
+      if(switch)
+        set(${out} TRUE PARENT_SCOPE)
+      endif()
+      return()
+    endif()
+  endforeach()
+endfunction()
+
+set(WASIBUILD_FSTREAM_INCLUDE)
+_wasibuild_libcxx_lacks_fstream(_wasibuild_lacks_fstream)
+if(_wasibuild_lacks_fstream)
+  set(WASIBUILD_FSTREAM_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/support/cxx/include")
+  if(NOT (WASIBUILD_FSTREAM_LIBRARY AND EXISTS "${WASIBUILD_FSTREAM_LIBRARY}"))
+    set(_wasibuild_fstream_flags -isystem "${WASIBUILD_FSTREAM_INCLUDE}" -fno-exceptions)
+    if(WASIBUILD_HAS_EXCEPTIONS)
+      set(_wasibuild_fstream_flags -isystem "${WASIBUILD_FSTREAM_INCLUDE}" -fwasm-exceptions
+          -mllvm -wasm-use-legacy-eh=false)
+    endif()
+    _wasibuild_build_archive(WASIBUILD_FSTREAM_LIBRARY wasibuild-fstream
+      SOURCES "${CMAKE_CURRENT_LIST_DIR}/support/cxx/fstream.cpp"
+      FLAGS ${_wasibuild_fstream_flags} DEPENDS "${WASIBUILD_FSTREAM_INCLUDE}/fstream")
+  endif()
+  if(NOT WASIBUILD_FSTREAM_LIBRARY)
+    set(WASIBUILD_FSTREAM_INCLUDE)
+  endif()
+endif()
+
 if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
