@@ -28,7 +28,8 @@ set(CMAKE_SYSTEM_PROCESSOR wasm32)
 list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
-    WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY)
+    WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY
+    WASIBUILD_FSTREAM_LIBRARY)
 # An input taken from the environment is kept in the cache: ninja re-runs
 # cmake when a CMakeLists.txt changes, from whatever shell runs ninja, and
 # that configure must see the same toolchain. A new value in the environment
@@ -72,6 +73,12 @@ if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
   file(WRITE "${_which_file}" "${_which_output}")
   include("${_which_file}")
 endif()
+# try_compile projects get the capabilities with the toolchain (they do not
+# run `toolchain which` again): a check_cxx_source_compiles() with a `try`
+# must see the exception mode the project builds with.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WASIBUILD_HAS_EXCEPTIONS WASIBUILD_HAS_FILESYSTEM
+     WASIBUILD_HAS_THREADS WASIBUILD_HAS_SETJMP)
+list(REMOVE_DUPLICATES CMAKE_TRY_COMPILE_PLATFORM_VARIABLES)
 
 # clang-19 -> clang++-19, clang -> clang++ (a WASI SDK's bin/clang). Not one
 # REGEX REPLACE with \1: CMake stops on a group that did not take part.
@@ -138,9 +145,11 @@ function(_wasibuild_add_link_option entry)
 endfunction()
 
 # C++ exceptions: on, in the standard (exnref) form Wasmtime runs, where the
-# toolchain's libc++ has them (WASI SDK 33+); otherwise code must not use
-# them (Debian's wasm32 libc++ has none), and a `try` or `throw` stops the
-# compile (docs/compatibility.md names the remedy). A stack placed first and
+# toolchain's libc++ has them (WASI SDK 33+, debian-llvm23); otherwise code
+# must not use them (Debian 12's wasm32 libc++ has none), and a `try` or
+# `throw` stops the compile. The configure says so once, with the remedy, so
+# the user need not decode clang's "cannot use 'try' with exceptions
+# disabled" deep in the build (docs/toolchains.md). A stack placed first and
 # larger than wasm-ld's 64 KiB makes an overflow trap instead of silently
 # corrupting static data.
 set(_wasibuild_exception_libraries)
@@ -152,6 +161,12 @@ if(WASIBUILD_HAS_EXCEPTIONS)
   set(_wasibuild_exception_libraries " -lunwind")
 else()
   _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions>")
+  set(_wasibuild_no_exceptions "C++ exceptions off: the toolchain's libc++ has none (a toolchain with them: "
+      "`wasibuild toolchain install`, or scripts/setup.sh's debian-llvm23)")
+  if(NOT _WASIBUILD_EXCEPTIONS_REPORTED STREQUAL "${WASIBUILD_CLANG}")
+    message(STATUS "wasibuild: ${_wasibuild_no_exceptions}")
+    set(_WASIBUILD_EXCEPTIONS_REPORTED "${WASIBUILD_CLANG}" CACHE INTERNAL "toolchain whose missing exceptions were reported")
+  endif()
 endif()
 # Release builds use wasm SIMD (Wasmtime runs it): measured against plain -O3
 # and -O2 on six CPU workloads, -msimd128 was faster in every run
@@ -208,6 +223,11 @@ if(WASIBUILD_SUPPORT_LIBRARY)
     list(APPEND CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/support/include")
     list(REMOVE_DUPLICATES CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES)
   endforeach()
+endif()
+if(WASIBUILD_FSTREAM_INCLUDE)
+  list(APPEND CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES "${WASIBUILD_FSTREAM_INCLUDE}")
+  list(REMOVE_DUPLICATES CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES)
+  string(APPEND _wasibuild_exception_libraries " \"${WASIBUILD_FSTREAM_LIBRARY}\"")
 endif()
 set(CMAKE_C_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
 set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}${_wasibuild_exception_libraries}")
