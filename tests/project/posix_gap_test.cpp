@@ -8,54 +8,18 @@
 #include <filesystem>
 #include <iostream>
 
-#include "../exec/exec_helpers.hpp"
+#include "../support/cmake_project.hpp"
 
 using namespace wasibuild::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string toolchain_file() {
-  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
-}
-
 const fs::path kClang22 = WASIBUILD_TEST_CLANG22_TOOLCHAIN;
 
-bool have_clang22() {
-  if (!kClang22.empty() && fs::exists(kClang22 / "bin/clang") && fs::exists(kClang22 / "share/wasi-sysroot")) {
-    return true;
-  }
-  std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
-            << "' (scripts/setup.sh assembles it into ~/.cache/wasibuild-dev/clang22-wasi)\n";
-  return false;
-}
+bool have_clang22() { return have_toolchain_dir(kClang22, "clang 22 WASI toolchain"); }
 
-struct Project {
-  Wasibuild wasibuild;
-  TempDir dir;
-  fs::path source = dir / "src";
-  fs::path build = dir / "build";
-
-  Project() {
-    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-    fs::create_directories(source);
-  }
-  ProcessResult run(std::vector<std::string> argv) const {
-    ProcessOptions options = wasibuild.options;
-    options.working_directory = dir.path();
-    return run_process(argv, options);
-  }
-  ProcessResult configure(std::vector<std::string> definitions = {}) const {
-    std::vector<std::string> argv = {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
-                                     "-S", source.string(), "-B", build.string()};
-    argv.insert(argv.end(), definitions.begin(), definitions.end());
-    return run(argv);
-  }
-  ProcessResult build_all() const { return run({"/usr/bin/cmake", "--build", build.string()}); }
-  ProcessResult ctest() const {
-    return run({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"});
-  }
-};
+using Project = CMakeProject;
 
 // Every function of the layer, each result checked by the program itself.
 constexpr const char* kProgram = R"(#define _GNU_SOURCE
@@ -256,10 +220,7 @@ TEST_CASE("the POSIX gap layer with clang 22 and a newer wasi-libc: no duplicate
   if (!have_clang22()) return;
   Project project;
   write_project(project);
-  configure_build_and_test(project, {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
-                                     "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
-                                     "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
-                                     "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()});
+  configure_build_and_test(project, toolchain_dir_definitions(kClang22));
 }
 
 // Single-threaded pthreads (cmake-modules/support/pthread, docs/posix.md):
@@ -508,11 +469,7 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
   lists += "add_executable(ours ours.c)\n";
   write_file(project.source / "CMakeLists.txt", lists);
   const auto configured =
-      configure_build_and_test_threads(project, {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
-                                                 "-DWASIBUILD_CLANGXX=" + (kClang22 / "bin/clang++").string(),
-                                                 "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
-                                                 "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
-                                                 "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()});
+      configure_build_and_test_threads(project, toolchain_dir_definitions(kClang22));
   CHECK(configured.out.find("-- threads: found=TRUE pthreads=1") != std::string::npos);
   CHECK_FALSE(fs::exists(project.build / "CMakeFiles/wasibuild-pthread"));
   CHECK(fs::exists(project.build / "CMakeFiles/wasibuild-support/temp_files.o"));

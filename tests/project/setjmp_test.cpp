@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "../exec/exec_helpers.hpp"
+#include "../support/cmake_project.hpp"
 #include "archive_builder.hpp"
 #include "http_server.hpp"
 
@@ -14,10 +14,6 @@ using namespace wasibuild::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string toolchain_file() {
-  return fs::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
-}
 
 // npm's binaryen (scripts/setup.sh installs it; WASIBUILD_TEST_WASM_OPT is
 // set by tests/CMakeLists.txt). CTest marks a test that prints the line as
@@ -35,22 +31,10 @@ bool have_wasm_opt() {
 // is a real toolchain of the same kind, with setjmp.h and libsetjmp.a.
 const fs::path kClang22 = WASIBUILD_TEST_CLANG22_TOOLCHAIN;
 
-bool have_clang22() {
-  if (!kClang22.empty() && fs::exists(kClang22 / "bin/clang") && fs::exists(kClang22 / "share/wasi-sysroot")) {
-    return true;
-  }
-  std::cout << "SKIPPED: no clang 22 WASI toolchain at '" << kClang22.string()
-            << "' (scripts/setup.sh assembles it into ~/.cache/wasibuild-dev/clang22-wasi)\n";
-  return false;
-}
+bool have_clang22() { return have_toolchain_dir(kClang22, "clang 22 WASI toolchain"); }
 
 // The toolchain given with explicit variables instead of an installed name.
-std::vector<std::string> clang22_variables() {
-  return {"-DWASIBUILD_CLANG=" + (kClang22 / "bin/clang").string(),
-          "-DWASIBUILD_SYSROOT=" + (kClang22 / "share/wasi-sysroot").string(),
-          "-DWASIBUILD_AR=" + (kClang22 / "bin/llvm-ar").string(),
-          "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string()};
-}
+std::vector<std::string> clang22_variables() { return toolchain_dir_definitions(kClang22); }
 
 // Wasmtime runs only the standard exception-handling form, so the runner
 // accepting a module already proves it. When npm's binaryen is there, its
@@ -71,31 +55,7 @@ void check_standard_eh(const fs::path& module) {
   CHECK(text.out.find("(rethrow") == std::string::npos);
 }
 
-// A CMake project in a temp directory, configured and built with the real
-// wasibuild binary's toolchain file.
-struct Project {
-  Wasibuild wasibuild;
-  TempDir dir;
-  fs::path source = dir / "src";
-  fs::path build = dir / "build";
-
-  Project() {
-    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-    fs::create_directories(source);
-  }
-  ProcessResult run(std::vector<std::string> argv) const {
-    ProcessOptions options = wasibuild.options;
-    options.working_directory = dir.path();
-    return run_process(argv, options);
-  }
-  ProcessResult configure(std::vector<std::string> definitions = {}) const {
-    std::vector<std::string> argv = {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
-                                     "-S", source.string(), "-B", build.string()};
-    argv.insert(argv.end(), definitions.begin(), definitions.end());
-    return run(argv);
-  }
-  ProcessResult build_all() const { return run({"/usr/bin/cmake", "--build", build.string()}); }
-};
+using Project = CMakeProject;
 
 // Nested setjmp, longjmp across many frames, longjmp(env, 0), the _ and sig
 // spellings, and longjmp through a function pointer.

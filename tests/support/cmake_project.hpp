@@ -1,0 +1,64 @@
+// A CMake project in a temporary directory, configured with the drop-in
+// toolchain file of this build and run by the real cmake, ninja and ctest,
+// with its own WASIBUILD_HOME (so toolchains, caches and defaults never leak
+// between tests or in from the user's).
+#pragma once
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../exec/exec_helpers.hpp"
+
+namespace wasibuild::testing {
+
+inline std::string toolchain_file() {
+  return std::filesystem::path(WASIBUILD_BINARY).parent_path().parent_path() / "share/wasibuild/cmake/wasi.cmake";
+}
+
+struct CMakeProject {
+  Wasibuild wasibuild;
+  TempDir dir;
+  std::filesystem::path source = dir / "src";
+  std::filesystem::path build = dir / "build";
+
+  CMakeProject() {
+    wasibuild.options.environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+    std::filesystem::create_directories(source);
+  }
+  ProcessResult run(std::vector<std::string> argv) const {
+    ProcessOptions options = wasibuild.options;
+    options.working_directory = dir.path();
+    return run_process(argv, options);
+  }
+  ProcessResult configure(std::vector<std::string> definitions = {}) const {
+    std::vector<std::string> argv = {"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                     "-S", source.string(), "-B", build.string()};
+    argv.insert(argv.end(), definitions.begin(), definitions.end());
+    return run(argv);
+  }
+  ProcessResult build_all() const { return run({"/usr/bin/cmake", "--build", build.string()}); }
+  ProcessResult ctest() const { return run({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}); }
+};
+
+// A WASI-SDK-layout toolchain directory given at build time (empty: none).
+// Prints the SKIPPED line ctest's SKIP_REGULAR_EXPRESSION looks for.
+inline bool have_toolchain_dir(const std::filesystem::path& dir, const std::string& what) {
+  if (!dir.empty() && std::filesystem::exists(dir / "bin/clang") &&
+      std::filesystem::exists(dir / "share/wasi-sysroot")) {
+    return true;
+  }
+  std::cout << "SKIPPED: no " << what << " at '" << dir.string() << "' (scripts/setup.sh assembles it)\n";
+  return false;
+}
+
+// The -D options that point the toolchain file at such a directory.
+inline std::vector<std::string> toolchain_dir_definitions(const std::filesystem::path& dir) {
+  return {"-DWASIBUILD_CLANG=" + (dir / "bin/clang").string(), "-DWASIBUILD_CLANGXX=" + (dir / "bin/clang++").string(),
+          "-DWASIBUILD_SYSROOT=" + (dir / "share/wasi-sysroot").string(),
+          "-DWASIBUILD_AR=" + (dir / "bin/llvm-ar").string(),
+          "-DWASIBUILD_RANLIB=" + (dir / "bin/llvm-ranlib").string()};
+}
+
+}  // namespace wasibuild::testing
