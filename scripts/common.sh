@@ -125,6 +125,94 @@ install_clang22_wasi() {
   fi
 }
 
+# Helpers for the assembled toolchains below. Each runs inside a subshell
+# function that defines fail() (the reason on stdout) and sends tool output
+# to fd 3 (the log). Verified downloads stay in $WASIBUILD_DOWNLOAD_CACHE, so
+# a later assembly needs no network, and survives a Debian suite that has
+# moved on to newer versions than the pins.
+: "${WASIBUILD_DOWNLOAD_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/downloads}"
+
+# PyPI's ziglang wheel, pinned: its zig (whose `zig clang` is a whole clang)
+# and clang's own headers, unpacked into INTO/ziglang.
+_fetch_ziglang() {
+  local tmp=$1 into=$2 wheel
+  mkdir -p "$WASIBUILD_DOWNLOAD_CACHE"
+  echo "ziglang==$WASIBUILD_ZIGLANG_VERSION --hash=sha256:$WASIBUILD_ZIGLANG_SHA256" >"$tmp/requirements.txt"
+  python3 -m pip download --no-deps --only-binary=:all: --require-hashes --disable-pip-version-check \
+    -r "$tmp/requirements.txt" -d "$WASIBUILD_DOWNLOAD_CACHE" >&3 2>&3 ||
+    fail "pip download ziglang==$WASIBUILD_ZIGLANG_VERSION failed (PyPI unreachable, or the wheel's hash changed)"
+  wheel=("$WASIBUILD_DOWNLOAD_CACHE/ziglang-$WASIBUILD_ZIGLANG_VERSION-"*x86_64.whl)
+  echo "$WASIBUILD_ZIGLANG_SHA256  ${wheel[0]}" | sha256sum -c --quiet - >&3 2>&3 || fail "ziglang wheel: SHA-256 mismatch"
+  python3 - "${wheel[0]}" "$into" <<'PY' >&3 2>&3 || fail "cannot unpack the ziglang wheel"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    for member in wheel.infolist():
+        if member.filename == "ziglang/zig" or member.filename.startswith("ziglang/lib/include/"):
+            wheel.extract(member, sys.argv[2])
+PY
+  chmod 755 "$into/ziglang/zig"
+  "$into/ziglang/zig" clang --version >&3 2>&3 || fail "zig $WASIBUILD_ZIGLANG_VERSION does not run here"
+}
+
+# The cached file of a pinned Debian package (package version sha256), if any.
+_cached_deb() {
+  local file
+  for file in "$WASIBUILD_DOWNLOAD_CACHE/${1}_"*.deb; do
+    [ -f "$file" ] && echo "$3  $file" | sha256sum -c --quiet - >/dev/null 2>&1 && { echo "$file"; return; }
+  done
+  return 0
+}
+
+# Debian packages from SUITE, each "package version sha256", unpacked into
+# ROOT: through a private apt configuration (the host's sources and lists are
+# not touched), the index checked with Debian's keys, each file by its pin.
+_fetch_debs() {
+  local tmp=$1 suite=$2 root=$3 entry package version sha256 deb wanted=()
+  shift 3
+  mkdir -p "$WASIBUILD_DOWNLOAD_CACHE"
+  for entry in "$@"; do
+    read -r package version sha256 <<<"$entry"
+    [ -n "$(_cached_deb "$package" "$version" "$sha256")" ] || wanted+=("$package=$version")
+  done
+  if [ ${#wanted[@]} -gt 0 ]; then
+    local apt=$tmp/apt-$suite
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
+    echo "deb [arch=$(dpkg --print-architecture) signed-by=/usr/share/keyrings/debian-archive-keyring.gpg target=Packages]" \
+      "http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+    local options=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o Debug::NoLocking=1
+      -o APT::Sandbox::User=root -o Acquire::Languages=none)
+    apt-get "${options[@]}" -qq update >&3 2>&3 || fail "apt-get update of Debian $suite failed (deb.debian.org unreachable?)"
+    (cd "$apt/debs" && apt-get "${options[@]}" -qq download "${wanted[@]}") >&3 2>&3 ||
+      fail "apt-get download ${wanted[*]} failed (a version no longer in $suite? update scripts/common.sh)"
+    for deb in "$apt/debs"/*.deb; do
+      mv "$deb" "$WASIBUILD_DOWNLOAD_CACHE/" || fail "cannot keep $deb in $WASIBUILD_DOWNLOAD_CACHE"
+    done
+  fi
+  for entry in "$@"; do
+    read -r package version sha256 <<<"$entry"
+    deb=$(_cached_deb "$package" "$version" "$sha256")
+    [ -n "$deb" ] || fail "$package $version: SHA-256 mismatch"
+    dpkg-deb -x "$deb" "$root" || fail "cannot unpack $package"
+  done
+}
+
+# bin/clang, clang++, wasm-ld, llvm-ar and llvm-ranlib in BIN: wrappers that
+# run ZIG, a path in which "$here" (the wrapper's own directory) may appear.
+_write_zig_wrappers() {
+  local bin=$1 zig=$2 clang_major=$3 tool
+  local here='here=$(dirname "$(readlink -f "$0")")'
+  mkdir -p "$bin"
+  printf '#!/bin/sh\n%s\nexec "%s" clang -resource-dir "$here/../lib/clang/%s" "-B$here" "$@"\n' \
+    "$here" "$zig" "$clang_major" >"$bin/clang"
+  printf '#!/bin/sh\n%s\nexec "%s" clang --driver-mode=g++ -resource-dir "$here/../lib/clang/%s" "-B$here" "$@"\n' \
+    "$here" "$zig" "$clang_major" >"$bin/clang++"
+  for tool in wasm-ld:wasm-ld llvm-ar:ar llvm-ranlib:ranlib; do
+    printf '#!/bin/sh\n%s\nexec "%s" %s "$@"\n' "$here" "$zig" "${tool#*:}" >"$bin/${tool%:*}"
+  done
+  chmod 755 "$bin"/*
+}
+
 # Prints the reason on stdout and fails; tool output goes to fd 3 (the log).
 _assemble_clang22_wasi() (
   pins=$1 dir=$WASIBUILD_CLANG22_DIR
@@ -138,49 +226,14 @@ _assemble_clang22_wasi() (
   tmp=$(mktemp -d "$dir.tmp.XXXXXX") || fail "cannot create a directory next to $dir"
   trap 'rm -rf "$tmp"' EXIT
 
-  # zig's clang, and clang's own headers (the resource directory's include/).
-  echo "ziglang==$WASIBUILD_ZIGLANG_VERSION --hash=sha256:$WASIBUILD_ZIGLANG_SHA256" >"$tmp/requirements.txt"
-  python3 -m pip download --no-deps --only-binary=:all: --require-hashes --disable-pip-version-check \
-    -r "$tmp/requirements.txt" -d "$tmp/wheel" >&3 2>&3 ||
-    fail "pip download ziglang==$WASIBUILD_ZIGLANG_VERSION failed (PyPI unreachable, or the wheel's hash changed)"
-  python3 - "$tmp/wheel"/ziglang-*.whl "$tmp/zig" <<'PY' >&3 2>&3 || fail "cannot unpack the ziglang wheel"
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as wheel:
-    for member in wheel.infolist():
-        if member.filename == "ziglang/zig" or member.filename.startswith("ziglang/lib/include/"):
-            wheel.extract(member, sys.argv[2])
-PY
-  chmod 755 "$tmp/zig/ziglang/zig"
-  "$tmp/zig/ziglang/zig" clang --version >&3 2>&3 || fail "zig $WASIBUILD_ZIGLANG_VERSION does not run here"
-
-  # The .deb files, through a private apt configuration (the host's sources
-  # and lists are not touched): trixie's index, checked with Debian's keys.
-  mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/debs"
-  echo "deb [arch=$(dpkg --print-architecture) signed-by=/usr/share/keyrings/debian-archive-keyring.gpg target=Packages]" \
-    "http://deb.debian.org/debian trixie main" >"$tmp/apt/sources.list"
-  local options=(-o "Dir::Etc::SourceList=$tmp/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$tmp/apt/lists" -o "Dir::Cache=$tmp/apt/cache" -o Debug::NoLocking=1
-    -o APT::Sandbox::User=root -o Acquire::Languages=none)
-  apt-get "${options[@]}" -qq update >&3 2>&3 || fail "apt-get update of Debian trixie failed (deb.debian.org unreachable?)"
-  local entry package version sha256 wanted=()
-  for entry in "${WASIBUILD_CLANG22_DEBS[@]}"; do
-    read -r package version sha256 <<<"$entry"
-    wanted+=("$package=$version")
-  done
-  (cd "$tmp/debs" && apt-get "${options[@]}" -qq download "${wanted[@]}") >&3 2>&3 ||
-    fail "apt-get download ${wanted[*]} failed (a version no longer in trixie? update scripts/common.sh)"
-  for entry in "${WASIBUILD_CLANG22_DEBS[@]}"; do
-    read -r package version sha256 <<<"$entry"
-    local deb=("$tmp/debs/${package}_"*.deb)
-    echo "$sha256  ${deb[0]}" | sha256sum -c --quiet - >&3 2>&3 || fail "$package $version: SHA-256 mismatch"
-    dpkg-deb -x "${deb[0]}" "$tmp/root" || fail "cannot unpack $package"
-  done
+  _fetch_ziglang "$tmp" "$tmp/zig"
+  _fetch_debs "$tmp" trixie "$tmp/root" "${WASIBUILD_CLANG22_DEBS[@]}"
 
   # A WASI SDK's layout, symlinks resolved, so it can be archived and moved.
   # Debian keeps libc++'s headers in include/wasm32-wasi/c++/v1, which its
   # own clang is patched to search; upstream clang finds them in include/c++.
   # The builtins serve both the wasm32-wasi and the wasm32-wasip1 target.
-  local tc=$tmp/toolchain zig=$dir/zig/ziglang/zig
+  local tc=$tmp/toolchain
   mkdir -p "$tc/bin" "$tc/lib/clang/22/lib" "$tc/share/wasi-sysroot/include" "$tc/share/wasi-sysroot/lib"
   cp -rL "$tmp/root/usr/include/wasm32-wasi" "$tc/share/wasi-sysroot/include/" &&
     cp -rL "$tmp/root/usr/lib/wasm32-wasi" "$tc/share/wasi-sysroot/lib/" &&
@@ -191,15 +244,7 @@ PY
     mkdir "$tc/lib/clang/22/lib/wasm32-unknown-wasip1" &&
     ln -s ../wasi/libclang_rt.builtins-wasm32.a "$tc/lib/clang/22/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a" &&
     cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" || fail "cannot assemble the toolchain directory"
-  local here='here=$(dirname "$(readlink -f "$0")")'
-  printf '#!/bin/sh\n%s\nexec "%s" clang -resource-dir "$here/../lib/clang/22" "-B$here" "$@"\n' "$here" "$zig" >"$tc/bin/clang"
-  printf '#!/bin/sh\n%s\nexec "%s" clang --driver-mode=g++ -resource-dir "$here/../lib/clang/22" "-B$here" "$@"\n' \
-    "$here" "$zig" >"$tc/bin/clang++"
-  local tool
-  for tool in wasm-ld:wasm-ld llvm-ar:ar llvm-ranlib:ranlib; do
-    printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$zig" "${tool#*:}" >"$tc/bin/${tool%:*}"
-  done
-  chmod 755 "$tc"/bin/*
+  _write_zig_wrappers "$tc/bin" "$dir/zig/ziglang/zig" 22
   mkdir -p "$tmp/final"
   mv "$tc" "$tmp/final/toolchain" && mv "$tmp/zig" "$tmp/final/zig" || fail "cannot assemble the toolchain directory"
   echo "$pins" >"$tmp/final/pins.pending"
@@ -213,4 +258,105 @@ PY
     -mllvm -wasm-enable-sjlj -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -o "$tmp/probe.wasm" >&3 2>&3 ||
     { rm -rf "$dir"; fail "the assembled clang 22 does not compile a setjmp program"; }
   mv "$dir/pins.pending" "$dir/pins"
+)
+
+# A WASI SDK assembled from Debian's packages, the toolchain users get from
+# setup.sh while no official WASI SDK is downloadable: LLVM 23's wasm32
+# runtimes from Debian sid (the build with exceptions, from its eh/
+# directory, which clang 22 does not search by itself: so it is the only
+# libc++ here, and code built with -fno-exceptions links it too), sid's 2026
+# wasi-libc (setjmp.h and libsetjmp), and clang 22 from PyPI's
+# ziglang wheel (libc++ 23 supports clang 22). So C++ exceptions and
+# setjmp/longjmp work in the standard form Wasmtime runs, with no wasm-opt.
+# <fstream>/<filesystem> and threads are off in Debian's build, as in the
+# system toolchain. Every piece is pinned by SHA-256 and kept in the download
+# cache (sid replaces versions often; a cached, verified file still counts).
+# Installed through `wasibuild toolchain install --from`, like any archive.
+# The archive stays in the download cache: the tests install it into their
+# own WASIBUILD_HOME (tests/CMakeLists.txt reads WASIBUILD_DEV_LLVM23_ARCHIVE).
+WASIBUILD_LLVM23_NAME=debian-llvm23
+WASIBUILD_DEV_LLVM23_ARCHIVE="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.tar.gz"
+export WASIBUILD_DEV_LLVM23_ARCHIVE
+WASIBUILD_LLVM23_LAYOUT=1  # bump when the assembly below changes
+WASIBUILD_LLVM23_DEBS=(
+  "wasi-libc 0.0~git20260423.161b319-2 1051dbb0a5e6d3f709de83b6afb423e07a8ab19a9e9f12ef20ff902131e7b8bc"
+  "libclang-rt-23-dev-wasm32 1:23.1.4-2 71b9d472cda729de4d057fbd169b69f7d7ca1165dbffd8450a2720023398fbc6"
+  "libc++-23-dev-wasm32 1:23.1.4-2 d963bb139cd03164ef9c1217a07c7dde2498fc7f3cd286bc49ff6f15e2306a59"
+  "libc++abi-23-dev-wasm32 1:23.1.4-2 b3fd23c73270cf8a9c3f965b70e61b9abacc5c859ac0e9066607eca53c18dd3b"
+)
+
+# Installs it (once per pin set) and makes it the user default unless the
+# user chose one. A failure is one warning line: builds then use the system
+# toolchain, which has setjmp (through binaryen) but no exceptions.
+install_debian_llvm23_toolchain() {
+  local wasibuild=$1
+  local pins="layout $WASIBUILD_LLVM23_LAYOUT ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_LLVM23_DEBS[*]}"
+  local installed
+  if installed=$("$wasibuild" toolchain path "$WASIBUILD_LLVM23_NAME" 2>/dev/null) &&
+     [ -f "$installed/wasibuild-pins" ] && [ "$(<"$installed/wasibuild-pins")" = "$pins" ] &&
+     [ -f "$WASIBUILD_DEV_LLVM23_ARCHIVE" ]; then
+    _default_to_debian_llvm23 "$wasibuild"
+    return
+  fi
+  step "assembling a WASI SDK from Debian's LLVM 23 wasm32 runtimes and ziglang's clang 22 ($WASIBUILD_LLVM23_NAME)"
+  local log="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.log" archive reason
+  mkdir -p "$WASIBUILD_DOWNLOAD_CACHE"
+  if ! archive=$(_assemble_debian_llvm23 "$pins" 3>"$log" 2>&3); then
+    echo "wasibuild: warning: $WASIBUILD_LLVM23_NAME not assembled: $archive (log: $log);" \
+      "builds use the system toolchain (no C++ exceptions)" >&2
+    return 0
+  fi
+  "$wasibuild" toolchain install --from "$archive" --sha256 "$(sha256sum "$archive" | cut -d' ' -f1)" \
+    --name "$WASIBUILD_LLVM23_NAME" --force --quiet
+  _default_to_debian_llvm23 "$wasibuild"
+}
+
+# Only when the user has not chosen (`toolchain which` names the rule).
+_default_to_debian_llvm23() {
+  if "$1" toolchain which 2>/dev/null | head -n 1 | grep -q "(the system toolchain, as nothing is installed)"; then
+    "$1" toolchain default "$WASIBUILD_LLVM23_NAME" >/dev/null
+  fi
+}
+
+# Prints the archive's path, or the reason and fails; tool output to fd 3.
+_assemble_debian_llvm23() (
+  pins=$1
+  fail() { echo "$*"; exit 1; }
+  [ "$(uname -m)" = x86_64 ] || fail "the pinned ziglang wheel is for x86_64 only"
+  command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || fail "needs apt-get and dpkg-deb"
+  tmp=$(mktemp -d) || fail "cannot create a temporary directory"
+  trap 'rm -rf "$tmp"' EXIT
+  _fetch_ziglang "$tmp" "$tmp/zig"
+  _fetch_debs "$tmp" sid "$tmp/root" "${WASIBUILD_LLVM23_DEBS[@]}"
+
+  # The WASI SDK's layout, relocatable: wrappers find zig next to them.
+  local tc=$tmp/$WASIBUILD_LLVM23_NAME sysroot=$tmp/$WASIBUILD_LLVM23_NAME/share/wasi-sysroot
+  local llvm=$tmp/root/usr/lib/llvm-23
+  mkdir -p "$tc/libexec" "$tc/lib/clang/22/lib/wasm32-unknown-wasip1" "$sysroot/include" "$sysroot/lib" &&
+    cp "$tmp/zig/ziglang/zig" "$tc/libexec/zig" &&
+    cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" &&
+    cp "$llvm/lib/clang/23/lib/wasi/libclang_rt.builtins-wasm32.a" \
+      "$tc/lib/clang/22/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a" &&
+    cp -r "$tmp/root/usr/include/wasm32-wasi" "$sysroot/include/" &&
+    cp -r "$tmp/root/usr/lib/wasm32-wasi" "$sysroot/lib/" &&
+    find "$sysroot" -type l -delete &&
+    cp -r "$llvm/include/wasm32-wasi/c++" "$sysroot/include/" &&
+    cp "$llvm/lib/wasm32-wasi/eh"/lib*.a "$sysroot/lib/wasm32-wasi/" &&
+    ln -s wasm32-wasi "$sysroot/include/wasm32-wasip1" &&
+    ln -s wasm32-wasi "$sysroot/lib/wasm32-wasip1" || fail "cannot assemble the toolchain directory"
+  _write_zig_wrappers "$tc/bin" '$here/../libexec/zig' 22
+  echo "$pins" >"$tc/wasibuild-pins"
+
+  # Proven before it is offered: a C++ program that throws, catches and
+  # longjmps compiles and links in the form the toolchain file uses.
+  printf '%s\n' '#include <csetjmp>' '#include <stdexcept>' 'static std::jmp_buf env;' \
+    'int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) {}' \
+    '  if (setjmp(env) == 0) std::longjmp(env, 1); return 0; }' >"$tmp/probe.cpp"
+  "$tc/bin/clang++" --target=wasm32-wasip1 "--sysroot=$sysroot" -fwasm-exceptions -mllvm -wasm-enable-sjlj \
+    -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe.wasm" >&3 2>&3 ||
+    fail "the assembled toolchain does not compile a program with exceptions and setjmp"
+  local archive=$WASIBUILD_DEV_LLVM23_ARCHIVE
+  tar -C "$tmp" -czf "$archive.part" "$WASIBUILD_LLVM23_NAME" && mv "$archive.part" "$archive" ||
+    fail "cannot write $archive"
+  echo "$archive"
 )

@@ -7,9 +7,11 @@
 #   2. builds wasibuild (Wasmtime included: the first build takes many
 #      minutes) and installs binaryen with it (`wasibuild toolchain install
 #      binaryen`), so setjmp/longjmp work with Debian's clang 19;
-#   3. builds examples/hello (C++) to wasm with `wasibuild run` (the system WASI
-#      toolchain, through the drop-in CMake toolchain file) and runs it in the
-#      embedded runner.
+#   3. assembles a WASI SDK from Debian's LLVM 23 wasm32 runtimes (C++
+#      exceptions) and installs it as the default toolchain, unless the user
+#      chose one (scripts/common.sh, docs/toolchains.md);
+#   4. builds examples/hello (C++) to wasm with `wasibuild run` (through the
+#      drop-in CMake toolchain file) and runs it in the embedded runner.
 # Idempotent: a second run only re-checks and rebuilds what changed.
 set -euo pipefail
 
@@ -28,6 +30,12 @@ build_wasibuild "$repo/build/release" Release
 # finds it. Its wasm-opt runs under node (installed above with npm).
 step "installing binaryen for setjmp/longjmp: wasibuild toolchain install binaryen"
 "$repo/build/release/driver/wasibuild" toolchain install binaryen --quiet
+
+# C++ exceptions, and setjmp without wasm-opt: no official WASI SDK is
+# downloadable here, so one is assembled from Debian's LLVM 23 runtimes and
+# installed as the default toolchain (scripts/common.sh says how; a failure
+# leaves the system toolchain in charge, with a warning).
+install_debian_llvm23_toolchain "$repo/build/release/driver/wasibuild"
 
 step "building examples/hello to WebAssembly and running it in the embedded runner"
 cd "$repo/examples/hello"
