@@ -161,8 +161,13 @@ if(WASIBUILD_HAS_EXCEPTIONS)
   set(_wasibuild_exception_libraries " -lunwind")
 else()
   _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions>")
-  set(_wasibuild_no_exceptions "C++ exceptions off: the toolchain's libc++ has none (a toolchain with them: "
-      "`wasibuild toolchain install`, or scripts/setup.sh's debian-llvm23)")
+  # A libc++ built only with exceptions (debian-llvm23) needs libunwind even
+  # when the project's code has none; an archive costs nothing unused.
+  if(EXISTS "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}/libunwind.a")
+    set(_wasibuild_exception_libraries " -lunwind")
+  endif()
+  set(_wasibuild_no_exceptions "C++ exceptions off: the toolchain's libc++ has none (a toolchain with them: \
+`wasibuild toolchain install`, or scripts/setup.sh's debian-llvm23)")
   if(NOT _WASIBUILD_EXCEPTIONS_REPORTED STREQUAL "${WASIBUILD_CLANG}")
     message(STATUS "wasibuild: ${_wasibuild_no_exceptions}")
     set(_WASIBUILD_EXCEPTIONS_REPORTED "${WASIBUILD_CLANG}" CACHE INTERNAL "toolchain whose missing exceptions were reported")

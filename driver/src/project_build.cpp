@@ -98,6 +98,9 @@ std::vector<std::string> configure_command(const Project& project, const Profile
                                       "-DWASIBUILD_RANLIB=" + toolchain.ranlib.string(),
                                       "-DWASIBUILD_SYSROOT=" + toolchain.sysroot.string(),
                                       "-DWASIBUILD_TARGET=" + target,
+                                      // Its probed exception support, which decides the C++ flags.
+                                      std::string("-DWASIBUILD_HAS_EXCEPTIONS=") +
+                                          (toolchain.capabilities.exceptions ? "ON" : "OFF"),
                                       "-DWASIBUILD_EXECUTABLE=" + env.executable.string(),
                                       // [test], for every test, also under a plain `ctest` (docs/testing.md).
                                       // Always given, so that removing a setting removes it from the cache.

@@ -224,6 +224,22 @@ TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolcha
   CHECK(uncaught.err.find("__cxa_throw") != std::string::npos);
   CHECK(uncaught.exit_status == 134);
 
+  // The driver's own build (`wasibuild new`, then `run`): it hands the
+  // toolchain's probed exception support to the toolchain file.
+  const auto created = project.run({WASIBUILD_BINARY, "new", "thrower"});
+  INFO(created.out << created.err);
+  REQUIRE(created.exit_status == 0);
+  write_file(project.dir / "thrower/src/main.cpp",
+             "#include <cstdio>\n#include <stdexcept>\nint main() {\n"
+             "  try { throw std::runtime_error(\"from the driver\"); }\n"
+             "  catch (const std::exception& e) { std::printf(\"caught %s\\n\", e.what()); }\n}\n");
+  ProcessOptions in_project = project.wasibuild.options;
+  in_project.working_directory = project.dir / "thrower";
+  const auto driven = run_process({WASIBUILD_BINARY, "run"}, in_project);
+  INFO(driven.out << driven.err);
+  CHECK(driven.exit_status == 0);
+  CHECK(driven.out.ends_with("\ncaught from the driver\n"));  // after the build's own output
+
   CMakeProject streams;
   streams.wasibuild.options.environment["WASIBUILD_HOME"] = project.wasibuild.home.path().string();
   streams.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
