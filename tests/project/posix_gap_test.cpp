@@ -474,3 +474,100 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
   CHECK_FALSE(fs::exists(project.build / "CMakeFiles/wasibuild-pthread"));
   CHECK(fs::exists(project.build / "CMakeFiles/wasibuild-support/temp_files.o"));
 }
+
+// Signal sets and masks (support/signal_mask.c) and file owners
+// (support/owners.c), each result checked by the program, with both
+// toolchains; configure checks find them.
+namespace {
+
+constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { printf("FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
+
+int main(void) {
+  sigset_t set, old, pending;
+  EXPECT(sigemptyset(&set) == 0 && sigismember(&set, SIGINT) == 0);
+  EXPECT(sigaddset(&set, SIGINT) == 0 && sigaddset(&set, SIGTERM) == 0);
+  EXPECT(sigismember(&set, SIGINT) == 1 && sigismember(&set, SIGTERM) == 1 && sigismember(&set, SIGHUP) == 0);
+  EXPECT(sigdelset(&set, SIGTERM) == 0 && sigismember(&set, SIGTERM) == 0);
+  errno = 0;
+  EXPECT(sigaddset(&set, 0) == -1 && errno == EINVAL);
+  EXPECT(sigaddset(&set, 65) == -1 && errno == EINVAL);
+  EXPECT(sigprocmask(SIG_BLOCK, &set, &old) == 0 && sigismember(&old, SIGINT) == 0);
+  EXPECT(pthread_sigmask(SIG_SETMASK, NULL, &old) == 0 && sigismember(&old, SIGINT) == 1);
+  sigset_t all;
+  EXPECT(sigfillset(&all) == 0 && sigismember(&all, SIGKILL) == 1 && sigismember(&all, 64) == 1);
+  EXPECT(pthread_sigmask(SIG_UNBLOCK, &set, &old) == 0 && sigismember(&old, SIGINT) == 1);
+  EXPECT(sigprocmask(SIG_SETMASK, NULL, &old) == 0 && sigismember(&old, SIGINT) == 0);
+  EXPECT(pthread_sigmask(42, &set, NULL) == EINVAL);
+  errno = 0;
+  EXPECT(sigprocmask(42, &set, NULL) == -1 && errno == EINVAL);
+  EXPECT(sigpending(&pending) == 0 && sigismember(&pending, SIGINT) == 0);
+
+  const char *path = "/tmp/owned";
+  int fd = open(path, O_CREAT | O_WRONLY, 0600);
+  EXPECT(fd >= 0);
+  EXPECT(chown(path, (uid_t)-1, (gid_t)-1) == 0);
+  EXPECT(chown(path, 0, 0) == 0);
+  EXPECT(lchown(path, 0, (gid_t)-1) == 0);
+  EXPECT(fchown(fd, 0, 0) == 0);
+  errno = 0;
+  EXPECT(chown(path, 1000, (gid_t)-1) == -1 && errno == EPERM);
+  errno = 0;
+  EXPECT(fchown(fd, (uid_t)-1, 1000) == -1 && errno == EPERM);
+  errno = 0;
+  EXPECT(chown("/tmp/no-such-file", 0, 0) == -1 && errno == ENOENT);
+  close(fd);
+  printf(failures ? "masks and owners: %d failed\n" : "masks and owners: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+constexpr const char* kMasksAndOwnersCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(masks C)
+include(CheckSymbolExists)
+set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+check_symbol_exists(pthread_sigmask signal.h HAVE_PTHREAD_SIGMASK)
+check_symbol_exists(sigprocmask signal.h HAVE_SIGPROCMASK)
+check_symbol_exists(chown unistd.h HAVE_CHOWN)
+message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN}")
+enable_testing()
+add_executable(masks masks.c)
+target_compile_options(masks PRIVATE -Wall -Wextra -Werror)
+add_test(NAME masks COMMAND masks)
+set_tests_properties(masks PROPERTIES PASS_REGULAR_EXPRESSION "masks and owners: all passed")
+)";
+
+void check_masks_and_owners(const std::vector<std::string>& definitions) {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kMasksAndOwnersCMakeLists);
+  write_file(project.source / "masks.c", kMasksAndOwners);
+  const auto configured = project.configure(definitions);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto tests = project.ctest();
+  INFO(tests.out << tests.err);
+  CHECK(tests.exit_status == 0);
+  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("signal masks are process state and file owners act as for an unprivileged user, with clang 19") {
+  check_masks_and_owners({});
+}
+
+TEST_CASE("signal masks and file owners with clang 22 and a newer wasi-libc") {
+  if (!have_clang22()) return;
+  check_masks_and_owners(toolchain_dir_definitions(kClang22));
+}

@@ -1,5 +1,6 @@
 /* wasibuild's POSIX gap layer (docs/posix.md): declares getpagesize, which
- * libwasibuild-support.a defines and older wasi-libc's <unistd.h> hides. */
+ * libwasibuild-support.a defines and older wasi-libc's <unistd.h> hides, and
+ * the chown family (support/owners.c), which every wasi-libc hides. */
 #include_next <unistd.h>
 
 #ifndef __WASIBUILD_UNISTD_H
@@ -11,6 +12,11 @@ extern "C" {
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 int getpagesize(void);
 #endif
+
+int chown(const char *, uid_t, gid_t);
+int fchown(int, uid_t, gid_t);
+int lchown(const char *, uid_t, gid_t);
+int fchownat(int, const char *, uid_t, gid_t, int);
 
 #ifdef __cplusplus
 }
