@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <sstream>
 
 #include "command.hpp"
 #include "spellcheck.hpp"
@@ -27,6 +29,26 @@ void report(const Env& env, const Failure& failure) {
   env.err->flush();
 }
 
+// For "The following argument was not expected: --relase": the flag of
+// `app` closest to the first unexpected one that looks like a flag.
+std::optional<std::string> mistyped_flag(const CLI::App& app, const CLI::ParseError& error) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) == nullptr) return std::nullopt;
+  const std::string message = error.what();
+  const auto colon = message.find(": ");
+  if (colon == std::string::npos) return std::nullopt;
+  std::istringstream extras(message.substr(colon + 2));
+  std::string token;
+  while (extras >> token && !token.starts_with("--")) {
+  }
+  if (!token.starts_with("--")) return std::nullopt;
+  token = token.substr(0, token.find('='));
+  std::vector<std::string> flags;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const std::string& name : option->get_lnames()) flags.push_back("--" + name);
+  }
+  return closest_match(token, flags);
+}
+
 // CLI11 prints help and errors to the streams it is given.
 int report_parse_error(CLI::App& app, const CLI::ParseError& error, const Env& env, int usage_status) {
   if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
@@ -41,7 +63,10 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error, const Env& e
   for (const CLI::App* parent = failing->get_parent(); parent != nullptr; parent = parent->get_parent()) {
     path = parent->get_name() + " " + path;
   }
-  report(env, Failure{error.what(), {fmt::format("run '{} --help' to see the usage", path)}, usage_status});
+  Failure failure{error.what(), {}, usage_status};
+  if (auto guess = mistyped_flag(*failing, error)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+  failure.help.push_back(fmt::format("run '{} --help' to see the usage", path));
+  report(env, failure);
   return usage_status;
 }
 
@@ -97,11 +122,19 @@ Failure unknown_command(const std::string& word) {
 
 int run_command_line(const std::vector<std::string>& arguments, Env& env) {
   CLI::App app("wasibuild: build C and C++ to WebAssembly and run it sandboxed", "wasibuild");
-  app.set_version_flag("--version", fmt::format("wasibuild {} (Wasmtime {})", "0.1.0", runner::engine_version()));
+  app.set_version_flag("-V,--version", fmt::format("wasibuild {} (Wasmtime {})", "0.1.0", runner::engine_version()));
   app.require_subcommand(1);
+  app.footer("See 'wasibuild help COMMAND' for a command's options; shell completions: 'wasibuild completions "
+             "bash|zsh|fish'.");
 
-  // The first word that is not a top-level flag names the command.
+  // `wasibuild help [COMMAND...]` is `wasibuild [COMMAND...] --help`, as in
+  // cargo and git.
   std::vector<std::string> words = arguments;
+  if (!words.empty() && words.front() == "help") {
+    words.erase(words.begin());
+    words.emplace_back("--help");
+  }
+  // The first word that is not a top-level flag names the command.
   const auto named = std::find_if(words.begin(), words.end(), [](const std::string& w) { return !w.starts_with("-"); });
   // When that word comes first (`wasibuild exec ...`, CTest's emulator
   // form), only that command's flags are set up: building every command's

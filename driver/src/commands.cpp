@@ -18,6 +18,7 @@ const std::vector<CommandEntry>& command_table() {
       {"toolchain-file", "Print the path of the drop-in CMake toolchain file", make_toolchain_file_command},
       {"env", "Print CC, CXX, flags for Make/autotools; write a Meson cross file", make_env_command},
       {"doctor", "Check the toolchain, CMake, Ninja and wasibuild's directories", make_doctor_command},
+      {"completions", "Print a shell completion script (bash, zsh or fish)", make_completions_command},
   };
   return table;
 }

@@ -21,5 +21,6 @@ namespace wasibuild::driver {
 [[nodiscard]] std::unique_ptr<Command> make_toolchain_file_command();
 [[nodiscard]] std::unique_ptr<Command> make_env_command();
 [[nodiscard]] std::unique_ptr<Command> make_doctor_command();
+[[nodiscard]] std::unique_ptr<Command> make_completions_command();
 
 }  // namespace wasibuild::driver

@@ -88,3 +88,83 @@ TEST_CASE("compile reports a module it cannot read") {
   CHECK(result.err ==
         "wasibuild: error: " + (temp / "missing.wasm").string() + ": cannot read it: No such file or directory\n");
 }
+
+TEST_CASE("-V is --version") {
+  const auto short_form = run({"-V"});
+  CHECK(short_form.status == 0);
+  CHECK(short_form.out == run({"--version"}).out);
+}
+
+TEST_CASE("help [COMMAND...] prints the help of wasibuild or of a command, as --help does") {
+  const auto top = run({"help"});
+  CHECK(top.status == 0);
+  CHECK(top.out == run({"--help"}).out);
+  CHECK(top.out.find("completions") != std::string::npos);
+  const auto build = run({"help", "build"});
+  CHECK(build.status == 0);
+  CHECK(build.out == run({"build", "--help"}).out);
+  CHECK(build.out.find("--release") != std::string::npos);
+  CHECK(run({"help", "toolchain", "install"}).out == run({"toolchain", "install", "--help"}).out);
+  const auto unknown = run({"help", "biuld"});
+  CHECK(unknown.status == 2);
+  CHECK(unknown.err == "wasibuild: error: unknown command 'biuld'\nhelp: did you mean 'build'?\n"
+                       "help: run 'wasibuild --help' to see the commands\n");
+}
+
+TEST_CASE("a mistyped flag gets the closest flag of its command") {
+  const auto typo = run({"build", "--relase"});
+  CHECK(typo.status == 2);
+  CHECK(typo.err == "wasibuild: error: The following argument was not expected: --relase\n"
+                    "help: did you mean '--release'?\nhelp: run 'wasibuild build --help' to see the usage\n");
+  const auto with_value = run({"toolchain", "install", "--sha265=abc"});
+  CHECK(with_value.err.find("help: did you mean '--sha256'?\n") != std::string::npos);
+  const auto far = run({"build", "--frobnicate-everything"});
+  CHECK(far.status == 2);
+  CHECK(far.err.find("did you mean") == std::string::npos);
+}
+
+namespace {
+
+// Sources the bash script and asks it, as bash does at a <TAB>.
+std::string bash_complete(const std::string& script, const std::string& words) {
+  TempDir dir;
+  wasibuild::testing::write_file(dir / "completions.bash", script);
+  const std::string program = "source '" + (dir / "completions.bash").string() +
+                              "'; COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _wasibuild; "
+                              "echo \"${COMPREPLY[*]}\"";
+  const auto result = wasibuild::testing::run_process({"/bin/bash", "-c", program}, {{{"PATH", "/usr/bin:/bin"}}, {}, {}});
+  REQUIRE(result.exit_status == 0);
+  return result.out;
+}
+
+}  // namespace
+
+TEST_CASE("completions bash completes commands, subcommands and each command's own flags") {
+  const auto script = run({"completions", "bash"});
+  REQUIRE(script.status == 0);
+  CHECK(bash_complete(script.out, "wasibuild bu") == "build\n");
+  CHECK(bash_complete(script.out, "wasibuild build --rel") == "--release\n");
+  CHECK(bash_complete(script.out, "wasibuild toolchain ins") == "install\n");
+  CHECK(bash_complete(script.out, "wasibuild toolchain install --sha") == "--sha256\n");
+  CHECK(bash_complete(script.out, "wasibuild exec --dir-r") == "--dir-ro\n");
+  CHECK(bash_complete(script.out, "wasibuild help tes") == "test\n");
+  // A flag's value does not hide the command it belongs to.
+  CHECK(bash_complete(script.out, "wasibuild run --profile dev --rel") == "--release\n");
+}
+
+TEST_CASE("completions zsh and fish, and an unknown shell") {
+  const auto zsh = run({"completions", "zsh"});
+  CHECK(zsh.status == 0);
+  CHECK(zsh.out.find("bashcompinit") != std::string::npos);
+  CHECK(zsh.out.find("complete -o default -F _wasibuild wasibuild") != std::string::npos);
+  const auto fish = run({"completions", "fish"});
+  CHECK(fish.status == 0);
+  CHECK(fish.out.find("complete -c wasibuild -n '__fish_use_subcommand' -a build -d 'Build the project") !=
+        std::string::npos);
+  CHECK(fish.out.find("complete -c wasibuild -n '__fish_seen_subcommand_from build' -l release") != std::string::npos);
+  CHECK(fish.out.find("complete -c wasibuild -n '__fish_seen_subcommand_from toolchain' -a install") !=
+        std::string::npos);
+  const auto tcsh = run({"completions", "tcsh"});
+  CHECK(tcsh.status == 2);
+  CHECK(tcsh.err.find("tcsh not in {bash,zsh,fish}") != std::string::npos);
+}
