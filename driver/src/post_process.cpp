@@ -134,12 +134,16 @@ fs::path state_dir_of(const Project& project, const std::string& target, const s
   return project.root / "build" / ".wasibuild" / target / profile;
 }
 
-std::vector<fs::path> linked_modules(const fs::path& state_dir, const fs::path& build_dir) {
+std::vector<fs::path> linked_modules(const fs::path& state_dir, const fs::path& build_dir, bool only_tests) {
   const base::Fd state = base::open_directory(state_dir);
   std::istringstream listed(base::read_file_at(state.get(), kExecutablesFile, state_dir / kExecutablesFile).value_or(""));
   const base::Fd root = base::open_directory(build_dir);
   std::vector<fs::path> modules;
+  constexpr std::string_view kTestMark = "test\t";
   for (std::string line; std::getline(listed, line);) {
+    const bool is_test = line.starts_with(kTestMark);
+    if (is_test) line.erase(0, kTestMark.size());
+    if (only_tests && !is_test) continue;
     const fs::path module(line);
     if (module.extension() != ".wasm") continue;
     if (open_module(root.get(), build_dir, module)) modules.push_back(module);

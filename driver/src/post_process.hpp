@@ -33,8 +33,10 @@ inline constexpr const char* kExecutablesFile = "executables.txt";
 // The modules the build linked, as CMake listed them: each must lie in the
 // build directory, reached without a symbolic link, and be a regular file;
 // one that is missing (not built) is left out. Throws Failure otherwise.
+// With `only_tests`, just those an add_test() runs (marked "test\t").
 [[nodiscard]] std::vector<std::filesystem::path> linked_modules(const std::filesystem::path& state_dir,
-                                                                const std::filesystem::path& build_dir);
+                                                                const std::filesystem::path& build_dir,
+                                                                bool only_tests = false);
 
 // Release post-processing, decided before the build.
 struct PostProcess {

@@ -178,17 +178,32 @@ void write_clangd_config(const fs::path& root, const fs::path& build_dir) {
       0644, root / ".clangd");
 }
 
+std::string profile_name_of(const BuildFlags& flags) {
+  return !flags.profile.empty() ? flags.profile : flags.release ? "release" : "debug";
+}
+
+// --target, else the project's, else the toolchain's default.
+std::string target_of(const BuildFlags& flags, const Project& project, const std::string& toolchain_default) {
+  return !flags.target.empty() ? flags.target : project.target ? *project.target : toolchain_default;
+}
+
 }  // namespace
 
+fs::path existing_build_dir(const BuildFlags& flags, const Project& project, Env& env) {
+  auto resolved = resolve_toolchain(env, flags.toolchain.empty() ? std::nullopt : std::optional(flags.toolchain));
+  if (!resolved) throw failure_of(resolved.error());
+  const auto& toolchain = resolved.value().toolchain;
+  // With no toolchain at all nothing was built; the name only has to be one.
+  const std::string target = target_of(flags, project, toolchain ? toolchain->default_target : "wasm32-wasi");
+  return project.root / "build" / target / choose_profile(project, profile_name_of(flags)).name;
+}
+
 BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs) {
-  BuiltProject built{load_project(env), {}, {}, {}};
+  BuiltProject built{load_project(env), {}, {}, {}, {}};
   const Project& project = built.project;
-  const std::string profile_name = !flags.profile.empty() ? flags.profile : flags.release ? "release" : "debug";
-  const Profile& profile = choose_profile(project, profile_name);
+  const Profile& profile = choose_profile(project, profile_name_of(flags));
   built.toolchain = resolve_for_build(flags, env);
-  const std::string target = !flags.target.empty() ? flags.target
-                             : project.target      ? *project.target
-                                                   : built.toolchain.default_target;
+  const std::string target = target_of(flags, project, built.toolchain.default_target);
   const auto& targets = built.toolchain.capabilities.targets;
   if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
     throw Failure{fmt::format("toolchain '{}' has no libc for target '{}'", built.toolchain.name, target),
@@ -215,6 +230,7 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
   }
   write_clangd_config(project.root, built.build_dir);
   built.executables = linked_modules(state_dir, built.build_dir);
+  built.tests = linked_modules(state_dir, built.build_dir, true);
   const auto notes = post_process(built.executables, state_dir, built.build_dir, post, env);
   if (print_outputs) {
     for (const auto& wasm : built.executables) {

@@ -30,12 +30,17 @@ struct BuiltProject {
   Project project;
   std::filesystem::path build_dir;
   std::vector<std::filesystem::path> executables;  // the .wasm files produced
+  std::vector<std::filesystem::path> tests;        // those an add_test() runs
   toolchain::Toolchain toolchain;
 };
 
 // Resolves the toolchain, configures build/<target>/<profile>/ when its
 // inputs changed, builds, and lists the .wasm files. Throws Failure.
 [[nodiscard]] BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs);
+
+// The build directory build_project would use, by the same rules (profile,
+// target, toolchain), without building or installing anything.
+[[nodiscard]] std::filesystem::path existing_build_dir(const BuildFlags& flags, const Project& project, Env& env);
 
 // The drop-in toolchain file shipped with this wasibuild.
 [[nodiscard]] std::filesystem::path toolchain_file(const Env& env);

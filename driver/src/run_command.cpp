@@ -2,6 +2,9 @@
 // then run one executable in the embedded runner with [run] capabilities.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
@@ -57,21 +60,40 @@ class RunCommand final : public Command {
 
  private:
   fs::path choose(const BuiltProject& built) const {
-    const auto& programs = built.executables;
-    if (programs.empty()) throw Failure{fmt::format("{}: the build produced no .wasm executable", built.project.manifest.string())};
-    if (bin_.empty()) {
-      if (programs.size() == 1) return programs.front();
-      // Like cargo: the executable named after the package, when there is one.
-      for (const auto& program : programs) {
+    if (!bin_.empty()) return named_program(built);
+    // Like cargo: test programs (those an add_test() runs) are not candidates,
+    std::vector<fs::path> programs;
+    std::ranges::copy_if(built.executables, std::back_inserter(programs), [&](const fs::path& program) {
+      return std::ranges::find(built.tests, program) == built.tests.end();
+    });
+    const std::string manifest = built.project.manifest.string();
+    // When tests run every executable, the one named after the package is
+    // still the program (a smoke test that runs it, as `new`'s template has).
+    if (programs.empty()) {
+      for (const auto& program : built.executables) {
         if (program.stem() == built.project.name) return program;
       }
-      std::vector<std::string> names;
-      for (const auto& program : programs) names.push_back(program.stem().string());
-      throw Failure{"the project has several executables; choose one with --bin",
-                    {fmt::format("executables: {}", fmt::join(names, ", "))}, kExitUsage};
+    }
+    if (programs.empty() && !built.tests.empty()) {
+      throw Failure{manifest + ": the project has no program to run, only test programs",
+                    {"run its tests with: wasibuild test", "or run one by name: wasibuild run --bin NAME"}};
+    }
+    if (programs.empty()) throw Failure{manifest + ": the build produced no .wasm executable"};
+    if (programs.size() == 1) return programs.front();
+    // Like cargo: the executable named after the package, when there is one.
+    for (const auto& program : programs) {
+      if (program.stem() == built.project.name) return program;
     }
     std::vector<std::string> names;
-    for (const auto& program : programs) {
+    for (const auto& program : programs) names.push_back(program.stem().string());
+    throw Failure{"the project has several executables; choose one with --bin",
+                  {fmt::format("executables: {}", fmt::join(names, ", "))}, kExitUsage};
+  }
+
+  // --bin may name any executable, a test program too.
+  fs::path named_program(const BuiltProject& built) const {
+    std::vector<std::string> names;
+    for (const auto& program : built.executables) {
       if (program.stem() == bin_) return program;
       names.push_back(program.stem().string());
     }

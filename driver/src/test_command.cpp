@@ -20,8 +20,15 @@ class TestCommand final : public Command {
     app.add_option("filter", filter_, "Run only tests whose name matches this regular expression");
     app.add_flag("--no-build", no_build_, "Run the tests of the last build without building");
     app.add_option("--junit", junit_, "Also write a JUnit XML report to FILE")->type_name("FILE");
-    app.footer("Examples:\n  wasibuild test\n  wasibuild test parser -j 2 --junit report.xml");
+    app.footer(
+        "Arguments after -- go to CTest.\n"
+        "Exit status: 0 when every test ran and passed; 8 when a test failed or a filter matched no test\n"
+        "(CTest's own status); 1 when the build failed; 2 for a usage error.\n"
+        "Examples:\n  wasibuild test\n  wasibuild test parser -j 2 --junit report.xml\n"
+        "  wasibuild test -- --rerun-failed -V");
   }
+  [[nodiscard]] bool takes_trailing_arguments() const override { return true; }
+  void set_trailing_arguments(std::vector<std::string> arguments) override { ctest_arguments_ = std::move(arguments); }
 
   int run(Env& env) override {
     fs::path build_dir;
@@ -30,9 +37,7 @@ class TestCommand final : public Command {
       // The same directory a build would use, without building.
       const Project project = load_project(env);
       project_jobs = project.test_jobs;
-      const std::string profile = !build_.profile.empty() ? build_.profile : build_.release ? "release" : "debug";
-      const std::string target = !build_.target.empty() ? build_.target : project.target.value_or("wasm32-wasi");
-      build_dir = project.root / "build" / target / choose_profile(project, profile).name;
+      build_dir = existing_build_dir(build_, project, env);
       if (!fs::exists(build_dir / "CTestTestfile.cmake")) {
         throw Failure{fmt::format("{}: not built yet", build_dir.string()), {"run wasibuild test without --no-build"}};
       }
@@ -41,14 +46,19 @@ class TestCommand final : public Command {
       build_dir = built.build_dir;
       project_jobs = built.project.test_jobs;
     }
-    std::vector<std::string> ctest = {"ctest", "--test-dir", build_dir.string(), "--output-on-failure"};
+    // A filter that matches nothing is an error, not a silent pass.
+    std::vector<std::string> ctest = {"ctest", "--test-dir", build_dir.string(), "--output-on-failure",
+                                      "--no-tests=error"};
     const int jobs = build_.jobs > 0 ? build_.jobs : project_jobs.value_or(0);
     if (jobs > 0) ctest.push_back(fmt::format("-j{}", jobs));
     if (!filter_.empty()) ctest.insert(ctest.end(), {"-R", filter_});
     if (!junit_.empty()) ctest.insert(ctest.end(), {"--output-junit", (env.working_directory / junit_).string()});
+    ctest.insert(ctest.end(), ctest_arguments_.begin(), ctest_arguments_.end());
     env.out->flush();
     const int status = run_child(ctest, env.working_directory);
-    if (status != 0) throw Failure{"some tests failed (their output and the summary are above)", {}, status};
+    if (status != 0) {
+      throw Failure{"some tests failed or none matched (CTest's output and summary are above)", {}, status};
+    }
     return 0;
   }
 
@@ -57,6 +67,7 @@ class TestCommand final : public Command {
   std::string filter_;
   bool no_build_ = false;
   std::string junit_;
+  std::vector<std::string> ctest_arguments_;
 };
 
 }  // namespace

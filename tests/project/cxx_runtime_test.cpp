@@ -239,6 +239,12 @@ TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolcha
   INFO(driven.out << driven.err);
   CHECK(driven.exit_status == 0);
   CHECK(driven.out.ends_with("\ncaught from the driver\n"));  // after the build's own output
+  // `test --no-build` finds that build: the toolchain's default target here
+  // is wasm32-wasip1, which it must take as `build` did.
+  const auto no_build = run_process({WASIBUILD_BINARY, "test", "--no-build", "greeting"}, in_project);
+  INFO(no_build.out << no_build.err);
+  CHECK(no_build.exit_status == 0);
+  CHECK(no_build.out.find("build/wasm32-wasip1/debug") != std::string::npos);
 
   CMakeProject streams;
   streams.wasibuild.options.environment["WASIBUILD_HOME"] = project.wasibuild.home.path().string();

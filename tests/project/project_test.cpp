@@ -101,6 +101,32 @@ TEST_CASE("a new library passes its tests as wasm, and builds and passes nativel
   const auto native_tests = ws.run(project, {"/usr/bin/ctest", "--test-dir", native.string()});
   CHECK(native_tests.exit_status == 0);
   CHECK(native_tests.out.find("100% tests passed") != std::string::npos);
+
+  // A library has no program: `run` says so instead of running its tests.
+  const auto ran = ws.in(project, {"run"});
+  CHECK(ran.exit_status == 1);
+  CHECK(ran.err == "wasibuild: error: " + (project / "wasibuild.toml").string() +
+                       ": the project has no program to run, only test programs\n"
+                       "help: run its tests with: wasibuild test\nhelp: or run one by name: wasibuild run --bin NAME\n");
+  // By name it still runs, as cargo's `run --bin`.
+  CHECK(ws.in(project, {"run", "--bin", "mylib_test"}).exit_status == 0);
+}
+
+TEST_CASE("test passes what follows -- to CTest, and a filter that matches nothing fails") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "app"}).exit_status == 0);
+  const fs::path project = ws.dir / "app";
+  const auto listed = ws.in(project, {"test", "--", "-N"});
+  INFO(listed.out << listed.err);
+  CHECK(listed.exit_status == 0);
+  CHECK(listed.out.find("Total Tests: 2") != std::string::npos);
+  CHECK(listed.out.find("tests passed") == std::string::npos);  // -N lists, runs nothing
+  const auto none = ws.in(project, {"test", "--no-build", "no-such-test"});
+  CHECK(none.exit_status != 0);
+  CHECK((none.out + none.err).find("No tests were found") != std::string::npos);
+  CHECK(none.err.find("wasibuild: error: some tests failed or none matched") != std::string::npos);
+  // The project's own program is still `run`'s choice though a test runs it too.
+  CHECK(ws.in(project, {"run", "--", "again"}).out.ends_with("Hello, again!\n"));
 }
 
 TEST_CASE("a failing test fails `wasibuild test`, shows its output, and --junit writes a report") {
