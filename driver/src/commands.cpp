@@ -9,7 +9,7 @@ const std::vector<CommandEntry>& command_table() {
       {"build", "Build the project to wasm with CMake (build/<target>/<profile>/)", make_build_command},
       {"run", "Build, then run the program in the sandboxed runner", make_run_command},
       {"test", "Build, then run the project's CTest suite in the sandboxed runner", make_test_command},
-      {"clean", "Remove the project's build directory", make_clean_command},
+      {"clean", "Remove what wasibuild built in build/ (--release or --profile: one profile)", make_clean_command},
       {"exec", "Run a WebAssembly module in the embedded sandboxed runner", make_exec_command},
       {"binfmt", "Let the kernel run .wasm files through wasibuild (binfmt_misc; opt-in, root)", make_binfmt_command},
       {"compile", "Compile a module ahead of time into a .cwasm for this host", make_compile_command},

@@ -2,6 +2,8 @@
 // CMake project from templates/, which builds natively and to wasm.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <sstream>
 
@@ -110,17 +112,77 @@ class NewCommand final : public Command {
   bool lib_ = false;
 };
 
+// Removes only what wasibuild built: the trees its state directory names
+// (build/.wasibuild/<target>/<profile> for build/<target>/<profile>), so a
+// user's own build elsewhere in build/ (a native `cmake -B build/native`)
+// survives. build/.wasibuild is never granted to a guest, so walking it is
+// safe; the trees themselves are removed without following a link.
 class CleanCommand final : public Command {
  public:
-  void setup(CLI::App&) override {}
+  void setup(CLI::App& app) override {
+    app.add_flag("-r,--release", release_, "Only the release profile's build");
+    app.add_option("--profile", profile_, "Only this profile's build");
+    app.add_option("--target", target_, "Only this target's builds (e.g. wasm32-wasip1)");
+  }
+
   int run(Env& env) override {
     const Project project = load_project(env);
-    std::error_code error;
-    const auto removed = fs::remove_all(project.root / "build", error);
-    if (error) throw Failure{fmt::format("{}: {}", (project.root / "build").string(), error.message())};
-    *env.out << fmt::format("removed {} ({} files)\n", (project.root / "build").string(), removed);
+    const fs::path build = project.root / "build";
+    const fs::path state_root = build / ".wasibuild";
+    const std::string only_profile = !profile_.empty() ? profile_ : release_ ? "release" : "";
+    std::size_t trees = 0;
+    for (const fs::path& state : state_directories(state_root)) {
+      const std::string target = state.parent_path().filename().string();
+      const std::string profile = state.filename().string();
+      if ((!target_.empty() && target != target_) || (!only_profile.empty() && profile != only_profile)) continue;
+      const fs::path tree = build / target / profile;
+      const std::uintmax_t files = remove_tree(tree) + remove_tree(state);
+      *env.out << fmt::format("removed {} ({} files)\n", tree.lexically_relative(project.root).string(), files);
+      ++trees;
+      remove_if_empty(build / target);
+      remove_if_empty(state.parent_path());
+    }
+    remove_if_empty(state_root);
+    remove_if_empty(build);
+    if (trees == 0) *env.out << "nothing to clean: no build of wasibuild's matches in " << build.string() << "\n";
     return 0;
   }
+
+ private:
+  // <state_root>/<target>/<profile>, real directories only.
+  static std::vector<fs::path> state_directories(const fs::path& state_root) {
+    std::vector<fs::path> found;
+    std::error_code error;
+    if (!fs::is_directory(fs::symlink_status(state_root, error))) return found;
+    for (const auto& target : fs::directory_iterator(state_root, error)) {
+      if (!target.is_directory() || target.is_symlink()) continue;
+      for (const auto& profile : fs::directory_iterator(target.path(), error)) {
+        if (profile.is_directory() && !profile.is_symlink()) found.push_back(profile.path());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+  }
+
+  // remove_all never follows a link inside the tree; a link in place of the
+  // tree itself is removed as a link.
+  static std::uintmax_t remove_tree(const fs::path& tree) {
+    std::error_code error;
+    const std::uintmax_t removed = fs::remove_all(tree, error);
+    if (error) throw Failure{fmt::format("{}: {}", tree.string(), error.message())};
+    return removed == static_cast<std::uintmax_t>(-1) ? 0 : removed;
+  }
+
+  static void remove_if_empty(const fs::path& directory) {
+    std::error_code error;
+    if (fs::is_directory(fs::symlink_status(directory, error)) && fs::is_empty(directory, error)) {
+      fs::remove(directory, error);
+    }
+  }
+
+  bool release_ = false;
+  std::string profile_;
+  std::string target_;
 };
 
 class ToolchainFileCommand final : public Command {

@@ -112,6 +112,42 @@ TEST_CASE("a new library passes its tests as wasm, and builds and passes nativel
   CHECK(ws.in(project, {"run", "--bin", "mylib_test"}).exit_status == 0);
 }
 
+TEST_CASE("clean removes only what wasibuild built, one profile with --release") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "tidy"}).exit_status == 0);
+  const fs::path project = ws.dir / "tidy";
+  REQUIRE(ws.in(project, {"build"}).exit_status == 0);
+  REQUIRE(ws.in(project, {"build", "--release"}).exit_status == 0);
+  fs::create_directories(project / "build/native");
+  write_file(project / "build/native/CMakeCache.txt", "# the user's own native build\n");
+
+  const auto release = ws.in(project, {"clean", "--release"});
+  CHECK(release.exit_status == 0);
+  CHECK(release.out.starts_with("removed build/wasm32-wasi/release ("));
+  CHECK_FALSE(fs::exists(project / "build/wasm32-wasi/release"));
+  CHECK(fs::exists(project / "build/wasm32-wasi/debug/tidy.wasm"));
+
+  const auto all = ws.in(project, {"clean"});
+  CHECK(all.out.starts_with("removed build/wasm32-wasi/debug ("));
+  CHECK_FALSE(fs::exists(project / "build/wasm32-wasi"));
+  CHECK_FALSE(fs::exists(project / "build/.wasibuild"));
+  CHECK(read_file(project / "build/native/CMakeCache.txt") == "# the user's own native build\n");
+  CHECK(ws.in(project, {"clean"}).out.starts_with("nothing to clean: no build of wasibuild's matches in "));
+}
+
+TEST_CASE("attack: a link a test left in the build tree does not lead clean outside it" * doctest::test_suite("attack")) {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "victim"}).exit_status == 0);
+  const fs::path project = ws.dir / "victim";
+  REQUIRE(ws.in(project, {"build"}).exit_status == 0);
+  TempDir precious;
+  write_file(precious / "keep.txt", "mine\n");
+  fs::create_directory_symlink(precious.path(), project / "build/wasm32-wasi/debug/escape");
+  CHECK(ws.in(project, {"clean"}).exit_status == 0);
+  CHECK_FALSE(fs::exists(project / "build"));
+  CHECK(read_file(precious / "keep.txt") == "mine\n");
+}
+
 TEST_CASE("test passes what follows -- to CTest, and a filter that matches nothing fails") {
   Workspace ws;
   REQUIRE(ws.in(ws.dir.path(), {"new", "app"}).exit_status == 0);
