@@ -43,15 +43,17 @@ bool is_valid_project_name(const std::string& name) {
 }
 
 // Copies the template; with `keep_existing`, files already there are left
-// alone (init in an existing project). Returns the files written.
+// alone (init in an existing project); with `only`, just those files (by
+// their path in the project). Returns the files written.
 std::vector<fs::path> write_template(const fs::path& from, const fs::path& to, const std::string& name,
-                                     bool keep_existing) {
+                                     bool keep_existing, const std::vector<std::string>& only = {}) {
   const std::string ident = identifier_of(name);
   std::vector<fs::path> written;
   for (const auto& entry : fs::recursive_directory_iterator(from)) {
     if (!entry.is_regular_file()) continue;
     std::string relative = replaced(entry.path().lexically_relative(from).string(), name, ident);
     if (relative == "gitignore") relative = ".gitignore";
+    if (!only.empty() && std::find(only.begin(), only.end(), relative) == only.end()) continue;
     const fs::path target = to / relative;
     if (keep_existing && fs::exists(target)) continue;
     fs::create_directories(target.parent_path());
@@ -93,20 +95,31 @@ class NewCommand final : public Command {
     if (!fs::is_directory(templates)) {
       throw Failure{fmt::format("{}: templates not found; reinstall wasibuild", templates.string())};
     }
-    // init next to an existing CMakeLists.txt adds only wasibuild's files.
-    const bool existing_project = init_ && fs::exists(directory / "CMakeLists.txt");
-    const auto written = write_template(templates, directory, name_, init_);
-    if (existing_project) {
-      for (const auto& file : written) {
-        if (file.filename() != kProjectFile && file.filename() != ".gitignore") fs::remove(file);
-      }
-    }
+    if (init_ && fs::exists(directory / "CMakeLists.txt")) return add_to_existing(templates, directory, env);
+    write_template(templates, directory, name_, init_);
     *env.out << fmt::format("created {} '{}' in {}\n", lib_ ? "library" : "application", name_, directory.string());
     if (!init_) *env.out << fmt::format("next: cd {} && wasibuild {}\n", name_, lib_ ? "test" : "run");
     return 0;
   }
 
  private:
+  // init next to an existing CMakeLists.txt: only wasibuild's own files
+  // (what is missing of wasibuild.toml and .gitignore), said by name.
+  int add_to_existing(const fs::path& templates, const fs::path& directory, Env& env) const {
+    const auto written = write_template(templates, directory, name_, true, {kProjectFile, ".gitignore"});
+    std::vector<std::string> names;
+    for (const auto& file : written) names.push_back(file.filename().string());
+    *env.out << fmt::format("added {} to the CMake project '{}' in {}\n", fmt::join(names, " and "), name_,
+                            directory.string());
+    // Its trees would sit beside that build's files; say so once.
+    if (fs::exists(directory / "build" / "CMakeCache.txt")) {
+      *env.out << "note: build/ already holds a CMake build of its own; wasibuild's go beside it in "
+                  "build/<target>/<profile>, and `wasibuild clean` removes only those\n";
+    }
+    *env.out << "next: wasibuild build\n";
+    return 0;
+  }
+
   bool init_;
   std::string name_;
   bool lib_ = false;

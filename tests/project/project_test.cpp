@@ -112,6 +112,38 @@ TEST_CASE("a new library passes its tests as wasm, and builds and passes nativel
   CHECK(ws.in(project, {"run", "--bin", "mylib_test"}).exit_status == 0);
 }
 
+TEST_CASE("init adds only what an existing CMake project lacks, says what, and builds it") {
+  Workspace ws;
+  const fs::path project = ws.dir / "existing";
+  fs::create_directories(project / "build");
+  write_file(project / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(existing CXX)\nadd_executable(existing main.cpp)\n");
+  write_file(project / "main.cpp", "#include <cstdio>\nint main() { std::puts(\"existing runs\"); }\n");
+  write_file(project / ".gitignore", "/out/\n");
+  write_file(project / "build/CMakeCache.txt", "# the user's own build\n");
+
+  const auto added = ws.in(project, {"init"});
+  CHECK(added.exit_status == 0);
+  CHECK(added.out == "added wasibuild.toml to the CMake project 'existing' in " + project.string() +
+                         "\nnote: build/ already holds a CMake build of its own; wasibuild's go beside it in "
+                         "build/<target>/<profile>, and `wasibuild clean` removes only those\nnext: wasibuild build\n");
+  CHECK(read_file(project / ".gitignore") == "/out/\n");
+  CHECK_FALSE(fs::exists(project / "src"));  // no empty template folders
+  CHECK_FALSE(fs::exists(project / "tests"));
+  CHECK(ws.in(project, {"run"}).out.ends_with("existing runs\n"));
+  CHECK(read_file(project / "build/CMakeCache.txt") == "# the user's own build\n");
+
+  const auto again = ws.in(project, {"init"});
+  CHECK(again.exit_status == 1);
+  CHECK(again.err == "wasibuild: error: " + (project / "wasibuild.toml").string() + ": already exists\n");
+
+  // In an empty directory, init creates a whole project, as new does.
+  const fs::path fresh = ws.dir / "fresh";
+  fs::create_directories(fresh);
+  CHECK(ws.in(fresh, {"init"}).out == "created application 'fresh' in " + fresh.string() + "\n");
+  CHECK(fs::exists(fresh / "src/main.cpp"));
+}
+
 TEST_CASE("clean removes only what wasibuild built, one profile with --release") {
   Workspace ws;
   REQUIRE(ws.in(ws.dir.path(), {"new", "tidy"}).exit_status == 0);
