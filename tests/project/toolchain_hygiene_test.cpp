@@ -29,7 +29,8 @@ struct Sandbox {
   ProcessResult run(const std::vector<std::string>& argv) const { return run_process(argv, options); }
   ProcessResult configure(const fs::path& source, const fs::path& build, std::vector<std::string> extra = {}) const {
     std::vector<std::string> argv{"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
-                                  "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY)};
+                                  "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY),
+                                  "-DWASIBUILD_KEEP_WERROR=ON"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.insert(argv.end(), {"-S", source.string(), "-B", build.string()});
     return run(argv);
@@ -347,4 +348,36 @@ message(STATUS "threads found: '${Threads_FOUND}' pthread.h: '${HAVE_PTHREAD_H}'
   INFO(configured.out << configured.err);
   REQUIRE(configured.exit_status == 0);
   CHECK(configured.out.find("-- threads found: 'FALSE' pthread.h: '' lock: ''\n") != std::string::npos);
+}
+
+// A project's -Werror meets warnings its authors' compilers never gave;
+// by default they stay warnings, and WASIBUILD_KEEP_WERROR=ON keeps -Werror.
+TEST_CASE("warnings do not stop an untuned -Werror project, unless WASIBUILD_KEEP_WERROR is on") {
+  Sandbox box;
+  const fs::path source = box.dir / "strict";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
+project(Strict C)
+add_compile_options(-Wall -Werror)
+add_executable(strict strict.c)
+)cm");
+  write_file(source / "strict.c", "int main(void) { int unused; return 0; }\n");
+
+  std::vector<std::string> argv{"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
+                                "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(),
+                                "-B", (box.dir / "default").string()};
+  const auto configured = box.run(argv);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  CHECK(configured.out.find("-- wasibuild: warnings never stop the build (-Wno-error;") != std::string::npos);
+  const auto built = box.build(box.dir / "default");
+  INFO(built.out << built.err);
+  CHECK(built.exit_status == 0);
+  CHECK(built.out.find("warning: unused variable 'unused'") != std::string::npos);
+
+  const auto strict = box.configure(source, box.dir / "kept");  // the Sandbox keeps -Werror
+  REQUIRE(strict.exit_status == 0);
+  const auto failed = box.build(box.dir / "kept");
+  CHECK(failed.exit_status != 0);
+  CHECK(failed.out.find("error: unused variable 'unused' [-Werror,-Wunused-variable]") != std::string::npos);
 }
