@@ -29,7 +29,10 @@
 # BENCH_RUNS (timed rounds per workload, default 5),
 # BENCH_STARTUP_RUNS (runs per start-up measurement, default 30), BENCH_NO_HYPERFINE=1
 # (use the date +%s%N loop even where hyperfine is installed), BENCH_WASM_FLAGS
-# (replaces the toolchain file's Release compile flags, e.g. "-O2").
+# (replaces the toolchain file's Release compile flags, e.g. "-O2"),
+# BENCH_TOOLCHAIN_ARCHIVE (a toolchain archive, such as setup.sh's
+# debian-llvm23.tar.gz, installed into the bench's own home and used for the
+# wasm side instead of the one that resolves there, the system's).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,6 +82,11 @@ WASIBUILD_SHA=$(sha256sum "$WASIBUILD" | cut -c1-16)
 export WASIBUILD_HOME="$OUT/home"
 export WASIBUILD_CACHE_DIR="$OUT/cache-warm"
 COLD_CACHE="$OUT/cache-cold"
+if [ -n "${BENCH_TOOLCHAIN_ARCHIVE:-}" ]; then
+  "$WASIBUILD_ORIG" toolchain install --from "$BENCH_TOOLCHAIN_ARCHIVE" --name bench-toolchain --allow-unpinned --quiet \
+    >"$OUT/toolchain-install.log" 2>&1 || { echo "[exec_bench] error: cannot install $BENCH_TOOLCHAIN_ARCHIVE" >&2; exit 1; }
+  export WASIBUILD_TOOLCHAIN=bench-toolchain
+fi
 
 
 
