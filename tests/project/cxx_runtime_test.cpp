@@ -84,17 +84,8 @@ set_tests_properties(streams PROPERTIES PASS_REGULAR_EXPRESSION "streams: all pa
 std::string check_streams(const CMakeProject& project, const std::vector<std::string>& definitions) {
   write_file(project.source / "CMakeLists.txt", kStreamsCMakeLists);
   write_file(project.source / "streams.cpp", kStreams);
-  const auto configured = project.configure(definitions);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
+  const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- fstream=1 ofstream=1 filesystem=\n") != std::string::npos);
-  const auto built = project.build_all();
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
-  const auto tests = project.ctest();
-  INFO(tests.out << tests.err);
-  CHECK(tests.exit_status == 0);
-  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
   return configured.out;
 }
 
@@ -205,17 +196,8 @@ TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolcha
 
   write_file(project.source / "CMakeLists.txt", kExceptionsCMakeLists);
   write_file(project.source / "exceptions.cpp", kExceptions);
-  const auto configured = project.configure();
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
+  const auto configured = configure_build_and_ctest(project, {}, 2);
   CHECK(configured.out.find("-- try=1\n") != std::string::npos);  // configure checks see exceptions too
-  const auto built = project.build_all();
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
-  const auto tests = project.ctest();
-  INFO(tests.out << tests.err);
-  CHECK(tests.exit_status == 0);
-  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
   // Uncaught: no handler in wasm, so the throw traps in the engine (exit
   // 134, as abort()), and the backtrace names where it was thrown.
   const auto uncaught = project.wasibuild.exec({(project.build / "exceptions.wasm").string(), "uncaught"});

@@ -186,19 +186,10 @@ void write_project(const Project& project) {
 }
 
 void configure_build_and_test(const Project& project, const std::vector<std::string>& definitions) {
-  const auto configured = project.configure(definitions);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
+  const auto configured = configure_build_and_ctest(project, definitions, 4);
   CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=0 fork=0 pipe=0\n") !=
         std::string::npos);
   CHECK(configured.out.find("-- declared mkstemp=1 tmpfile=1 tzset=1 dup2=\n") != std::string::npos);
-  const auto built = project.build_all();
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
-  const auto tests = project.ctest();
-  INFO(tests.out << tests.err);
-  CHECK(tests.exit_status == 0);
-  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 4") != std::string::npos);
 }
 
 }  // namespace
@@ -401,17 +392,7 @@ void write_threads_project(const Project& project, const char* program = kThread
 }
 
 ProcessResult configure_build_and_test_threads(const Project& project, const std::vector<std::string>& definitions) {
-  const auto configured = project.configure(definitions);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
-  const auto built = project.build_all();
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
-  const auto tests = project.ctest();
-  INFO(tests.out << tests.err);
-  CHECK(tests.exit_status == 0);
-  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
-  return configured;
+  return configure_build_and_ctest(project, definitions, 2);
 }
 
 }  // namespace
@@ -548,17 +529,8 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   Project project;
   write_file(project.source / "CMakeLists.txt", kMasksAndOwnersCMakeLists);
   write_file(project.source / "masks.c", kMasksAndOwners);
-  const auto configured = project.configure(definitions);
-  INFO(configured.out << configured.err);
-  REQUIRE(configured.exit_status == 0);
+  const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
-  const auto built = project.build_all();
-  INFO(built.out << built.err);
-  REQUIRE(built.exit_status == 0);
-  const auto tests = project.ctest();
-  INFO(tests.out << tests.err);
-  CHECK(tests.exit_status == 0);
-  CHECK(tests.out.find("100% tests passed, 0 tests failed out of 1") != std::string::npos);
 }
 
 }  // namespace

@@ -44,6 +44,24 @@ struct CMakeProject {
   ProcessResult ctest() const { return run({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}); }
 };
 
+// Configures, builds and runs CTest, each step required to succeed, and
+// checks that all `tests` tests passed. Returns the configure's result, for
+// checks on what the configure printed.
+inline ProcessResult configure_build_and_ctest(const CMakeProject& project, const std::vector<std::string>& definitions,
+                                               int tests) {
+  const auto configured = project.configure(definitions);
+  INFO(configured.out << configured.err);
+  REQUIRE(configured.exit_status == 0);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto ran = project.ctest();
+  INFO(ran.out << ran.err);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out.find("100% tests passed, 0 tests failed out of " + std::to_string(tests) + "\n") != std::string::npos);
+  return configured;
+}
+
 // A WASI-SDK-layout toolchain directory given at build time (empty: none).
 // Prints the SKIPPED line ctest's SKIP_REGULAR_EXPRESSION looks for.
 inline bool have_toolchain_dir(const std::filesystem::path& dir, const std::string& what) {
