@@ -2,7 +2,7 @@
 # CMAKE_MODULE_PATH): CMake's own FindThreads first. WASI preview 1
 # (wasm32-wasi, wasm32-wasip1) has no threads; a newer wasi-libc has
 # single-threaded pthreads of its own, which CMake finds (pthread_create then
-# fails with EAGAIN at run time). For a sysroot without them (Debian 12's):
+# fails at run time, with ENOTSUP). For a sysroot without them (Debian 12's):
 #  - find_package(Threads) ends cleanly with Threads_FOUND false, so a
 #    project that can do without threads configures without them;
 #  - find_package(Threads REQUIRED), which would stop the configure, gets

@@ -144,6 +144,13 @@ function(_wasibuild_add_link_option entry)
   endif()
 endfunction()
 
+# Untuned projects are written against libstdc++ or an older libc++, whose
+# headers bring <new>, <atomic>, <cstring>... along; libc++ 23 stopped doing
+# that (Catch2 2.13: "no member named 'nothrow' in namespace 'std'") and
+# keeps libc++'s own switch to bring them back, which has no effect on an
+# older libc++.
+_wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-D_LIBCPP_KEEP_TRANSITIVE_INCLUDES_LLVM23>")
+
 # C++ exceptions: on, in the standard (exnref) form Wasmtime runs, where the
 # toolchain's libc++ has them (WASI SDK 33+, debian-llvm23); otherwise code
 # must not use them (Debian 12's wasm32 libc++ has none), and a `try` or

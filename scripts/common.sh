@@ -4,7 +4,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages wasibuild needs to build, test and compile guests.
 WASIBUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates ccache binaryen
+  build-essential cmake ninja-build pkg-config git ca-certificates curl patch ccache binaryen
   clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32
   libcli11-dev libtomlplusplus-dev doctest-dev libarchive-dev libcurl4-openssl-dev libssl-dev libfmt-dev
   python3 bzip2 unicode-data  # the compatibility suite (tests/compat/compat.sh)
@@ -260,30 +260,35 @@ _assemble_clang22_wasi() (
   mv "$dir/pins.pending" "$dir/pins"
 )
 
-# A WASI SDK assembled from Debian's packages, the toolchain users get from
-# setup.sh while no official WASI SDK is downloadable: LLVM 23's wasm32
-# runtimes from Debian sid (the build with exceptions, from its eh/
-# directory, which clang 22 does not search by itself: so it is the only
-# libc++ here, and code built with -fno-exceptions links it too), sid's 2026
-# wasi-libc (setjmp.h and libsetjmp), and clang 22 from PyPI's
-# ziglang wheel (libc++ 23 supports clang 22). So C++ exceptions and
-# setjmp/longjmp work in the standard form Wasmtime runs, with no wasm-opt.
-# <fstream>/<filesystem> and threads are off in Debian's build, as in the
-# system toolchain. Every piece is pinned by SHA-256 and kept in the download
-# cache (sid replaces versions often; a cached, verified file still counts).
+# A WASI SDK assembled from Debian's pieces, the toolchain users get from
+# setup.sh while no official WASI SDK is downloadable: sid's 2026 wasi-libc
+# (setjmp.h and libsetjmp, and single-threaded pthreads), LLVM 23's
+# compiler-rt builtins from sid's package, clang 22 from PyPI's ziglang
+# wheel, and libc++, libc++abi and libunwind built here from LLVM 23's
+# source (Debian's orig tarball) the way the WASI SDK configures them:
+# exceptions in the standard (exnref) form Wasmtime runs, <filesystem>, and
+# threads on over wasi-libc's pthreads, so std::mutex, std::call_once and
+# std::condition_variable work and std::thread compiles (starting one throws
+# std::system_error on wasm32-wasip1, which has no threads). Debian's own
+# wasm32 libc++ builds turn filesystem and threads off, which stopped
+# googletest, Catch2 and doctest. The build takes about two minutes on two
+# cores. Every download is pinned by SHA-256 and kept in the download cache
+# (sid replaces versions often; a cached, verified file still counts).
 # Installed through `wasibuild toolchain install --from`, like any archive.
 # The archive stays in the download cache: the tests install it into their
 # own WASIBUILD_HOME (tests/CMakeLists.txt reads WASIBUILD_DEV_LLVM23_ARCHIVE).
 WASIBUILD_LLVM23_NAME=debian-llvm23
 WASIBUILD_DEV_LLVM23_ARCHIVE="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.tar.gz"
 export WASIBUILD_DEV_LLVM23_ARCHIVE
-WASIBUILD_LLVM23_LAYOUT=1  # bump when the assembly below changes
+WASIBUILD_LLVM23_LAYOUT=2  # bump when the assembly below changes
 WASIBUILD_LLVM23_DEBS=(
   "wasi-libc 0.0~git20260423.161b319-2 1051dbb0a5e6d3f709de83b6afb423e07a8ab19a9e9f12ef20ff902131e7b8bc"
   "libclang-rt-23-dev-wasm32 1:23.1.4-2 71b9d472cda729de4d057fbd169b69f7d7ca1165dbffd8450a2720023398fbc6"
-  "libc++-23-dev-wasm32 1:23.1.4-2 d963bb139cd03164ef9c1217a07c7dde2498fc7f3cd286bc49ff6f15e2306a59"
-  "libc++abi-23-dev-wasm32 1:23.1.4-2 b3fd23c73270cf8a9c3f965b70e61b9abacc5c859ac0e9066607eca53c18dd3b"
 )
+# "file sha256": the sha256 is the one sid's signed Sources index gives for
+# llvm-toolchain-23 1:23.1.1-2 (the newest orig tarball the mirror still
+# serves). Patched with scripts/patches/libcxx-*.patch before the build.
+WASIBUILD_LLVM23_SOURCE="llvm-toolchain-23_23.1.1.orig.tar.xz 0a5838b993f406534db7e6dc7df66e295354a1e9a23bb21e5739cf5df5bc7689"
 
 # Installs it (once per pin set) and makes it the user default unless the
 # user chose one. A failure is one warning line: builds then use the system
@@ -291,6 +296,7 @@ WASIBUILD_LLVM23_DEBS=(
 install_debian_llvm23_toolchain() {
   local wasibuild=$1
   local pins="layout $WASIBUILD_LLVM23_LAYOUT ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_LLVM23_DEBS[*]}"
+  pins+=" $WASIBUILD_LLVM23_SOURCE $(cat "$repo"/scripts/patches/libcxx-*.patch | sha256sum | cut -d' ' -f1)"
   local installed
   if installed=$("$wasibuild" toolchain path "$WASIBUILD_LLVM23_NAME" 2>/dev/null) &&
      [ -f "$installed/wasibuild-pins" ] && [ "$(<"$installed/wasibuild-pins")" = "$pins" ] &&
@@ -298,7 +304,7 @@ install_debian_llvm23_toolchain() {
     _default_to_debian_llvm23 "$wasibuild"
     return
   fi
-  step "assembling a WASI SDK from Debian's LLVM 23 wasm32 runtimes and ziglang's clang 22 ($WASIBUILD_LLVM23_NAME)"
+  step "assembling a WASI SDK: sid's wasi-libc, libc++ built from LLVM 23's source, ziglang's clang 22 ($WASIBUILD_LLVM23_NAME)"
   local log="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.log" archive reason
   mkdir -p "$WASIBUILD_DOWNLOAD_CACHE"
   if ! archive=$(_assemble_debian_llvm23 "$pins" 3>"$log" 2>&3); then
@@ -318,6 +324,68 @@ _default_to_debian_llvm23() {
   fi
 }
 
+# LLVM 23's source tarball into the download cache, checked by its pin.
+_fetch_llvm_source() {
+  local name=${WASIBUILD_LLVM23_SOURCE%% *} sha256=${WASIBUILD_LLVM23_SOURCE##* }
+  local file=$WASIBUILD_DOWNLOAD_CACHE/$name
+  echo "$sha256  $file" | sha256sum -c --quiet - >/dev/null 2>&1 && return
+  curl -fsSL --retry 2 -o "$file.part" "http://deb.debian.org/debian/pool/main/l/llvm-toolchain-23/$name" >&3 2>&3 ||
+    fail "cannot download $name from deb.debian.org"
+  echo "$sha256  $file.part" | sha256sum -c --quiet - >&3 2>&3 || { rm -f "$file.part"; fail "$name: SHA-256 mismatch"; }
+  mv "$file.part" "$file"
+}
+
+# libc++, libc++abi and libunwind from TARBALL, built with the toolchain in
+# TC for its sysroot and installed there (headers in include/c++/v1,
+# libraries next to wasi-libc's). The options are the WASI SDK's, except
+# ABI version 2 as in Debian's wasm32 builds; CMake's own runtimes build, run
+# with a minimal toolchain file of its own (not wasibuild's, whose support
+# layer is for projects, not for the C++ library itself).
+_build_cxx_runtimes() {
+  local tarball=$1 tc=$2 tmp=$3
+  local top=${WASIBUILD_LLVM23_SOURCE%%.orig.tar.xz*} sysroot=$tc/share/wasi-sysroot part
+  local parts=()
+  for part in runtimes cmake llvm/cmake llvm/utils/llvm-lit libcxx libcxxabi libunwind libc; do
+    parts+=("$top/$part")
+  done
+  tar -xJf "$tarball" -C "$tmp" "${parts[@]}" >&3 2>&3 || fail "cannot unpack ${tarball##*/}"
+  for part in "$repo"/scripts/patches/libcxx-*.patch; do
+    patch -d "$tmp/$top" -p1 --quiet <"$part" >&3 2>&3 || fail "cannot apply ${part##*/}"
+  done
+  mkdir -p "$tmp/cmake/Platform" && cp "$repo/cmake-modules/Platform/WASI.cmake" "$tmp/cmake/Platform/" &&
+    cat >"$tmp/cmake/toolchain.cmake" <<EOF || fail "cannot write the runtimes' toolchain file"
+set(CMAKE_SYSTEM_NAME WASI)
+set(CMAKE_SYSTEM_PROCESSOR wasm32)
+list(APPEND CMAKE_MODULE_PATH "$tmp/cmake")
+foreach(lang C CXX ASM)
+  set(CMAKE_\${lang}_COMPILER_TARGET wasm32-wasip1)
+endforeach()
+set(CMAKE_C_COMPILER "$tc/bin/clang")
+set(CMAKE_CXX_COMPILER "$tc/bin/clang++")
+set(CMAKE_ASM_COMPILER "$tc/bin/clang")
+set(CMAKE_AR "$tc/bin/llvm-ar")
+set(CMAKE_RANLIB "$tc/bin/llvm-ranlib")
+set(CMAKE_SYSROOT "$sysroot")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+EOF
+  local eh="-fwasm-exceptions -mllvm -wasm-use-legacy-eh=false" options=() library
+  for library in LIBCXX LIBCXXABI LIBUNWIND; do
+    options+=("-D${library}_ENABLE_SHARED=OFF" "-D${library}_LIBDIR_SUFFIX=/wasm32-wasi" "-D${library}_INCLUDE_TESTS=OFF")
+  done
+  cmake -G Ninja -S "$tmp/$top/runtimes" -B "$tmp/runtimes-build" -DCMAKE_TOOLCHAIN_FILE="$tmp/cmake/toolchain.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sysroot" -DCMAKE_INSTALL_INCLUDEDIR=include \
+    -DCMAKE_C_FLAGS="$eh" -DCMAKE_CXX_FLAGS="$eh" -DCMAKE_ASM_FLAGS="$eh" \
+    -DLLVM_ENABLE_RUNTIMES="libcxx;libcxxabi;libunwind" -DLLVM_COMPILER_CHECKED=ON "${options[@]}" \
+    -DLIBCXX_ENABLE_THREADS=ON -DLIBCXX_HAS_PTHREAD_API=ON -DLIBCXX_ENABLE_FILESYSTEM=ON \
+    -DLIBCXX_ENABLE_EXCEPTIONS=ON -DLIBCXX_CXX_ABI=libcxxabi -DLIBCXX_ABI_VERSION=2 -DLIBCXX_PSTL_BACKEND=serial \
+    -DLIBCXX_ENABLE_ABI_LINKER_SCRIPT=OFF -DLIBCXX_INCLUDE_BENCHMARKS=OFF -DLIBCXX_INSTALL_MODULES=OFF \
+    -DLIBCXXABI_ENABLE_THREADS=ON -DLIBCXXABI_HAS_PTHREAD_API=ON -DLIBCXXABI_ENABLE_EXCEPTIONS=ON \
+    -DLIBCXXABI_USE_LLVM_UNWINDER=ON -DLIBCXXABI_SILENT_TERMINATE=ON \
+    -DLIBUNWIND_ENABLE_THREADS=ON -DLIBUNWIND_USE_COMPILER_RT=ON -DLIBUNWIND_HIDE_SYMBOLS=ON >&3 2>&3 ||
+    fail "configuring libc++ failed"
+  cmake --build "$tmp/runtimes-build" --target install -j2 >&3 2>&3 || fail "building libc++ failed"
+}
+
 # Prints the archive's path, or the reason and fails; tool output to fd 3.
 _assemble_debian_llvm23() (
   pins=$1
@@ -328,6 +396,9 @@ _assemble_debian_llvm23() (
   trap 'rm -rf "$tmp"' EXIT
   _fetch_ziglang "$tmp" "$tmp/zig"
   _fetch_debs "$tmp" sid "$tmp/root" "${WASIBUILD_LLVM23_DEBS[@]}"
+
+  _fetch_llvm_source
+  local tarball=$WASIBUILD_DOWNLOAD_CACHE/${WASIBUILD_LLVM23_SOURCE%% *}
 
   # The WASI SDK's layout, relocatable: wrappers find zig next to them.
   local tc=$tmp/$WASIBUILD_LLVM23_NAME sysroot=$tmp/$WASIBUILD_LLVM23_NAME/share/wasi-sysroot
@@ -340,21 +411,23 @@ _assemble_debian_llvm23() (
     cp -r "$tmp/root/usr/include/wasm32-wasi" "$sysroot/include/" &&
     cp -r "$tmp/root/usr/lib/wasm32-wasi" "$sysroot/lib/" &&
     find "$sysroot" -type l -delete &&
-    cp -r "$llvm/include/wasm32-wasi/c++" "$sysroot/include/" &&
-    cp "$llvm/lib/wasm32-wasi/eh"/lib*.a "$sysroot/lib/wasm32-wasi/" &&
     ln -s wasm32-wasi "$sysroot/include/wasm32-wasip1" &&
     ln -s wasm32-wasi "$sysroot/lib/wasm32-wasip1" || fail "cannot assemble the toolchain directory"
   _write_zig_wrappers "$tc/bin" '$here/../libexec/zig' 22
+  _build_cxx_runtimes "$tarball" "$tc" "$tmp"
   echo "$pins" >"$tc/wasibuild-pins"
 
-  # Proven before it is offered: a C++ program that throws, catches and
-  # longjmps compiles and links in the form the toolchain file uses.
-  printf '%s\n' '#include <csetjmp>' '#include <stdexcept>' 'static std::jmp_buf env;' \
+  # Proven before it is offered: a C++ program that throws, catches,
+  # longjmps, locks and lists a directory compiles and links in the form
+  # the toolchain file uses.
+  printf '%s\n' '#include <csetjmp>' '#include <filesystem>' '#include <mutex>' '#include <stdexcept>' \
+    'static std::jmp_buf env;' 'static std::mutex mutex;' \
     'int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) {}' \
+    '  std::lock_guard lock(mutex); for (auto& entry : std::filesystem::directory_iterator(".")) (void)entry;' \
     '  if (setjmp(env) == 0) std::longjmp(env, 1); return 0; }' >"$tmp/probe.cpp"
   "$tc/bin/clang++" --target=wasm32-wasip1 "--sysroot=$sysroot" -fwasm-exceptions -mllvm -wasm-enable-sjlj \
     -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe.wasm" >&3 2>&3 ||
-    fail "the assembled toolchain does not compile a program with exceptions and setjmp"
+    fail "the assembled toolchain does not compile a program with exceptions, setjmp, <filesystem> and <mutex>"
   local archive=$WASIBUILD_DEV_LLVM23_ARCHIVE
   tar -C "$tmp" -czf "$archive.part" "$WASIBUILD_LLVM23_NAME" && mv "$archive.part" "$archive" ||
     fail "cannot write $archive"

@@ -41,7 +41,8 @@ constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608"
 // wasi-libc's opt-in emulations (signal(), clock(), mmap(), getpid(), and a
 // pthread_create() that fails with EAGAIN in newer ones) wherever
 // the sysroot ships their library, and C++ exceptions in the standard form
-// where libc++ has them, else -fno-exceptions.
+// where libc++ has them, else -fno-exceptions; and libc++'s switch that keeps
+// the transitive includes older code relies on.
 struct FlagRecipe {
   std::string c_flags;       // " -D_WASI_EMULATED_SIGNAL ..."
   std::string cxx_flags;     // c_flags and the exception flags
@@ -61,7 +62,8 @@ FlagRecipe flag_recipe(const tc::Toolchain& toolchain, const std::string& target
     recipe.c_flags += " -D_WASI_EMULATED_" + define;
     recipe.libraries += " -lwasi-emulated-" + emulation;
   }
-  recipe.cxx_flags = recipe.c_flags + (toolchain.capabilities.exceptions
+  recipe.cxx_flags = recipe.c_flags + " -D_LIBCPP_KEEP_TRANSITIVE_INCLUDES_LLVM23" +
+                     (toolchain.capabilities.exceptions
                                            ? " -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false"
                                            : " -fno-exceptions");
   recipe.cxx_libraries = recipe.libraries + (toolchain.capabilities.exceptions ? " -lunwind" : "");

@@ -25,6 +25,17 @@ bool compiles(const Toolchain& toolchain, const fs::path& scratch, const std::st
   return run_tool(argv).exit_status == 0;
 }
 
+// Flags for code built without exceptions, as wasi.cmake passes them: a
+// libc++ built with exceptions (the only one some toolchains have) needs
+// libunwind even then.
+std::vector<std::string> without_exceptions(const Toolchain& toolchain, const std::string& target) {
+  std::error_code error;
+  if (fs::is_regular_file(toolchain.sysroot / "lib" / target / "libunwind.a", error)) {
+    return {"-fno-exceptions", "-lunwind"};
+  }
+  return {"-fno-exceptions"};
+}
+
 constexpr const char* kFilesystemProbe = R"(#include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -74,14 +85,16 @@ Capabilities probe_capabilities(const Toolchain& toolchain, const fs::path& scra
   caps.setjmp = compiles(toolchain, scratch, "setjmp", kSetjmpProbe, target,
                          {"-fno-exceptions", "-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false",
                           "-lsetjmp"});
-  caps.filesystem = compiles(toolchain, scratch, "filesystem", kFilesystemProbe, target, {"-fno-exceptions"});
+  caps.filesystem = compiles(toolchain, scratch, "filesystem", kFilesystemProbe, target,
+                             without_exceptions(toolchain, target));
   // WASI SDK 33+: exceptions are opt-in and use the standard (exnref) form.
   caps.exceptions = compiles(toolchain, scratch, "exceptions", kExceptionsProbe, target,
                              {"-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false", "-lunwind"});
   for (const char* threads_target : {"wasm32-wasip1-threads", "wasm32-wasi-threads"}) {
     if (std::find(caps.targets.begin(), caps.targets.end(), threads_target) == caps.targets.end()) continue;
-    caps.threads = compiles(toolchain, scratch, "threads", kThreadsProbe, threads_target,
-                            {"-fno-exceptions", "-pthread", "-Wl,--import-memory,--export-memory,--max-memory=67108864"});
+    std::vector<std::string> flags = without_exceptions(toolchain, threads_target);
+    flags.insert(flags.end(), {"-pthread", "-Wl,--import-memory,--export-memory,--max-memory=67108864"});
+    caps.threads = compiles(toolchain, scratch, "threads", kThreadsProbe, threads_target, flags);
     break;
   }
   return caps;

@@ -6,7 +6,9 @@
 // - C++ exceptions with the toolchain scripts/setup.sh assembles from
 //   Debian's LLVM 23 runtimes (debian-llvm23), installed from its archive
 //   into the test's own WASIBUILD_HOME through `toolchain install --from`,
-//   chosen by name, as a user would.
+//   chosen by name, as a user would;
+// - with that toolchain's libc++ (built with filesystem and threads on),
+//   std::filesystem, the locking primitives, and find_package(Threads).
 #include <filesystem>
 
 #include "../support/cmake_project.hpp"
@@ -55,8 +57,8 @@ int main(int argc, char** argv) {
   EXPECT(std::getline(wide, wide_line) && wide_line == L"first 42");
   std::ifstream missing("no/such/file");
   EXPECT(!missing.is_open() && missing.fail());
-#ifdef __cpp_lib_filesystem
-  EXPECT(!"std::filesystem is announced but its operations are missing");
+#if defined(__cpp_lib_filesystem) != defined(EXPECT_FILESYSTEM)
+  EXPECT(!"std::filesystem announced where its operations are missing, or the reverse");
 #endif
   std::printf(failures ? "streams: %d failed\n" : "streams: all passed\n", failures);
   return failures != 0;
@@ -76,16 +78,25 @@ message(STATUS "fstream=${HAVE_FSTREAM} ofstream=${LINKS_OFSTREAM} filesystem=${
 enable_testing()
 add_executable(streams streams.cpp)
 target_compile_options(streams PRIVATE -Wall -Wextra -Werror)
+if(EXPECT_FILESYSTEM)
+  target_compile_definitions(streams PRIVATE EXPECT_FILESYSTEM)
+endif()
 add_test(NAME streams COMMAND streams)
 set_tests_properties(streams PROPERTIES PASS_REGULAR_EXPRESSION "streams: all passed")
 )";
 
+enum class Filesystem { absent, present };
+
 // Returns the configure's output.
-std::string check_streams(const CMakeProject& project, const std::vector<std::string>& definitions) {
+std::string check_streams(const CMakeProject& project, std::vector<std::string> definitions,
+                          Filesystem filesystem = Filesystem::absent) {
   write_file(project.source / "CMakeLists.txt", kStreamsCMakeLists);
   write_file(project.source / "streams.cpp", kStreams);
+  const bool present = filesystem == Filesystem::present;
+  definitions.push_back(present ? "-DEXPECT_FILESYSTEM=ON" : "-DEXPECT_FILESYSTEM=OFF");
   const auto configured = configure_build_and_ctest(project, definitions, 1);
-  CHECK(configured.out.find("-- fstream=1 ofstream=1 filesystem=\n") != std::string::npos);
+  CHECK(configured.out.find(present ? "-- fstream=1 ofstream=1 filesystem=1\n" : "-- fstream=1 ofstream=1 filesystem=\n") !=
+        std::string::npos);
   return configured.out;
 }
 
@@ -179,20 +190,32 @@ set_tests_properties(uncaught PROPERTIES WILL_FAIL TRUE)
 
 }  // namespace
 
-TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolchain, installed --from its archive") {
+namespace {
+
+// Installs the debian-llvm23 archive into the project's own WASIBUILD_HOME
+// and chooses it by name, as a user would. False (the test reports itself
+// skipped) where set-up could not assemble it.
+bool use_llvm23(CMakeProject& project) {
   if (kLlvm23Archive.empty() || !fs::exists(kLlvm23Archive)) {
     std::cout << "SKIPPED: no debian-llvm23 archive at '" << kLlvm23Archive.string()
               << "' (scripts/setup.sh assembles it)\n";
-    return;
+    return false;
   }
-  CMakeProject project;
   const auto installed = project.wasibuild({"toolchain", "install", "--from", kLlvm23Archive.string(), "--name",
                                             "debian-llvm23", "--allow-unpinned", "--quiet"});
   INFO(installed.out << installed.err);
   REQUIRE(installed.exit_status == 0);
-  const auto listed = project.wasibuild({"toolchain", "list"});
-  CHECK(listed.out.find("exceptions yes, <filesystem> no, threads no, setjmp yes") != std::string::npos);
   project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolchain, installed --from its archive") {
+  CMakeProject project;
+  if (!use_llvm23(project)) return;
+  const auto listed = project.wasibuild({"toolchain", "list"});
+  CHECK(listed.out.find("exceptions yes, <filesystem> yes, threads no, setjmp yes") != std::string::npos);
 
   write_file(project.source / "CMakeLists.txt", kExceptionsCMakeLists);
   write_file(project.source / "exceptions.cpp", kExceptions);
@@ -231,5 +254,120 @@ TEST_CASE("C++ exceptions and <fstream> with the assembled debian-llvm23 toolcha
   CMakeProject streams;
   streams.wasibuild.options.environment["WASIBUILD_HOME"] = project.wasibuild.home.path().string();
   streams.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
-  CHECK(check_streams(streams, {}).find("C++ exceptions off") == std::string::npos);
+  CHECK(check_streams(streams, {}, Filesystem::present).find("C++ exceptions off") == std::string::npos);
+}
+
+namespace {
+
+// What test frameworks and libraries take for granted of a hosted C++: the
+// file-system library, and the locking primitives even on a target with one
+// thread. Starting a std::thread there throws std::system_error, which a
+// program can catch (wasm32-wasip1 has no threads; issue: threads target).
+constexpr const char* kHosted = R"(#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <shared_mutex>
+#include <system_error>
+#include <thread>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { std::printf("FAILED line %d: %s\n", __LINE__, #what); ++failures; } } while (0)
+
+namespace fs = std::filesystem;
+
+static void files(const fs::path& root) {
+  EXPECT(fs::create_directories(root / "a/b"));
+  { std::ofstream(root / "a/b/data.txt") << "12345"; }
+  EXPECT(fs::file_size(root / "a/b/data.txt") == 5);
+  EXPECT(fs::copy_file(root / "a/b/data.txt", root / "a/copy.txt"));
+  fs::rename(root / "a/b/data.txt", root / "a/moved.txt");
+  int entries = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) entries += entry.is_regular_file() ? 1 : 0;
+  EXPECT(entries == 2);
+  std::error_code error;
+  (void)fs::file_size(root / "missing", error);
+  EXPECT(error == std::errc::no_such_file_or_directory);
+  EXPECT(fs::remove_all(root) == 5);
+  EXPECT(!fs::exists(root));
+}
+
+static void locks() {
+  std::mutex mutex;
+  { std::lock_guard lock(mutex); }
+  std::recursive_mutex recursive;
+  recursive.lock(); recursive.lock(); recursive.unlock(); recursive.unlock();
+  std::shared_mutex shared;
+  { std::shared_lock reading(shared); }
+  std::once_flag once;
+  int calls = 0;
+  std::call_once(once, [&] { ++calls; });
+  std::call_once(once, [&] { ++calls; });
+  EXPECT(calls == 1);
+  std::condition_variable ready;
+  std::unique_lock lock(mutex);
+  EXPECT(ready.wait_for(lock, std::chrono::milliseconds(5)) == std::cv_status::timeout);
+  EXPECT(std::async(std::launch::deferred, [] { return 6 * 7; }).get() == 42);
+  thread_local int per_thread = 3;
+  EXPECT(per_thread == 3);
+}
+
+int* legacy_new();
+
+int main(int argc, char** argv) {
+  files(argc > 1 ? argv[1] : "tree");
+  int* one = legacy_new();
+  EXPECT(one && *one == 1);
+  delete one;
+  locks();
+  bool refused = false;
+  try { std::thread([] {}).join(); } catch (const std::system_error&) { refused = true; }
+  EXPECT(refused);
+  std::printf(failures ? "hosted: %d failed\n" : "hosted: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+// Written against headers that bring <new> along (libstdc++, libc++ before
+// 23): the toolchain file keeps libc++ 23's transitive includes.
+constexpr const char* kLegacyIncludes = R"(#include <string>
+#include <vector>
+int* legacy_new() { return new (std::nothrow) int(static_cast<int>(std::vector<std::string>{"a"}.size())); }
+)";
+
+constexpr const char* kHostedCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(hosted CXX)
+set(CMAKE_CXX_STANDARD 20)
+find_package(Threads REQUIRED)
+include(CheckCXXSourceCompiles)
+check_cxx_source_compiles("#include <thread>
+int main() { std::thread t([] {}); t.join(); }" LINKS_THREAD)
+message(STATUS "threads=${Threads_FOUND} pthreads=${CMAKE_USE_PTHREADS_INIT} thread=${LINKS_THREAD}")
+enable_testing()
+add_executable(hosted hosted.cpp legacy_includes.cpp)
+target_link_libraries(hosted PRIVATE Threads::Threads)
+target_compile_options(hosted PRIVATE -Wall -Wextra -Werror)
+add_test(NAME hosted COMMAND hosted)
+set_tests_properties(hosted PROPERTIES PASS_REGULAR_EXPRESSION "hosted: all passed")
+)";
+
+}  // namespace
+
+TEST_CASE("std::filesystem, std::mutex and a std::thread that cannot start, with debian-llvm23") {
+  CMakeProject project;
+  if (!use_llvm23(project)) return;
+  write_file(project.source / "CMakeLists.txt", kHostedCMakeLists);
+  write_file(project.source / "hosted.cpp", kHosted);
+  write_file(project.source / "legacy_includes.cpp", kLegacyIncludes);
+  const auto configured = configure_build_and_ctest(project, {}, 1);
+  CHECK(configured.out.find("-- threads=TRUE pthreads=1 thread=1\n") != std::string::npos);
+  // Outside CTest too, in a granted directory, where nothing is left behind.
+  TempDir data;
+  const auto ran =
+      project.wasibuild.exec({"--dir", data.path().string() + "::/data", (project.build / "hosted.wasm").string(), "/data/t"});
+  CHECK(ran.out == "hosted: all passed\n");
+  CHECK(ran.exit_status == 0);
+  CHECK(fs::is_empty(data.path()));
 }
