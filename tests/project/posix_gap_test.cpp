@@ -456,8 +456,9 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
   CHECK(fs::exists(project.build / "CMakeFiles/wasibuild-support/temp_files.o"));
 }
 
-// Signal sets and masks (support/signal_mask.c) and file owners
-// (support/owners.c), each result checked by the program, with both
+// Signal sets and masks (support/signal_mask.c), handlers through
+// sigaction() and an alternate stack (support/signal_action.c), and file
+// owners (support/owners.c), each result checked by the program, with both
 // toolchains; configure checks find them.
 namespace {
 
@@ -471,7 +472,48 @@ constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
 static int failures;
 #define EXPECT(what) do { if (!(what)) { printf("FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
 
+static int seen_signal, seen_code, plain_calls;
+static void on_info(int number, siginfo_t* info, void* context) {
+  (void)number; (void)context;
+  seen_signal = info->si_signo;
+  seen_code = info->si_code;
+}
+static void on_plain(int number) { (void)number; ++plain_calls; }
+
+// Handlers run inside raise(); what was installed reads back, also when
+// signal() installed it.
+static void handlers(void) {
+  struct sigaction action = {0}, previous;
+  action.sa_sigaction = on_info;
+  action.sa_flags = SA_SIGINFO;
+  EXPECT(sigaction(SIGUSR1, &action, &previous) == 0 && previous.sa_handler == SIG_DFL);
+  EXPECT(raise(SIGUSR1) == 0 && seen_signal == SIGUSR1 && seen_code == SI_USER);
+  EXPECT(sigaction(SIGUSR1, NULL, &previous) == 0 && previous.sa_sigaction == on_info &&
+         (previous.sa_flags & SA_SIGINFO));
+  action.sa_handler = on_plain;
+  action.sa_flags = SA_RESETHAND;
+  EXPECT(sigaction(SIGUSR2, &action, NULL) == 0 && raise(SIGUSR2) == 0 && plain_calls == 1);
+  EXPECT(sigaction(SIGUSR2, NULL, &previous) == 0 && previous.sa_handler == SIG_DFL);
+  EXPECT(signal(SIGTERM, on_plain) == SIG_DFL);
+  EXPECT(sigaction(SIGTERM, NULL, &previous) == 0 && previous.sa_handler == on_plain);
+  errno = 0;
+  EXPECT(sigaction(SIGKILL, &action, NULL) == -1 && errno == EINVAL);
+  action.sa_handler = SIG_IGN;
+  action.sa_flags = 0;
+  EXPECT(sigaction(SIGINT, &action, NULL) == 0 && raise(SIGINT) == 0);  // ignored: the program goes on
+  static char memory[SIGSTKSZ];
+  stack_t stack = {0}, old_stack;
+  stack.ss_sp = memory;
+  stack.ss_size = sizeof memory;
+  EXPECT(sigaltstack(&stack, &old_stack) == 0 && (old_stack.ss_flags & SS_DISABLE));
+  EXPECT(sigaltstack(NULL, &old_stack) == 0 && old_stack.ss_sp == memory && old_stack.ss_size == sizeof memory);
+  stack.ss_size = 16;
+  errno = 0;
+  EXPECT(sigaltstack(&stack, NULL) == -1 && errno == ENOMEM);
+}
+
 int main(void) {
+  handlers();
   sigset_t set, old, pending;
   EXPECT(sigemptyset(&set) == 0 && sigismember(&set, SIGINT) == 0);
   EXPECT(sigaddset(&set, SIGINT) == 0 && sigaddset(&set, SIGTERM) == 0);
@@ -517,7 +559,10 @@ set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 check_symbol_exists(pthread_sigmask signal.h HAVE_PTHREAD_SIGMASK)
 check_symbol_exists(sigprocmask signal.h HAVE_SIGPROCMASK)
 check_symbol_exists(chown unistd.h HAVE_CHOWN)
+check_symbol_exists(sigaction signal.h HAVE_SIGACTION)
+check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
 message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN}")
+message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK}")
 enable_testing()
 add_executable(masks masks.c)
 target_compile_options(masks PRIVATE -Wall -Wextra -Werror)
@@ -531,15 +576,16 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   write_file(project.source / "masks.c", kMasksAndOwners);
   const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- sigaction=1 sigaltstack=1\n") != std::string::npos);
 }
 
 }  // namespace
 
-TEST_CASE("signal masks are process state and file owners act as for an unprivileged user, with clang 19") {
+TEST_CASE("signal masks are process state, sigaction() handlers run in raise(), file owners act as unprivileged, with clang 19") {
   check_masks_and_owners({});
 }
 
-TEST_CASE("signal masks and file owners with clang 22 and a newer wasi-libc") {
+TEST_CASE("signal masks, sigaction() and file owners with clang 22 and a newer wasi-libc") {
   if (!have_clang22()) return;
   check_masks_and_owners(toolchain_dir_definitions(kClang22));
 }
