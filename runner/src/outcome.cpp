@@ -32,8 +32,6 @@ std::string problem(const Error& error) {
     case Kind::instantiation_failed: return "cannot instantiate the module: " + error.detail;
     case Kind::bad_grant: return error.detail;
     case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;
-    case Kind::exit_code_out_of_range:
-      return "the guest exited with a status of 126 or more, which WASI cannot pass on (it allows 0-125)";
     case Kind::output_failure: return "cannot write it: " + error.detail;
     case Kind::build_guard_failed: return "cannot keep its build files read-only: " + error.detail;
     case Kind::private_tmp_failed: return error.detail;

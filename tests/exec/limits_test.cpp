@@ -140,10 +140,13 @@ TEST_CASE("a start function that runs out of --fuel traps with 134") {
 }
 
 TEST_CASE("proc_exit in a start function passes its code through") {
-  Guest guest(with_start("(call $proc_exit (i32.const 3))"));
-  const auto result = guest.exec({});
-  CHECK(result.exit_status == 3);
-  CHECK(result.err == "");
+  for (int code : {3, 200}) {
+    CAPTURE(code);
+    Guest guest(with_start("(call $proc_exit (i32.const " + std::to_string(code) + "))"));
+    const auto result = guest.exec({});
+    CHECK(result.exit_status == code);
+    CHECK(result.err == "");
+  }
 }
 
 namespace {

@@ -117,7 +117,6 @@ struct Error {
     confinement_failed,      // detail: the Landlock step and the OS error
     build_guard_failed,      // file: the build_files grant; detail: why its files cannot stay read-only
     private_tmp_failed,      // file: the directory; detail: the step and the OS error
-    exit_code_out_of_range,  // detail: the code the guest asked for
     output_failure,          // detail: the output path and the OS error
   };
   Kind kind;
