@@ -105,6 +105,9 @@ void ExecCommand::setup(CLI::App& app) {
   app.add_flag("--allow-precompiled", options_.allow_precompiled,
                "Accept a .cwasm from `wasibuild compile` (native code, outside the sandbox)");
   app.add_flag("--no-cache", options_.no_cache, "Compile without reading or writing the compiled-code cache");
+  app.add_option("--argv0", options_.argv0,
+                 "The guest's argv[0] (default: the file name without .wasm, as a native build names it)")
+      ->type_name("NAME");
   app.footer(
       "Everything after FILE goes to the guest, even flags such as --help; `--` before FILE ends wasibuild's\n"
       "options too (CTest's emulator form: wasibuild exec [OPTIONS] -- FILE ARGS...).\n"
@@ -117,6 +120,7 @@ void ExecCommand::setup(CLI::App& app) {
 
 int ExecCommand::run(Env& env) {
   runner::Program program{env.working_directory / options_.file, options_.arguments, options_.allow_precompiled};
+  program.argv0 = options_.argv0;
   if (auto module = launcher_module(program.module)) {
     program.module = std::move(*module);
     program.allow_precompiled = false;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "command.hpp"
 #include "sandbox_flags.hpp"
 
@@ -11,6 +14,7 @@ struct ExecOptions {
   SandboxFlags sandbox;
   bool allow_precompiled = false;
   bool no_cache = false;
+  std::optional<std::string> argv0 = std::nullopt;
 };
 
 class ExecCommand final : public Command {

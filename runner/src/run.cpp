@@ -131,11 +131,18 @@ std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const std::ve
   return std::nullopt;
 }
 
+// The program's name as a native build of it has it: the file name (its
+// host path would tell the guest where it lives on the host, which no grant
+// gave it) without the .wasm that only the WASI build adds. Tests compare
+// usage lines and reports that print it (Catch2's approval tests).
+std::string default_argv0(const fs::path& module) {
+  const fs::path extension = module.extension();
+  return extension == ".wasm" || extension == ".cwasm" ? module.stem().string() : module.filename().string();
+}
+
 wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
   wasmtime::WasiConfig wasi;
-  // argv[0] is the module's file name: its host path would tell the guest
-  // where it lives on the host, which no grant gave it.
-  std::vector<std::string> argv{program.module.filename().string()};
+  std::vector<std::string> argv{program.argv0.value_or(default_argv0(program.module))};
   argv.insert(argv.end(), program.arguments.begin(), program.arguments.end());
   wasi.argv(argv);
   wasi.env(policy.environment);

@@ -171,7 +171,7 @@ struct PlantedCache {
   // args_env ran from its own code; exit_code's never did.
   void check_not_loaded(const ProcessResult& result) const {
     CHECK(result.exit_status == 0);
-    CHECK(result.out == "arg[0]=args_env.wasm\narg[1]=4\n");
+    CHECK(result.out == "arg[0]=args_env\narg[1]=4\n");
   }
   // The planted entry was replaced by a fresh private one.
   void check_rebuilt() const {

@@ -4,28 +4,36 @@
 
 using namespace wasibuild::testing;
 
-TEST_CASE("attack: arguments reach the guest - argv[0] is the module's file name - not its host path" * doctest::test_suite("attack")) {
+TEST_CASE("attack: arguments reach the guest - argv[0] is the program's name, as natively - not its host path" * doctest::test_suite("attack")) {
   Wasibuild wasibuild;
   const auto result = wasibuild.exec({fixture("args_env"), "one", "two words"});
   CHECK(result.exit_status == 0);
-  CHECK(result.out == "arg[0]=args_env.wasm\narg[1]=one\narg[2]=two words\n");
+  CHECK(result.out == "arg[0]=args_env\narg[1]=one\narg[2]=two words\n");
   CHECK(result.err == "");
+}
+
+TEST_CASE("--argv0 names the program; a module not named .wasm keeps its whole file name") {
+  Wasibuild wasibuild;
+  CHECK(wasibuild.exec({"--argv0", "tool", fixture("args_env"), "x"}).out == "arg[0]=tool\narg[1]=x\n");
+  TempDir dir;
+  std::filesystem::copy_file(fixture("args_env"), dir / "args_env.module");
+  CHECK(wasibuild.exec({(dir / "args_env.module").string()}).out == "arg[0]=args_env.module\n");
 }
 
 TEST_CASE("everything after FILE goes to the guest, even flags wasibuild knows") {
   Wasibuild wasibuild;
   const auto result = wasibuild.exec({fixture("args_env"), "--help", "--dir", "/"});
   CHECK(result.exit_status == 0);
-  CHECK(result.out == "arg[0]=args_env.wasm\narg[1]=--help\narg[2]=--dir\narg[3]=/\n");
+  CHECK(result.out == "arg[0]=args_env\narg[1]=--help\narg[2]=--dir\narg[3]=/\n");
 }
 
 TEST_CASE("-- before FILE (CTest's emulator form) and -- after FILE only separate") {
   Wasibuild wasibuild;
   const auto before = wasibuild.exec({"--", fixture("args_env"), "--version"});
   CHECK(before.exit_status == 0);
-  CHECK(before.out == "arg[0]=args_env.wasm\narg[1]=--version\n");
+  CHECK(before.out == "arg[0]=args_env\narg[1]=--version\n");
   const auto after = wasibuild.exec({fixture("args_env"), "--", "-x"});
-  CHECK(after.out == "arg[0]=args_env.wasm\narg[1]=-x\n");
+  CHECK(after.out == "arg[0]=args_env\narg[1]=-x\n");
 }
 
 TEST_CASE("stdin, stdout and stderr are the process's own") {

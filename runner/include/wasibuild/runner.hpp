@@ -100,6 +100,7 @@ struct Program {
   std::vector<std::string> arguments;   // argv[1..] of the guest
   bool allow_precompiled = false;       // a .cwasm is native code: opt in
   bool follow_links = true;             // false: a symlink as the module's last component is refused
+  std::optional<std::string> argv0 = std::nullopt;  // the guest's argv[0]; default: the file name without .wasm/.cwasm
 };
 
 // Why a run could not start or finish, with the data its message needs.
