@@ -138,7 +138,7 @@ if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
 file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
-file(GLOB _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
+file(GLOB_RECURSE _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
 set(_wasibuild_support_flags -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include")
 _wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources}
   FLAGS ${_wasibuild_support_flags} DEPENDS ${_wasibuild_support_headers})

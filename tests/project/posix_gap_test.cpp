@@ -457,8 +457,8 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
 }
 
 // Signal sets and masks (support/signal_mask.c), handlers through
-// sigaction() and an alternate stack (support/signal_action.c), and file
-// owners (support/owners.c), each result checked by the program, with both
+// sigaction() and an alternate stack (support/signal_action.c), resource
+// limits (support/resource_limits.c) and file owners (support/owners.c), each result checked by the program, with both
 // toolchains; configure checks find them.
 namespace {
 
@@ -467,6 +467,7 @@ constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int failures;
@@ -512,8 +513,32 @@ static void handlers(void) {
   EXPECT(sigaltstack(&stack, NULL) == -1 && errno == ENOMEM);
 }
 
+// The limits a WASI program really has: the stack wasm-ld reserved (the
+// toolchain file's 8 MiB), no core; lowering is fine, raising is not.
+static void limits(void) {
+  struct rlimit limit;
+  EXPECT(getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur == 8u << 20 && limit.rlim_max == 8u << 20);
+  EXPECT(getrlimit(RLIMIT_CORE, &limit) == 0 && limit.rlim_cur == 0 && limit.rlim_max == 0);
+  EXPECT(getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur == 1024);
+  EXPECT(getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur == RLIM_INFINITY);
+  limit.rlim_cur = limit.rlim_max = 16u << 20;
+  errno = 0;
+  EXPECT(setrlimit(RLIMIT_STACK, &limit) == -1 && errno == EPERM);
+  limit.rlim_cur = 1u << 20;
+  limit.rlim_max = 8u << 20;
+  EXPECT(setrlimit(RLIMIT_STACK, &limit) == 0);
+  EXPECT(getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur == 1u << 20 && limit.rlim_max == 8u << 20);
+  limit.rlim_cur = 2;
+  limit.rlim_max = 1;
+  errno = 0;
+  EXPECT(setrlimit(RLIMIT_NOFILE, &limit) == -1 && errno == EINVAL);
+  errno = 0;
+  EXPECT(getrlimit(99, &limit) == -1 && errno == EINVAL);
+}
+
 int main(void) {
   handlers();
+  limits();
   sigset_t set, old, pending;
   EXPECT(sigemptyset(&set) == 0 && sigismember(&set, SIGINT) == 0);
   EXPECT(sigaddset(&set, SIGINT) == 0 && sigaddset(&set, SIGTERM) == 0);
@@ -561,8 +586,9 @@ check_symbol_exists(sigprocmask signal.h HAVE_SIGPROCMASK)
 check_symbol_exists(chown unistd.h HAVE_CHOWN)
 check_symbol_exists(sigaction signal.h HAVE_SIGACTION)
 check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
+check_symbol_exists(setrlimit sys/resource.h HAVE_SETRLIMIT)
 message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN}")
-message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK}")
+message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK} setrlimit=${HAVE_SETRLIMIT}")
 enable_testing()
 add_executable(masks masks.c)
 target_compile_options(masks PRIVATE -Wall -Wextra -Werror)
@@ -576,7 +602,7 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   write_file(project.source / "masks.c", kMasksAndOwners);
   const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
-  CHECK(configured.out.find("-- sigaction=1 sigaltstack=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1\n") != std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+/* wasibuild's POSIX gap layer (docs/posix.md): declares getrlimit() and
+ * setrlimit(), which libwasibuild-support.a defines (support/resource_limits.c)
+ * and wasi-libc's <sys/resource.h> hides with struct rlimit and the RLIMIT_
+ * constants. wasi-libc's header stops with an #error unless
+ * _WASI_EMULATED_PROCESS_CLOCKS is defined (the toolchain file defines it
+ * where the sysroot has the emulation). */
+#include_next <sys/resource.h>
+
+#ifndef __WASIBUILD_SYS_RESOURCE_H
+#define __WASIBUILD_SYS_RESOURCE_H
+#ifndef RLIMIT_STACK
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* musl's names and values. */
+typedef unsigned long long rlim_t;
+struct rlimit {
+  rlim_t rlim_cur;
+  rlim_t rlim_max;
+};
+#define RLIM_INFINITY (~0ULL)
+#define RLIM_SAVED_CUR RLIM_INFINITY
+#define RLIM_SAVED_MAX RLIM_INFINITY
+#define RLIMIT_CPU 0
+#define RLIMIT_FSIZE 1
+#define RLIMIT_DATA 2
+#define RLIMIT_STACK 3
+#define RLIMIT_CORE 4
+#define RLIMIT_RSS 5
+#define RLIMIT_NPROC 6
+#define RLIMIT_NOFILE 7
+#define RLIMIT_MEMLOCK 8
+#define RLIMIT_AS 9
+#define RLIMIT_LOCKS 10
+#define RLIMIT_SIGPENDING 11
+#define RLIMIT_MSGQUEUE 12
+#define RLIMIT_NICE 13
+#define RLIMIT_RTPRIO 14
+#define RLIMIT_RTTIME 15
+#define RLIMIT_NLIMITS 16
+#define RLIM_NLIMITS RLIMIT_NLIMITS
+int getrlimit(int, struct rlimit *);
+int setrlimit(int, const struct rlimit *);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
+#endif
