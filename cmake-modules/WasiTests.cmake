@@ -6,7 +6,8 @@
 #    start it in the sandboxed runner;
 #  - CTest's ENVIRONMENT reaches the guest: set_tests_properties() also
 #    records the names it sets in WASIBUILD_GUEST_ENV, which the runner's
-#    `--env-names-from` copies, and nothing else;
+#    `--env-names-from` copies, and what a test's script sets for the
+#    program it starts (`--env-changed-since`), and nothing else;
 #  - add_test() whose command is a module's path or $<TARGET_FILE:t> runs it
 #    through the emulator; one whose command is a host program that may run
 #    modules itself (cmake -P, sh, python, a script) runs under `wasibuild

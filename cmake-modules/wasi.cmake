@@ -301,8 +301,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # paths, the test's working directory read-write (as `.`, and at its host
 # path with `--host-cwd`, where the program starts) but with its build
 # files read-only (`--dir-build`, unless WASIBUILD_TEST_CWD=writable), a
-# private /tmp, and the variables CTest's ENVIRONMENT sets (WasiTests.cmake
-# lists their names in WASIBUILD_GUEST_ENV), then WASIBUILD_TEST_EXTRA_GRANTS
+# private /tmp, the variables CTest's ENVIRONMENT sets (WasiTests.cmake
+# lists their names in WASIBUILD_GUEST_ENV) and those a test's own script
+# sets for the program it starts (`cmake -E env`, a Python runner: what
+# changed since `binfmt run` took its snapshot), then WASIBUILD_TEST_EXTRA_GRANTS
 # (wasibuild.toml's [test]: more directories, variables and limits). The
 # trailing `--` keeps a test's own flags (`prog --help`) away from wasibuild.
 _wasibuild_input_from_environment(WASIBUILD_TEST_CWD)
@@ -327,7 +329,8 @@ endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
       --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --host-cwd ${_wasibuild_build_root}
-      --private-tmp --env-names-from WASIBUILD_GUEST_ENV ${WASIBUILD_TEST_EXTRA_GRANTS})
+      --private-tmp --env-names-from WASIBUILD_GUEST_ENV --env-changed-since WASIBUILD_HARNESS_ENV
+      ${WASIBUILD_TEST_EXTRA_GRANTS})
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")
   endif()

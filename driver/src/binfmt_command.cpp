@@ -23,6 +23,7 @@
 
 #include "command.hpp"
 #include "commands.hpp"
+#include "sandbox_flags.hpp"
 
 namespace wasibuild::driver {
 
@@ -169,10 +170,9 @@ std::string probe_private_binfmt(const std::string& interpreter) {
   return why;
 }
 
-constexpr std::array<std::string_view, 10> kValueGrants = {"--dir",         "--dir-ro",      "--dir-build",
-                                                           "--build-root",  "--env",         "--env-names-from",
-                                                           "--max-memory",  "--max-wasm-stack", "--timeout",
-                                                           "--fuel"};
+constexpr std::array<std::string_view, 11> kValueGrants = {
+    "--dir",        "--dir-ro",          "--dir-build", "--build-root", "--env",  "--env-names-from",
+    "--env-changed-since", "--max-memory", "--max-wasm-stack", "--timeout", "--fuel"};
 constexpr std::array<std::string_view, 3> kSwitchGrants = {"--host-cwd", "--inherit-env", "--private-tmp"};
 
 bool one_of(std::string_view word, const auto& names) {
@@ -288,6 +288,9 @@ class BinfmtCommand final : public Command {
       env.err->flush();
     }
     ::setenv("WASIBUILD_BINFMT_GRANTS", joined.c_str(), 1);
+    // What the test's own script adds from here on may reach its program
+    // (--env-changed-since in the toolchain file's grants).
+    ::setenv(kHarnessEnvironment, environment_snapshot(env).c_str(), 1);
     std::vector<char*> argv;
     argv.reserve(command_.size() + 1);
     for (auto& word : command_) argv.push_back(word.data());
@@ -351,7 +354,7 @@ std::optional<std::string> binfmt_grants_error(const std::vector<std::string>& g
     }
     if (equals == std::string::npos && one_of(name, kSwitchGrants)) continue;
     return fmt::format("{} is not a grant or limit flag (only --dir, --dir-ro, --dir-build, --build-root, "
-                       "--host-cwd, --env, --inherit-env, --env-names-from, --private-tmp and limits)",
+                       "--host-cwd, --env, --inherit-env, --env-names-from, --env-changed-since, --private-tmp and limits)",
                        word);
   }
   return std::nullopt;

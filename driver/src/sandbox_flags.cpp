@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstdint>
 #include <cstdio>
 #include <ostream>
+#include <set>
 #include <unistd.h>
 
 #include "command.hpp"
@@ -58,6 +60,41 @@ void add_listed_variables(runner::Policy& policy, const SandboxFlags& flags, con
   }
 }
 
+// FNV-1a: a snapshot only has to tell a changed value from the same one.
+std::uint64_t value_hash(std::string_view value) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const char c : value) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return hash;
+}
+
+std::string snapshot_line(std::string_view name, std::string_view value) {
+  return fmt::format("{}={:016x}", name, value_hash(value));
+}
+
+// `--env-changed-since VAR`: a test's own script (CMake's `-E env`, a
+// Python runner's os.environ) sets variables for the program it starts, as
+// gflags's and many projects' tests do. Those reach the guest; what the
+// user's environment held when the harness started does not, unless CTest's
+// ENVIRONMENT names it (--env-names-from). The script runs natively with
+// the user's authority anyway: the guest gains nothing it could not have
+// been handed on the command line. wasibuild's own variables stay out.
+void add_changed_variables(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
+  if (flags.env_changed_since.empty()) return;
+  const auto snapshot = env.get(flags.env_changed_since);
+  if (!snapshot) return;
+  std::set<std::string, std::less<>> unchanged;
+  std::size_t start = 0;
+  while (start < snapshot->size()) {
+    const std::size_t end = std::min(snapshot->find('\n', start), snapshot->size());
+    unchanged.emplace(snapshot->substr(start, end - start));
+    start = end + 1;
+  }
+  for (const auto& [name, value] : env.variables) {
+    if (name.starts_with("WASIBUILD_") || unchanged.contains(snapshot_line(name, value))) continue;
+    set_variable(policy, name, value);
+  }
+}
+
 void add_environment(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
   if (flags.inherit_env) {
     for (const auto& [name, value] : env.variables) policy.environment.emplace_back(name, value);
@@ -73,6 +110,7 @@ void add_environment(runner::Policy& policy, const SandboxFlags& flags, const En
     set_variable(policy, name, *value);
   }
   add_listed_variables(policy, flags, env);
+  add_changed_variables(policy, flags, env);
 }
 
 // `--host-cwd`: the working directory's grant once more, under its host
@@ -96,6 +134,16 @@ void add_host_cwd(runner::Policy& policy, const Env& env) {
 }
 
 }  // namespace
+
+std::string environment_snapshot(const Env& env) {
+  std::string snapshot;
+  for (const auto& [name, value] : env.variables) {
+    if (name.find('\n') != std::string::npos) continue;
+    snapshot += snapshot_line(name, value);
+    snapshot += '\n';
+  }
+  return snapshot;
+}
 
 std::string capped(std::string_view text) {
   if (text.size() <= kQuoteLimit) return std::string(text);
@@ -135,6 +183,11 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   app.add_option("--env-names-from", flags.env_names_from,
                  "Copy the host variables named, comma-separated, in host variable VAR (e.g. --env-names-from "
                  "WASIBUILD_GUEST_ENV); CTest's ENVIRONMENT reaches tests this way")
+      ->type_name("VAR")
+      ->group("Capabilities (none by default)");
+  app.add_option("--env-changed-since", flags.env_changed_since,
+                 "Copy the host variables added or changed since the snapshot in host variable VAR, which "
+                 "`wasibuild binfmt run` takes before a test's own script runs: what the script sets for the program")
       ->type_name("VAR")
       ->group("Capabilities (none by default)");
   app.add_flag("--private-tmp", flags.private_tmp,

@@ -21,6 +21,7 @@ struct SandboxFlags {
   std::vector<std::string> env;             // NAME=VALUE or NAME
   bool inherit_env = false;
   std::string env_names_from;  // a host variable listing more names to copy
+  std::string env_changed_since;  // a host variable holding an environment_snapshot()
   bool private_tmp = false;
   std::string max_memory;
   std::string max_wasm_stack;
@@ -29,6 +30,12 @@ struct SandboxFlags {
 };
 
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
+
+// The variables of `env` as `--env-changed-since` reads them: one
+// "NAME=<64-bit hash of the value>" a line. `binfmt run` keeps it in
+// kHarnessEnvironment before it starts a test's own script.
+inline constexpr const char* kHarnessEnvironment = "WASIBUILD_HARNESS_ENV";
+[[nodiscard]] std::string environment_snapshot(const Env& env);
 
 // User text quoted in an error (a key, a value, a flag's argument): at most
 // kQuoteLimit bytes, cut at a character boundary and ended with "...". A

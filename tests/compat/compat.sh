@@ -68,11 +68,11 @@ describe_project() {
       # the json_parse app prints ru_maxrss, which wasi-libc's emulated
       # struct rusage lacks (it has only the two times).
       # Its test scripts run the program under valgrind unless told not
-      # to, and test_strerror's script hands the program a variable, which
-      # reaches the guest only when named in WASIBUILD_GUEST_ENV.
+      # to; test_strerror's script hands the program a variable, which
+      # reaches the guest as one its script set (--env-changed-since).
       package=json-c version=0.16 min_tests=20 cmake_args=(-DDISABLE_WERROR=ON) exclude='^test_util_file$'
       unbuildable=(tests/test_util_file.c apps/json_parse.c)
-      test_env=(USE_VALGRIND=0 WASIBUILD_GUEST_ENV=_JSON_C_STRERROR_ENABLE) ;;
+      test_env=(USE_VALGRIND=0) ;;
     expat)
       # Its CTest tests run `bash run.sh <path of the .wasm>`, and run.sh
       # execs that path as a host program (emulators are not consulted, only

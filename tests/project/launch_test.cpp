@@ -50,11 +50,13 @@ void configure_and_build(const fs::path& source, const fs::path& build, const Pr
 
 // One program for every case: `paths MODE [PATH]`.
 const char* const kProgram = R"c(#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   if (!strcmp(mode, "hello")) { printf("hello from the module\n"); return 0; }
+  if (!strcmp(mode, "env")) { const char* value = getenv(argv[2]); printf("%s=%s\n", argv[2], value ? value : "(unset)"); return 0; }
   if (!strcmp(mode, "cwd")) { char buf[4096]; printf("cwd=%s\n", getcwd(buf, sizeof buf) ? buf : "(error)"); return 0; }
   if (!strcmp(mode, "read")) {
     FILE* file = fopen(argv[2], "r");
@@ -369,6 +371,12 @@ add_test(NAME sh_script COMMAND sh ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR
 add_test(sh_old_signature sh ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR}/data/input.txt)
 add_test(NAME script_by_path COMMAND ${CMAKE_SOURCE_DIR}/run.sh ${CMAKE_SOURCE_DIR}/data/input.txt)
 add_test(NAME escape COMMAND sh ${CMAKE_SOURCE_DIR}/escape.sh ${CMAKE_SOURCE_DIR}/../outside.txt)
+# What the test's own script sets reaches the program; the user's
+# environment, which the harness started with, does not.
+add_test(NAME script_env COMMAND ${CMAKE_COMMAND} -E env GREETING=from-the-script ./paths.wasm env GREETING)
+set_tests_properties(script_env PROPERTIES PASS_REGULAR_EXPRESSION "GREETING=from-the-script")
+add_test(NAME user_env_stays_out COMMAND ${CMAKE_COMMAND} -E env GREETING=x ./paths.wasm env USER_SECRET)
+set_tests_properties(user_env_stays_out PROPERTIES PASS_REGULAR_EXPRESSION "USER_SECRET=\\(unset\\)")
 if(WITH_PYTHON)
   add_test(NAME python_runner COMMAND python3 ${CMAKE_SOURCE_DIR}/run.py $<TARGET_FILE:paths>
            ${CMAKE_SOURCE_DIR}/data/input.txt)
@@ -420,11 +428,12 @@ TEST_CASE("binfmt run: host-script tests run the program file with the test's gr
   const auto ran = run_process({"/usr/bin/ctest", "--output-on-failure"}, [&] {
     ProcessOptions in_build = options;
     in_build.working_directory = build;
+    in_build.environment["USER_SECRET"] = "hunter2";
     return in_build;
   }());
   INFO(ran.out << ran.err);
   CHECK(ran.exit_status == 0);
-  CHECK(ran.out.find(python ? "100% tests passed, 0 tests failed out of 6" : "100% tests passed, 0 tests failed out of 5") !=
+  CHECK(ran.out.find(python ? "100% tests passed, 0 tests failed out of 8" : "100% tests passed, 0 tests failed out of 7") !=
         std::string::npos);
   // The escape test's own output: both reads refused.
   const auto verbose = run_process({"/usr/bin/ctest", "-V", "-R", "^escape$"}, [&] {
@@ -456,8 +465,8 @@ TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is re
     const auto ran = run_process({WASIBUILD_BINARY, "binfmt", "run", "--allow-precompiled", "--", "/bin/echo"}, options);
     CHECK(ran.err ==
           "wasibuild: error: binfmt run: --allow-precompiled is not a grant or limit flag (only --dir, --dir-ro, "
-          "--dir-build, --build-root, --host-cwd, --env, --inherit-env, --env-names-from, --private-tmp and "
-          "limits)\n");
+          "--dir-build, --build-root, --host-cwd, --env, --inherit-env, --env-names-from, --env-changed-since, "
+          "--private-tmp and limits)\n");
   }
   SUBCASE("the module's start refuses it") {
     if (!binfmt_run_possible(options)) return;
