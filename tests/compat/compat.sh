@@ -170,6 +170,12 @@ describe_project() {
       # compare reports that name the executable). Its Python scripts run
       # SelfTest.wasm directly (the host launcher).
       package=catch2 version=2.13.10 min_tests=24 needs_exceptions=1 ;;
+    gflags)
+      # 51 CTest tests, most through its cmake -P script
+      # (cmake/execute_test.cmake), which sets FLAGS_* variables in the
+      # environment before it runs the program: they reach the guest as
+      # ones the test's script set (--env-changed-since, docs/testing.md).
+      package=gflags version=2.2.2 min_tests=51 cmake_args=(-DBUILD_TESTING=ON) ;;
     googletest)
       package=googletest version=1.12.1 cmake_args=(-Dgtest_build_tests=ON -Dgtest_disable_pthreads=ON) ;;
     *) fail "unknown project (see describe_project in $0)" ;;
