@@ -122,6 +122,34 @@ TEST_CASE("<fstream> works with clang 22 and libc++ 22") {
   check_streams(project, toolchain_dir_definitions(kClang22));
 }
 
+// clang 22 reports __COUNTER__ as a C2y extension, which a project's
+// -pedantic-errors (doctest) makes an error that -Wno-error leaves alone;
+// -Wno-error=pedantic turns it back into a warning. (clang 19 cannot
+// downgrade what -pedantic-errors raises: docs/toolchains.md.)
+TEST_CASE("with clang 22, a project's -pedantic-errors does not stop its build unless WASIBUILD_KEEP_WERROR is on") {
+  if (!have_toolchain_dir(kClang22, "clang 22 WASI toolchain")) return;
+  CMakeProject project;
+  write_file(project.source / "CMakeLists.txt", R"(cmake_minimum_required(VERSION 3.25)
+project(strict CXX)
+add_compile_options(-Werror -pedantic-errors)
+add_executable(strict strict.cpp)
+)");
+  write_file(project.source / "strict.cpp", "static int first = __COUNTER__;\nint main() { return first; }\n");
+  std::vector<std::string> definitions = toolchain_dir_definitions(kClang22);
+  definitions.push_back("-DWASIBUILD_KEEP_WERROR=OFF");
+  REQUIRE(project.configure(definitions).exit_status == 0);
+  const auto built = project.build_all();
+  INFO(built.out << built.err);
+  CHECK(built.exit_status == 0);
+  CHECK(built.out.find("warning: '__COUNTER__' is a C2y extension") != std::string::npos);
+
+  definitions.back() = "-DWASIBUILD_KEEP_WERROR=ON";
+  REQUIRE(project.configure(definitions).exit_status == 0);
+  const auto kept = project.build_all();
+  CHECK(kept.exit_status != 0);
+  CHECK(kept.out.find("error: '__COUNTER__' is a C2y extension") != std::string::npos);
+}
+
 namespace {
 
 // Throws across frames (destructors run on the way), catches by base class,

