@@ -17,6 +17,7 @@
 #include "atomic_file.hpp"
 #include "build_guard.hpp"
 #include "code_cache.hpp"
+#include "descriptors.hpp"
 #include "engine.hpp"
 #include "landlock.hpp"
 #include "mapped_file.hpp"
@@ -335,7 +336,8 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   wasmtime::Store store(engine);
   const std::optional<ModuleShape> shape =
       std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
-  const StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  if (imports_descriptor_duplication(module) && bounds.instances >= 0) ++bounds.instances;
   store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
   if (limits.fuel) (void)store.context().set_fuel(*limits.fuel);
   if (limits.timeout) store.context().set_epoch_deadline(1);
@@ -352,6 +354,9 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     return Error{Error::Kind::instantiation_failed, program.module, one_line(defined.err().message())};
   }
   if (auto error = define_native_proc_exit(linker, exit_request)) {
+    return Error{Error::Kind::instantiation_failed, program.module, *error};
+  }
+  if (auto error = define_descriptor_duplication(engine, linker, store, module)) {
     return Error{Error::Kind::instantiation_failed, program.module, *error};
   }
   // The module is compiled, the cache written and the grants opened: from

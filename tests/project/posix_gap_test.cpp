@@ -140,7 +140,8 @@ int main(void) {
 )";
 
 // The configure checks real projects run: the functions the layer adds are
-// found and declared; what WASI cannot do (dup2, fork, pipe) is neither.
+// found and declared (dup2 through wasibuild's runner); what WASI cannot do
+// (fork, pipe) is neither.
 constexpr const char* kCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
 project(gap C CXX)
 include(CheckFunctionExists)
@@ -187,9 +188,9 @@ void write_project(const Project& project) {
 
 void configure_build_and_test(const Project& project, const std::vector<std::string>& definitions) {
   const auto configured = configure_build_and_ctest(project, definitions, 4);
-  CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=0 fork=0 pipe=0\n") !=
+  CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=1 fork=0 pipe=0\n") !=
         std::string::npos);
-  CHECK(configured.out.find("-- declared mkstemp=1 tmpfile=1 tzset=1 dup2=\n") != std::string::npos);
+  CHECK(configured.out.find("-- declared mkstemp=1 tmpfile=1 tzset=1 dup2=1\n") != std::string::npos);
 }
 
 }  // namespace
@@ -615,3 +616,128 @@ TEST_CASE("signal masks, sigaction() and file owners with clang 22 and a newer w
   if (!have_clang22()) return;
   check_masks_and_owners(toolchain_dir_definitions(kClang22));
 }
+
+// dup(), dup2() and dup3() over the runner's descriptor table
+// (cmake-modules/support/descriptors.c, runner/src/descriptors.hpp): stdout
+// captured into a temp file and restored, as googletest's CaptureStdout
+// does; a duplicate shares the offset and outlives the original; the lowest
+// free number; poll() and openat() through duplicates; the errors POSIX
+// names, and EMFILE at the descriptor limit.
+namespace {
+
+constexpr const char* kDuplicates = R"(#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { fprintf(stderr, "FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
+
+static void capture_stdout(void) {
+  char name[] = "/tmp/captured-XXXXXX";
+  fflush(stdout);
+  const int saved = dup(1);
+  const int file = mkstemp(name);
+  EXPECT(saved > 2 && file > 2 && saved != file);
+  EXPECT(dup2(file, 1) == 1 && close(file) == 0);
+  printf("into the file\n");
+  fflush(stdout);
+  EXPECT(dup2(saved, 1) == 1 && close(saved) == 0);
+  char line[32] = {0};
+  FILE *back = fopen(name, "r");
+  EXPECT(back != NULL && fgets(line, sizeof line, back) != NULL && strcmp(line, "into the file\n") == 0);
+  EXPECT(back != NULL && fclose(back) == 0);
+}
+
+static void shared_offset(void) {
+  const int fd = open("/tmp/shared", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  EXPECT(fd >= 0 && write(fd, "abc", 3) == 3);
+  const int copy = dup(fd);
+  EXPECT(copy >= 0 && copy != fd && lseek(copy, 0, SEEK_CUR) == 3);
+  EXPECT(write(copy, "de", 2) == 2 && lseek(fd, 0, SEEK_CUR) == 5);
+  EXPECT(close(fd) == 0 && write(copy, "f", 1) == 1);
+  char content[8] = {0};
+  EXPECT(pread(copy, content, sizeof content, 0) == 6 && strcmp(content, "abcdef") == 0);
+  struct pollfd ready = {.fd = copy, .events = POLLOUT};
+  EXPECT(poll(&ready, 1, 0) == 1 && (ready.revents & POLLOUT));
+  EXPECT(close(copy) == 0);
+  errno = 0;
+  EXPECT(write(copy, "g", 1) == -1 && errno == EBADF);
+}
+
+static void directories(void) {
+  const int directory = open("/tmp", O_RDONLY | O_DIRECTORY);
+  const int copy = dup(directory);
+  EXPECT(directory >= 0 && copy >= 0 && close(directory) == 0);
+  const int inside = openat(copy, "in-copy", O_WRONLY | O_CREAT, 0600);
+  EXPECT(inside >= 0 && inside != copy && write(inside, "x", 1) == 1 && close(inside) == 0);
+  EXPECT(access("/tmp/in-copy", F_OK) == 0 && close(copy) == 0);
+}
+
+static void numbers_and_errors(void) {
+  EXPECT(close(0) == 0 && dup(2) == 0);  // the lowest free number
+  EXPECT(write(0, "", 0) == 0 && close(0) == 0);
+  EXPECT(dup2(2, 2) == 2);
+  errno = 0;
+  EXPECT(dup(77) == -1 && errno == EBADF);
+  errno = 0;
+  EXPECT(dup2(77, 5) == -1 && errno == EBADF);
+  errno = 0;
+  EXPECT(dup2(1, 5000) == -1 && errno == EBADF);
+  errno = 0;
+  EXPECT(dup2(1, -1) == -1 && errno == EBADF);
+  errno = 0;
+  EXPECT(dup3(1, 1, 0) == -1 && errno == EINVAL);
+  const int three = dup3(1, 40, O_CLOEXEC);
+  EXPECT(three == 40 && close(40) == 0);
+  int made = 0, last = -1;
+  while ((last = dup(1)) >= 0) ++made;
+  EXPECT(errno == EMFILE && made > 1000 && made < 1024);
+  for (int fd = 3; fd < 1024; ++fd) (void)close(fd);
+}
+
+int main(void) {
+  capture_stdout();
+  shared_offset();
+  directories();
+  numbers_and_errors();
+  printf(failures ? "duplicates: %d failed\n" : "duplicates: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+constexpr const char* kDuplicatesCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(duplicates C)
+include(CheckSymbolExists)
+check_symbol_exists(dup unistd.h HAVE_DUP)
+message(STATUS "dup=${HAVE_DUP}")
+enable_testing()
+add_executable(duplicates duplicates.c)
+target_compile_options(duplicates PRIVATE -Wall -Wextra -Werror)
+add_test(NAME duplicates COMMAND duplicates)
+set_tests_properties(duplicates PROPERTIES PASS_REGULAR_EXPRESSION "duplicates: all passed")
+)";
+
+void check_duplicates(const std::vector<std::string>& definitions) {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kDuplicatesCMakeLists);
+  write_file(project.source / "duplicates.c", kDuplicates);
+  const auto configured = configure_build_and_ctest(project, definitions, 1);
+  CHECK(configured.out.find("-- dup=1\n") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("dup(), dup2() and dup3() share open files through the runner's descriptor table, with clang 19") {
+  check_duplicates({});
+}
+
+TEST_CASE("dup(), dup2() and dup3() with clang 22 and a newer wasi-libc") {
+  if (!have_clang22()) return;
+  check_duplicates(toolchain_dir_definitions(kClang22));
+}
+

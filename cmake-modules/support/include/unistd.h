@@ -1,6 +1,7 @@
 /* wasibuild's POSIX gap layer (docs/posix.md): declares getpagesize, which
- * libwasibuild-support.a defines and older wasi-libc's <unistd.h> hides, and
- * the chown family (support/owners.c), which every wasi-libc hides. */
+ * libwasibuild-support.a defines and older wasi-libc's <unistd.h> hides, the
+ * chown family (support/owners.c) and dup, dup2, dup3 (support/descriptors.c,
+ * over wasibuild's runner), which every wasi-libc hides. */
 #include_next <unistd.h>
 
 #ifndef __WASIBUILD_UNISTD_H
@@ -11,6 +12,12 @@ extern "C" {
 
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 int getpagesize(void);
+#endif
+
+int dup(int);
+int dup2(int, int);
+#ifdef _GNU_SOURCE
+int dup3(int, int, int);
 #endif
 
 int chown(const char *, uid_t, gid_t);

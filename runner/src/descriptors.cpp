@@ -1,0 +1,437 @@
+#include "descriptors.hpp"
+
+#include <array>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+#include <wasmtime.hh>
+
+namespace wasibuild::runner {
+
+// ---- The table ----
+
+std::optional<EngineFd> DescriptorTable::engine_fd(GuestFd guest) const {
+  if (auto bound = bound_.find(guest); bound != bound_.end()) return bound->second;
+  if (hidden_.contains(guest)) return std::nullopt;
+  return guest;
+}
+
+bool DescriptorTable::still_referenced(EngineFd engine) const {
+  for (const auto& [guest, target] : bound_) {
+    if (target == engine) return true;
+  }
+  return !bound_.contains(engine) && !hidden_.contains(engine);
+}
+
+// A number is free when it names nothing: not bound, and its own engine
+// descriptor is closed or hidden. Every bound number's own engine
+// descriptor is closed or hidden, so bound numbers never alias it.
+bool DescriptorTable::guest_number_free(GuestFd guest, const EngineHasOpen& engine_has_open) const {
+  return !bound_.contains(guest) && (hidden_.contains(guest) || !engine_has_open(guest));
+}
+
+bool DescriptorTable::is_open(GuestFd guest, const EngineHasOpen& engine_has_open) const {
+  if (bound_.contains(guest)) return true;  // a bound number's descriptor is open
+  return !hidden_.contains(guest) && engine_has_open(guest);
+}
+
+std::optional<EngineFd> DescriptorTable::release(GuestFd guest) {
+  const std::optional<EngineFd> engine = engine_fd(guest);
+  if (!engine) return std::nullopt;
+  if (!bound_.erase(guest)) hidden_.insert(guest);
+  if (still_referenced(*engine)) return std::nullopt;
+  hidden_.erase(*engine);
+  return engine;
+}
+
+void DescriptorTable::bind(GuestFd target, EngineFd engine) {
+  if (target == engine) {
+    hidden_.erase(engine);
+  } else {
+    bound_[target] = engine;
+  }
+}
+
+std::int32_t DescriptorTable::duplicate(GuestFd guest, const EngineHasOpen& engine_has_open, GuestFd& result) {
+  const std::optional<EngineFd> engine = engine_fd(guest);
+  if (!engine || !is_open(guest, engine_has_open)) return kWasiBadDescriptor;
+  for (GuestFd candidate = 0; candidate < kDescriptorLimit; ++candidate) {
+    if (guest_number_free(candidate, engine_has_open)) {
+      bind(candidate, *engine);
+      result = candidate;
+      return kWasiSuccess;
+    }
+  }
+  return kWasiTooManyFiles;
+}
+
+std::int32_t DescriptorTable::adopt(EngineFd opened, const EngineHasOpen& engine_has_open, GuestFd& result) {
+  if (!bound_.contains(opened)) {
+    result = opened;
+    return kWasiSuccess;
+  }
+  for (GuestFd candidate = 0; candidate < kDescriptorLimit; ++candidate) {
+    if (guest_number_free(candidate, engine_has_open)) {
+      bound_[candidate] = opened;
+      hidden_.insert(opened);
+      result = candidate;
+      return kWasiSuccess;
+    }
+  }
+  return kWasiTooManyFiles;
+}
+
+// ---- The guest's functions ----
+
+namespace {
+
+constexpr std::string_view kPreview1 = "wasi_snapshot_preview1";
+constexpr std::string_view kWasibuild = "wasibuild";
+constexpr std::int32_t kWasiFault = 21;  // EFAULT
+
+// Where a preview 1 function takes descriptors, and where it writes one it
+// opened (the index of the result pointer; -1: none). From the witx of
+// wasi_snapshot_preview1; a function not listed takes no descriptor.
+struct DescriptorUse {
+  std::vector<std::size_t> descriptors;
+  int opened_at = -1;
+};
+
+const std::unordered_map<std::string_view, DescriptorUse>& descriptor_uses() {
+  static const std::unordered_map<std::string_view, DescriptorUse> uses = {
+      {"fd_advise", {{0}}},           {"fd_allocate", {{0}}},
+      {"fd_datasync", {{0}}},         {"fd_fdstat_get", {{0}}},
+      {"fd_fdstat_set_flags", {{0}}}, {"fd_fdstat_set_rights", {{0}}},
+      {"fd_filestat_get", {{0}}},     {"fd_filestat_set_size", {{0}}},
+      {"fd_filestat_set_times", {{0}}}, {"fd_pread", {{0}}},
+      {"fd_prestat_get", {{0}}},      {"fd_prestat_dir_name", {{0}}},
+      {"fd_pwrite", {{0}}},           {"fd_read", {{0}}},
+      {"fd_readdir", {{0}}},          {"fd_seek", {{0}}},
+      {"fd_sync", {{0}}},             {"fd_tell", {{0}}},
+      {"fd_write", {{0}}},            {"path_create_directory", {{0}}},
+      {"path_filestat_get", {{0}}},   {"path_filestat_set_times", {{0}}},
+      {"path_link", {{0, 4}}},        {"path_open", {{0}, 8}},
+      {"path_readlink", {{0}}},       {"path_remove_directory", {{0}}},
+      {"path_rename", {{0, 3}}},      {"path_symlink", {{2}}},
+      {"path_unlink_file", {{0}}},    {"sock_accept", {{0}, 2}},
+      {"sock_recv", {{0}}},           {"sock_send", {{0}}},
+      {"sock_shutdown", {{0}}},
+  };
+  return uses;
+}
+
+// The guest's memory as the calling instance exports it; empty if none.
+std::span<std::uint8_t> guest_memory(wasmtime::Caller& caller) {
+  auto exported = caller.get_export("memory");
+  auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
+  if (memory == nullptr) return {};
+  auto data = memory->data(caller.context());
+  return {data.data(), data.size()};
+}
+
+bool in_bounds(std::span<const std::uint8_t> memory, std::uint32_t address, std::size_t size) {
+  return address <= memory.size() && memory.size() - address >= size;
+}
+
+std::uint32_t load_u32(std::span<const std::uint8_t> memory, std::uint32_t address) {
+  std::uint32_t value;
+  std::memcpy(&value, memory.data() + address, sizeof value);
+  return value;
+}
+
+void store_u32(std::span<std::uint8_t> memory, std::uint32_t address, std::uint32_t value) {
+  std::memcpy(memory.data() + address, &value, sizeof value);
+}
+
+wasmtime::Trap trap_of(const wasmtime::TrapError& error) { return wasmtime::Trap(error.message()); }
+
+// Wasmtime's preview 1 functions find the guest's memory through their
+// caller's "memory" export, so a host function cannot call them directly
+// (its caller would be the host). They are called through a small module,
+// the trampoline, that imports the guest's memory and the functions and
+// exports both: one forwarding function per WASI function.
+// (FuncType's accessors are not const, hence the mutable reference.)
+std::string trampoline_text(std::vector<std::pair<std::string_view, wasmtime::FuncType>>& functions) {
+  auto kinds = [](wasmtime::ValType::ListRef types) {
+    std::string text;
+    for (const auto& type : types) text += type == wasmtime::ValType::i64() ? " i64" : " i32";
+    return text;
+  };
+  std::string text = "(module (import \"env\" \"memory\" (memory 0)) (export \"memory\" (memory 0))\n";
+  for (auto& [name, type] : functions) {
+    text += fmt::format("(import \"wasi\" \"{0}\" (func ${0} (param{1}) (result{2})))\n", name, kinds(type->params()),
+                        kinds(type->results()));
+  }
+  for (auto& [name, type] : functions) {
+    std::string body;
+    for (std::size_t i = 0; i < type->params().size(); ++i) body += fmt::format(" (local.get {})", i);
+    text += fmt::format("(func (export \"{0}\") (param{1}) (result{2}){3} (call ${0}))\n", name,
+                        kinds(type->params()), kinds(type->results()), body);
+  }
+  return text + ")";
+}
+
+// What the wrappers share: the table and Wasmtime's own functions.
+struct Descriptors {
+  DescriptorTable table;
+  wasmtime::Module trampoline;
+  std::vector<wasmtime::Extern> engine_functions;  // in the trampoline's import order, after the memory
+  std::vector<std::string_view> names;                     // of those functions, in the same order
+  std::unordered_map<std::string_view, wasmtime::Func> engine;  // the trampoline's, once instantiated
+
+  Descriptors(wasmtime::Module trampoline_module, std::vector<wasmtime::Extern> functions)
+      : trampoline(std::move(trampoline_module)), engine_functions(std::move(functions)) {}
+
+  // The trampoline is instantiated at the first call, when the guest's
+  // memory exists.
+  std::optional<std::string> connect(wasmtime::Caller& caller) {
+    auto exported = caller.get_export("memory");
+    if (!exported || !std::holds_alternative<wasmtime::Memory>(*exported)) return "the module exports no memory";
+    std::vector<wasmtime::Extern> imports = {*exported};
+    imports.insert(imports.end(), engine_functions.begin(), engine_functions.end());
+    auto instance = wasmtime::Instance::create(caller.context(), trampoline, imports);
+    if (!instance) return instance.err().message();
+    for (const std::string_view name : names) {
+      auto item = instance.ok().get(caller.context(), name);
+      engine.emplace(name, std::get<wasmtime::Func>(*item));
+    }
+    return std::nullopt;
+  }
+
+  // Calls Wasmtime's function `name`; its errno, or the trap it raised.
+  wasmtime::Result<std::int32_t, wasmtime::Trap> call(wasmtime::Caller& caller, std::string_view name,
+                                                     const std::vector<wasmtime::Val>& arguments) {
+    if (engine.empty()) {
+      if (auto error = connect(caller)) return wasmtime::Trap("wasibuild descriptor table: " + *error);
+    }
+    auto result = engine.at(name).call(caller.context(), arguments);
+    if (!result) return trap_of(result.err());
+    return result.ok().front().i32();
+  }
+
+  // Asks Wasmtime whether it has `fd` open: fd_fdstat_get writes 24 bytes,
+  // so it writes them over the start of memory, which is put back after.
+  DescriptorTable::EngineHasOpen engine_has_open(wasmtime::Caller& caller) {
+    return [this, &caller](EngineFd fd) {
+      constexpr std::size_t kFdstatSize = 24;
+      auto memory = guest_memory(caller);
+      if (memory.size() < kFdstatSize) return true;  // cannot ask: treat the number as taken
+      std::array<std::uint8_t, kFdstatSize> saved;
+      std::memcpy(saved.data(), memory.data(), saved.size());
+      auto answer = call(caller, "fd_fdstat_get", {wasmtime::Val(static_cast<std::int32_t>(fd)), wasmtime::Val(0)});
+      std::memcpy(guest_memory(caller).data(), saved.data(), saved.size());
+      return !answer || answer.ok() != kWasiBadDescriptor;
+    };
+  }
+};
+
+using Shared = std::shared_ptr<Descriptors>;
+using HostResult = wasmtime::Result<std::monostate, wasmtime::Trap>;
+
+HostResult answer(wasmtime::Span<wasmtime::Val> results, std::int32_t errno_value) {
+  results[0] = wasmtime::Val(errno_value);
+  return std::monostate();
+}
+
+HostResult answer(wasmtime::Span<wasmtime::Val> results, const wasmtime::Result<std::int32_t, wasmtime::Trap>& called) {
+  if (!called) return wasmtime::Trap(called.err().message());
+  return answer(results, called.ok());
+}
+
+std::vector<wasmtime::Val> copy(wasmtime::Span<const wasmtime::Val> params) { return {params.begin(), params.end()}; }
+
+// A function that takes descriptors (and may open one): the guest's numbers
+// become Wasmtime's on the way in, an opened one the guest's on the way out.
+auto forwarding(Shared shared, std::string_view name, DescriptorUse use) {
+  return [shared, name, use](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                             wasmtime::Span<wasmtime::Val> results) -> HostResult {
+    std::vector<wasmtime::Val> arguments = copy(params);
+    for (const std::size_t index : use.descriptors) {
+      const auto engine = shared->table.engine_fd(static_cast<GuestFd>(params[index].i32()));
+      if (!engine) return answer(results, kWasiBadDescriptor);
+      arguments[index] = wasmtime::Val(static_cast<std::int32_t>(*engine));
+    }
+    auto called = shared->call(caller, name, arguments);
+    if (!called || called.ok() != kWasiSuccess || use.opened_at < 0) return answer(results, called);
+    const auto at = static_cast<std::uint32_t>(params[use.opened_at].i32());
+    auto memory = guest_memory(caller);
+    if (!in_bounds(memory, at, 4)) return answer(results, called);
+    const EngineFd opened = load_u32(memory, at);
+    GuestFd guest = 0;
+    if (const auto error = shared->table.adopt(opened, shared->engine_has_open(caller), guest)) {
+      (void)shared->call(caller, "fd_close", {wasmtime::Val(static_cast<std::int32_t>(opened))});
+      return answer(results, error);
+    }
+    store_u32(guest_memory(caller), at, guest);
+    return answer(results, called);
+  };
+}
+
+// close(): the engine descriptor closes with its last guest number.
+HostResult close_descriptor(Descriptors& shared, wasmtime::Caller& caller, GuestFd guest,
+                            wasmtime::Span<wasmtime::Val> results) {
+  if (!shared.table.engine_fd(guest)) return answer(results, kWasiBadDescriptor);
+  const std::optional<EngineFd> last = shared.table.release(guest);
+  if (!last) return answer(results, kWasiSuccess);
+  return answer(results, shared.call(caller, "fd_close", {wasmtime::Val(static_cast<std::int32_t>(*last))}));
+}
+
+// dup2(): `target` closes (as POSIX has it, quietly) and names `guest`'s
+// descriptor.
+std::int32_t duplicate_onto(Descriptors& shared, wasmtime::Caller& caller, GuestFd guest, GuestFd target) {
+  const std::optional<EngineFd> engine = shared.table.engine_fd(guest);
+  if (!engine || target >= kDescriptorLimit) return kWasiBadDescriptor;
+  if (!shared.table.is_open(guest, shared.engine_has_open(caller))) return kWasiBadDescriptor;
+  if (guest == target) return kWasiSuccess;
+  if (const auto closed = shared.table.release(target)) {
+    (void)shared.call(caller, "fd_close", {wasmtime::Val(static_cast<std::int32_t>(*closed))});
+  }
+  shared.table.bind(target, *engine);
+  return kWasiSuccess;
+}
+
+// poll_oneoff's subscriptions name descriptors in memory (48 bytes each:
+// the tag at 8, a read or write subscription's descriptor at 16). They are
+// rewritten for the call and put back after it.
+HostResult poll(Descriptors& shared, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
+                wasmtime::Span<wasmtime::Val> results) {
+  constexpr std::size_t kSubscriptionSize = 48;
+  const auto first = static_cast<std::uint32_t>(params[0].i32());
+  const auto count = static_cast<std::uint32_t>(params[2].i32());
+  auto memory = guest_memory(caller);
+  const bool translate = !shared.table.is_identity() && in_bounds(memory, first, std::size_t{count} * kSubscriptionSize);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> originals;  // (address, guest descriptor)
+  for (std::uint32_t i = 0; translate && i < count; ++i) {
+    const auto subscription = static_cast<std::uint32_t>(first + i * kSubscriptionSize);
+    const std::uint8_t tag = memory[subscription + 8];
+    if (tag != 1 && tag != 2) continue;  // a clock
+    const std::uint32_t address = subscription + 16;
+    const GuestFd guest = load_u32(memory, address);
+    originals.emplace_back(address, guest);
+    store_u32(memory, address, shared.table.engine_fd(guest).value_or(UINT32_MAX));
+  }
+  auto called = shared.call(caller, "poll_oneoff", copy(params));
+  memory = guest_memory(caller);
+  for (const auto& [address, guest] : originals) store_u32(memory, address, guest);
+  return answer(results, called);
+}
+
+wasmtime::Result<std::monostate> define_duplication_imports(wasmtime::Linker& linker, const Shared& shared) {
+  const wasmtime::FuncType two_to_one({wasmtime::ValType::i32(), wasmtime::ValType::i32()}, {wasmtime::ValType::i32()});
+  auto dup = linker.func_new(kWasibuild, "fd_dup", two_to_one,
+                             [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                      wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                               const auto at = static_cast<std::uint32_t>(params[1].i32());
+                               if (!in_bounds(guest_memory(caller), at, 4)) return answer(results, kWasiFault);
+                               GuestFd duplicate = 0;
+                               const auto error = shared->table.duplicate(static_cast<GuestFd>(params[0].i32()),
+                                                                          shared->engine_has_open(caller), duplicate);
+                               if (error == kWasiSuccess) store_u32(guest_memory(caller), at, duplicate);
+                               return answer(results, error);
+                             });
+  if (!dup) return dup;
+  return linker.func_new(kWasibuild, "fd_dup2", two_to_one,
+                         [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                  wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                           return answer(results, duplicate_onto(*shared, caller, static_cast<GuestFd>(params[0].i32()),
+                                                                 static_cast<GuestFd>(params[1].i32())));
+                         });
+}
+
+// fd_close, fd_renumber and poll_oneoff need more than a translation.
+wasmtime::Result<std::monostate> define_special(wasmtime::Linker& linker, const Shared& shared, std::string_view name,
+                                                const wasmtime::FuncType& type) {
+  if (name == "fd_close") {
+    return linker.func_new(kPreview1, name, type,
+                           [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                    wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                             return close_descriptor(*shared, caller, static_cast<GuestFd>(params[0].i32()), results);
+                           });
+  }
+  if (name == "fd_renumber") {  // dup2(from, to), then close(from)
+    return linker.func_new(kPreview1, name, type,
+                           [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                    wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                             const auto from = static_cast<GuestFd>(params[0].i32());
+                             const auto to = static_cast<GuestFd>(params[1].i32());
+                             if (const auto error = duplicate_onto(*shared, caller, from, to)) {
+                               return answer(results, error);
+                             }
+                             if (from == to) return answer(results, kWasiSuccess);
+                             return close_descriptor(*shared, caller, from, results);
+                           });
+  }
+  return linker.func_new(kPreview1, name, type,
+                         [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                  wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                           return poll(*shared, caller, params, results);
+                         });
+}
+
+// The functions define_special() handles, by a name with static storage.
+std::optional<std::string_view> special_name(std::string_view name) {
+  for (const std::string_view special : {"fd_close", "fd_renumber", "poll_oneoff"}) {
+    if (name == special) return special;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool imports_descriptor_duplication(const wasmtime::Module& module) {
+  for (const auto& import : module.imports()) {
+    if (import.module() == kWasibuild && (import.name() == "fd_dup" || import.name() == "fd_dup2")) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> define_descriptor_duplication(wasmtime::Engine& engine, wasmtime::Linker& linker,
+                                                         wasmtime::Store& store, const wasmtime::Module& module) {
+  if (!imports_descriptor_duplication(module)) return std::nullopt;
+  // Wasmtime's own functions, taken before they are shadowed: those the
+  // module imports, and the two the table itself calls.
+  std::vector<std::pair<std::string_view, wasmtime::FuncType>> wrapped;
+  std::vector<wasmtime::Extern> functions;
+  auto take = [&](std::string_view name) -> bool {
+    for (const auto& taken : wrapped) {
+      if (taken.first == name) return true;
+    }
+    auto item = linker.get(store.context(), kPreview1, name);
+    auto* func = item ? std::get_if<wasmtime::Func>(&*item) : nullptr;
+    if (func == nullptr) return false;
+    functions.emplace_back(*func);
+    wrapped.emplace_back(name, func->type(store.context()));
+    return true;
+  };
+  if (!take("fd_fdstat_get") || !take("fd_close")) return "the engine has no WASI preview 1 descriptor functions";
+  for (const auto& import : module.imports()) {
+    if (import.module() != kPreview1) continue;
+    // The map's keys outlive the module's import list: keep those.
+    if (const auto use = descriptor_uses().find(import.name()); use != descriptor_uses().end()) {
+      (void)take(use->first);
+    } else if (const auto special = special_name(import.name())) {
+      (void)take(*special);
+    }
+  }
+  auto trampoline = wasmtime::Module::compile(engine, trampoline_text(wrapped));
+  if (!trampoline) return "cannot compile the descriptor trampoline: " + trampoline.err().message();
+  auto shared = std::make_shared<Descriptors>(std::move(trampoline.ok()), std::move(functions));
+  for (const auto& taken : wrapped) shared->names.push_back(taken.first);
+  linker.allow_shadowing(true);
+  wasmtime::Result<std::monostate> defined = std::monostate();
+  for (const auto& [name, type] : wrapped) {
+    if (!defined) break;
+    const auto use = descriptor_uses().find(name);
+    defined = use != descriptor_uses().end() ? linker.func_new(kPreview1, name, type, forwarding(shared, name, use->second))
+                                             : define_special(linker, shared, name, type);
+  }
+  if (defined) defined = define_duplication_imports(linker, shared);
+  linker.allow_shadowing(false);
+  if (!defined) return defined.err().message();
+  return std::nullopt;
+}
+
+}  // namespace wasibuild::runner
