@@ -226,6 +226,13 @@ foreach(kind EXE SHARED MODULE)
 endforeach()
 _wasibuild_add_link_option("-Wl,--stack-first")
 _wasibuild_add_link_option("-Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
+# A main(argc, argv) is the symbol __main_argc_argv, which newer wasi-libc
+# references only weakly, and a weak reference never takes a member out of
+# an archive: a main that lives in a static library (googletest's
+# gtest_main, a project's own test driver library) was silently left out
+# and the program trapped on start. -u makes the reference strong; a
+# program whose main is elsewhere (main(void), a reactor) is unaffected.
+_wasibuild_add_link_option("-Wl,-u,__main_argc_argv")
 # clang runs a wasm-opt from PATH after every optimized link, without -g:
 # that drops the name section and fails on modules an old binaryen cannot
 # read. A do-nothing wasm-opt found first through -B stops it on every clang

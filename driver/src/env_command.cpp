@@ -34,7 +34,8 @@ std::string meson_quoted(const std::string& text) {
   return quoted + "'";
 }
 
-constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608";
+// -u __main_argc_argv: a main in a static library is linked (wasi.cmake says why).
+constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608 -Wl,-u,__main_argc_argv";
 
 // What cmake-modules/wasi.cmake adds beside --target and --sysroot, the same
 // rules (tests/project/toolchain_file_test.cpp compares the two):

@@ -741,3 +741,75 @@ TEST_CASE("dup(), dup2() and dup3() with clang 22 and a newer wasi-libc") {
   check_duplicates(toolchain_dir_definitions(kClang22));
 }
 
+// A main(argc, argv) that lives in a static library, as googletest's
+// gtest_main does: newer wasi-libc refers to it only weakly, which takes
+// nothing out of an archive, so without the toolchain file's
+// -u __main_argc_argv the program trapped on start.
+namespace {
+
+constexpr const char* kMainInLibraryCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(mainlib C)
+enable_testing()
+add_library(driver STATIC driver.c)
+add_executable(tested tested.c)
+target_link_libraries(tested PRIVATE driver)
+add_executable(own_main own_main.c)
+target_link_libraries(own_main PRIVATE driver)
+add_test(NAME tested COMMAND tested one two)
+set_tests_properties(tested PROPERTIES PASS_REGULAR_EXPRESSION "driver ran 42 with 3 arguments")
+add_test(NAME own_main COMMAND own_main)
+set_tests_properties(own_main PROPERTIES PASS_REGULAR_EXPRESSION "own main\n")
+)";
+
+void check_main_in_library(const std::vector<std::string>& definitions) {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kMainInLibraryCMakeLists);
+  write_file(project.source / "driver.c", "#include <stdio.h>\nint run_tests(void);\n"
+                                          "int main(int argc, char** argv) {\n"
+                                          "  (void)argv;\n"
+                                          "  printf(\"driver ran %d with %d arguments\\n\", run_tests(), argc);\n"
+                                          "  return 0;\n}\n");
+  write_file(project.source / "tested.c", "int run_tests(void) { return 42; }\n");
+  write_file(project.source / "own_main.c", "#include <stdio.h>\nint run_tests(void) { return 1; }\n"
+                                            "int main(void) { puts(\"own main\"); return 0; }\n");
+  configure_build_and_ctest(project, definitions, 2);
+}
+
+}  // namespace
+
+TEST_CASE("a main(argc, argv) in a static library is linked, with clang 19") { check_main_in_library({}); }
+
+TEST_CASE("a main(argc, argv) in a static library is linked, with clang 22 and a newer wasi-libc") {
+  if (!have_clang22()) return;
+  check_main_in_library(toolchain_dir_definitions(kClang22));
+}
+
+// A C++ static initializer already sees the test's working directory
+// (support/cwd.c enters it before every initializer of the program), as
+// googletest does when it records the directory its output goes to.
+TEST_CASE("a C++ static initializer sees the test's working directory, as getcwd() in main does") {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", R"(cmake_minimum_required(VERSION 3.25)
+project(early CXX)
+enable_testing()
+add_executable(early early.cpp)
+add_test(NAME early COMMAND early)
+set_tests_properties(early PROPERTIES PASS_REGULAR_EXPRESSION "early ${CMAKE_BINARY_DIR}, main ${CMAKE_BINARY_DIR}\n")
+)");
+  write_file(project.source / "early.cpp", R"cpp(#include <cstdio>
+#include <string>
+#include <unistd.h>
+static std::string working_directory() {
+  char buffer[1024];
+  return getcwd(buffer, sizeof buffer) ? buffer : "(error)";
+}
+static const std::string early = working_directory();
+int main() {
+  std::printf("early %s, main %s\n", early.c_str(), working_directory().c_str());
+  std::FILE* relative = std::fopen("written-here", "w");  // paths resolve from there too
+  return relative != nullptr && std::fclose(relative) == 0 ? 0 : 1;
+}
+)cpp");
+  configure_build_and_ctest(project, {}, 1);
+  CHECK(fs::exists(project.build / "written-here"));
+}
