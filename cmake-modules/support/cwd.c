@@ -135,7 +135,10 @@ int __wasilibc_find_relpath_alloc(const char* path, const char** abs_prefix, cha
 
 // Start where the runner says the guest is (exec --host-cwd sets PWD). A
 // PWD no grant covers (`--inherit-env` without --host-cwd) changes nothing.
-__attribute__((constructor)) static void wasibuild_enter_host_cwd(void) {
+// Priority 101, the first one not reserved: before every C++ static
+// initializer, which may already ask for the working directory
+// (googletest records it when its first test registers).
+__attribute__((constructor(101))) static void wasibuild_enter_host_cwd(void) {
   const char* pwd = getenv("PWD");
   if (pwd != NULL && pwd[0] == '/' && strcmp(pwd, "/") != 0) (void)chdir(pwd);
 }
