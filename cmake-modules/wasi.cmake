@@ -256,9 +256,11 @@ foreach(emulation IN ITEMS signal process-clocks mman getpid pthread)
 endforeach()
 include(WasiSupport)
 if(WASIBUILD_SUPPORT_LIBRARY)
-  # -u: support/cwd.c (a test starts in its host working directory, and `..`
-  # crosses grants) is linked into every program, not only when referenced.
-  string(APPEND _wasibuild_standard_libraries " -Wl,-u,__wasilibc_find_relpath_alloc \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # support/cwd.c (a test starts in its host working directory, and `..`
+  # crosses grants) is linked into every command and kept: the entry point
+  # crt1 calls is wrapped by support/start.c, which refers to it.
+  string(APPEND _wasibuild_standard_libraries
+    " -Wl,--wrap=__main_void -Wl,--wrap=__original_main \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
   foreach(lang C CXX)

@@ -17,7 +17,11 @@
 //
 // wasi-libc's chdir.o defines __wasilibc_find_relpath_alloc weakly and its
 // preopen code calls it; this strong definition replaces it. The toolchain
-// file links this object into every program (-u of that symbol).
+// file links this object into every program (support/start.c says how).
+
+// What support/start.c calls so that this object is linked and kept.
+void __wasibuild_cwd_anchor(void) {}
+
 #if __has_include(<wasi/libc-find-relpath.h>)
 
 #include <errno.h>

@@ -784,19 +784,27 @@ TEST_CASE("a main(argc, argv) in a static library is linked, with clang 22 and a
   check_main_in_library(toolchain_dir_definitions(kClang22));
 }
 
-// A C++ static initializer already sees the test's working directory
-// (support/cwd.c enters it before every initializer of the program), as
-// googletest does when it records the directory its output goes to.
-TEST_CASE("a C++ static initializer sees the test's working directory, as getcwd() in main does") {
-  Project project;
-  write_file(project.source / "CMakeLists.txt", R"(cmake_minimum_required(VERSION 3.25)
-project(early CXX)
+// The test's working directory as every program sees it (support/cwd.c,
+// kept in every command by support/start.c): a C++ static initializer
+// already sees it, as googletest does when it records where its output
+// goes; a program that uses chdir() itself (so wasi-libc's own chdir.o,
+// with its weak path lookup, is linked) still resolves `..` across grants;
+// a program that only calls getcwd() sees it too.
+namespace {
+
+constexpr const char* kWorkingDirectoryCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(early C CXX)
 enable_testing()
 add_executable(early early.cpp)
 add_test(NAME early COMMAND early)
-set_tests_properties(early PROPERTIES PASS_REGULAR_EXPRESSION "early ${CMAKE_BINARY_DIR}, main ${CMAKE_BINARY_DIR}\n")
-)");
-  write_file(project.source / "early.cpp", R"cpp(#include <cstdio>
+set_tests_properties(early PROPERTIES
+  PASS_REGULAR_EXPRESSION "early ${CMAKE_BINARY_DIR}, main ${CMAKE_BINARY_DIR}, source file read\n")
+add_executable(only_getcwd only_getcwd.c)
+add_test(NAME only_getcwd COMMAND only_getcwd)
+set_tests_properties(only_getcwd PROPERTIES PASS_REGULAR_EXPRESSION "getcwd ${CMAKE_BINARY_DIR}\n")
+)";
+
+constexpr const char* kEarly = R"cpp(#include <cstdio>
 #include <string>
 #include <unistd.h>
 static std::string working_directory() {
@@ -804,12 +812,34 @@ static std::string working_directory() {
   return getcwd(buffer, sizeof buffer) ? buffer : "(error)";
 }
 static const std::string early = working_directory();
-int main() {
-  std::printf("early %s, main %s\n", early.c_str(), working_directory().c_str());
-  std::FILE* relative = std::fopen("written-here", "w");  // paths resolve from there too
+int main(int argc, char** argv) {
+  if (argc > 5 && chdir(argv[1]) != 0) return 2;  // never taken: links chdir()
+  std::FILE* source = std::fopen("../src/CMakeLists.txt", "r");  // the source tree: another grant
+  std::printf("early %s, main %s, source file %s\n", early.c_str(), working_directory().c_str(),
+              source != nullptr ? "read" : "missing");
+  std::FILE* relative = std::fopen("written-here", "w");
   return relative != nullptr && std::fclose(relative) == 0 ? 0 : 1;
 }
-)cpp");
-  configure_build_and_ctest(project, {}, 1);
+)cpp";
+
+void check_working_directory(const std::vector<std::string>& definitions) {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kWorkingDirectoryCMakeLists);
+  write_file(project.source / "early.cpp", kEarly);
+  write_file(project.source / "only_getcwd.c",
+             "#include <stdio.h>\n#include <unistd.h>\n"
+             "int main(void) { char b[1024]; printf(\"getcwd %s\\n\", getcwd(b, sizeof b)); return 0; }\n");
+  configure_build_and_ctest(project, definitions, 2);
   CHECK(fs::exists(project.build / "written-here"));
+}
+
+}  // namespace
+
+TEST_CASE("every program starts in the test's working directory, from static initializers on, with clang 19") {
+  check_working_directory({});
+}
+
+TEST_CASE("every program starts in the test's working directory, also with clang 22's chdir.o linked") {
+  if (!have_clang22()) return;
+  check_working_directory(toolchain_dir_definitions(kClang22));
 }
