@@ -89,6 +89,12 @@ static void normalize(char* path) {
 
 int __wasilibc_find_relpath_alloc(const char* path, const char** abs_prefix, char** relative_buf,
                                   size_t* relative_buf_len, int can_realloc) {
+  // An empty path names no file (POSIX: ENOENT); wasi-libc would append it
+  // to the working directory and find that.
+  if (path[0] == '\0') {
+    errno = ENOENT;
+    return -1;
+  }
   char stack[kStackPath];
   char* absolute = stack;
   const size_t cwd_length = strlen(__wasilibc_cwd);
