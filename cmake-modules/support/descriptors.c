@@ -46,3 +46,37 @@ __attribute__((weak)) int dup3(int descriptor, int target, int flags) {
   }
   return dup2(descriptor, target);
 }
+
+// pipe() and pipe2(): a pipe the runner keeps (module "wasibuild",
+// fd_pipe). WASI has no threads, so a program can only read what it wrote
+// itself, up to 64 KiB buffered, as Linux's default capacity: reading an
+// empty pipe whose write end is open (or writing a full one) would wait
+// forever and ends the program with a message instead, unless O_NONBLOCK
+// makes it EAGAIN. Output captured through a pipe (stdout dup2()ed onto its
+// write end, then read back) works.
+__attribute__((import_module("wasibuild"), import_name("fd_pipe"))) int32_t __wasibuild_fd_pipe(int32_t*);
+
+__attribute__((weak)) int pipe(int descriptors[2]) {
+  int32_t ends[2];
+  const int32_t error = __wasibuild_fd_pipe(ends);
+  if (error != 0) {
+    errno = error;
+    return -1;
+  }
+  descriptors[0] = ends[0];
+  descriptors[1] = ends[1];
+  return 0;
+}
+
+__attribute__((weak)) int pipe2(int descriptors[2], int flags) {
+  if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) != 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (pipe(descriptors) != 0) return -1;
+  if ((flags & O_NONBLOCK) != 0) {
+    (void)fcntl(descriptors[0], F_SETFL, O_NONBLOCK);
+    (void)fcntl(descriptors[1], F_SETFL, O_NONBLOCK);
+  }
+  return 0;
+}

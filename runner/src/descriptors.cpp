@@ -1,5 +1,6 @@
 #include "descriptors.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fmt/format.h>
@@ -13,15 +14,35 @@ namespace wasibuild::runner {
 
 // ---- The table ----
 
-std::optional<EngineFd> DescriptorTable::engine_fd(GuestFd guest) const {
+PipeEnd::PipeEnd(std::shared_ptr<Pipe> pipe, bool writes) : pipe_(std::move(pipe)), writes_(writes) {
+  ++(writes_ ? pipe_->writers : pipe_->readers);
+}
+
+PipeEnd::~PipeEnd() { --(writes_ ? pipe_->writers : pipe_->readers); }
+
+std::optional<Target> DescriptorTable::target(GuestFd guest) const {
   if (auto bound = bound_.find(guest); bound != bound_.end()) return bound->second;
   if (hidden_.contains(guest)) return std::nullopt;
-  return guest;
+  return Target{guest};
+}
+
+std::optional<EngineFd> DescriptorTable::engine_fd(GuestFd guest) const {
+  const std::optional<Target> named = target(guest);
+  const EngineFd* engine = named ? std::get_if<EngineFd>(&*named) : nullptr;
+  if (engine == nullptr) return std::nullopt;
+  return *engine;
+}
+
+std::shared_ptr<PipeEnd> DescriptorTable::pipe_end(GuestFd guest) const {
+  const auto bound = bound_.find(guest);
+  if (bound == bound_.end()) return nullptr;
+  const auto* end = std::get_if<std::shared_ptr<PipeEnd>>(&bound->second);
+  return end != nullptr ? *end : nullptr;
 }
 
 bool DescriptorTable::still_referenced(EngineFd engine) const {
-  for (const auto& [guest, target] : bound_) {
-    if (target == engine) return true;
+  for (const auto& [guest, named] : bound_) {
+    if (const auto* other = std::get_if<EngineFd>(&named); other != nullptr && *other == engine) return true;
   }
   return !bound_.contains(engine) && !hidden_.contains(engine);
 }
@@ -33,39 +54,44 @@ bool DescriptorTable::guest_number_free(GuestFd guest, const EngineHasOpen& engi
   return !bound_.contains(guest) && (hidden_.contains(guest) || !engine_has_open(guest));
 }
 
+std::optional<GuestFd> DescriptorTable::lowest_free(const EngineHasOpen& engine_has_open) const {
+  for (GuestFd candidate = 0; candidate < kDescriptorLimit; ++candidate) {
+    if (guest_number_free(candidate, engine_has_open)) return candidate;
+  }
+  return std::nullopt;
+}
+
 bool DescriptorTable::is_open(GuestFd guest, const EngineHasOpen& engine_has_open) const {
   if (bound_.contains(guest)) return true;  // a bound number's descriptor is open
   return !hidden_.contains(guest) && engine_has_open(guest);
 }
 
 std::optional<EngineFd> DescriptorTable::release(GuestFd guest) {
-  const std::optional<EngineFd> engine = engine_fd(guest);
-  if (!engine) return std::nullopt;
+  const std::optional<Target> named = target(guest);
+  if (!named) return std::nullopt;
   if (!bound_.erase(guest)) hidden_.insert(guest);
-  if (still_referenced(*engine)) return std::nullopt;
+  const EngineFd* engine = std::get_if<EngineFd>(&*named);
+  if (engine == nullptr || still_referenced(*engine)) return std::nullopt;
   hidden_.erase(*engine);
-  return engine;
+  return *engine;
 }
 
-void DescriptorTable::bind(GuestFd target, EngineFd engine) {
-  if (target == engine) {
-    hidden_.erase(engine);
+void DescriptorTable::bind(GuestFd number, const Target& named) {
+  if (const auto* engine = std::get_if<EngineFd>(&named); engine != nullptr && *engine == number) {
+    hidden_.erase(number);
   } else {
-    bound_[target] = engine;
+    bound_[number] = named;
   }
 }
 
 std::int32_t DescriptorTable::duplicate(GuestFd guest, const EngineHasOpen& engine_has_open, GuestFd& result) {
-  const std::optional<EngineFd> engine = engine_fd(guest);
-  if (!engine || !is_open(guest, engine_has_open)) return kWasiBadDescriptor;
-  for (GuestFd candidate = 0; candidate < kDescriptorLimit; ++candidate) {
-    if (guest_number_free(candidate, engine_has_open)) {
-      bind(candidate, *engine);
-      result = candidate;
-      return kWasiSuccess;
-    }
-  }
-  return kWasiTooManyFiles;
+  const std::optional<Target> named = target(guest);
+  if (!named || !is_open(guest, engine_has_open)) return kWasiBadDescriptor;
+  const std::optional<GuestFd> free = lowest_free(engine_has_open);
+  if (!free) return kWasiTooManyFiles;
+  bind(*free, *named);
+  result = *free;
+  return kWasiSuccess;
 }
 
 std::int32_t DescriptorTable::adopt(EngineFd opened, const EngineHasOpen& engine_has_open, GuestFd& result) {
@@ -73,15 +99,28 @@ std::int32_t DescriptorTable::adopt(EngineFd opened, const EngineHasOpen& engine
     result = opened;
     return kWasiSuccess;
   }
-  for (GuestFd candidate = 0; candidate < kDescriptorLimit; ++candidate) {
-    if (guest_number_free(candidate, engine_has_open)) {
-      bound_[candidate] = opened;
-      hidden_.insert(opened);
-      result = candidate;
-      return kWasiSuccess;
-    }
+  const std::optional<GuestFd> free = lowest_free(engine_has_open);
+  if (!free) return kWasiTooManyFiles;
+  bound_[*free] = opened;
+  hidden_.insert(opened);
+  result = *free;
+  return kWasiSuccess;
+}
+
+std::int32_t DescriptorTable::open_pipe(const EngineHasOpen& engine_has_open, GuestFd& read_end, GuestFd& write_end) {
+  const std::optional<GuestFd> first = lowest_free(engine_has_open);
+  if (!first) return kWasiTooManyFiles;
+  auto pipe = std::make_shared<Pipe>(pipe_bytes_);
+  bound_[*first] = std::make_shared<PipeEnd>(pipe, false);
+  const std::optional<GuestFd> second = lowest_free(engine_has_open);
+  if (!second) {
+    bound_.erase(*first);
+    return kWasiTooManyFiles;
   }
-  return kWasiTooManyFiles;
+  bound_[*second] = std::make_shared<PipeEnd>(pipe, true);
+  read_end = *first;
+  write_end = *second;
+  return kWasiSuccess;
 }
 
 // ---- The guest's functions ----
@@ -243,6 +282,142 @@ HostResult answer(wasmtime::Span<wasmtime::Val> results, const wasmtime::Result<
 
 std::vector<wasmtime::Val> copy(wasmtime::Span<const wasmtime::Val> params) { return {params.begin(), params.end()}; }
 
+// ---- Pipes: what preview 1 functions do on a pipe end ----
+
+constexpr std::int32_t kWasiAgain = 6;       // EAGAIN
+constexpr std::int32_t kWasiInvalid = 28;    // EINVAL
+constexpr std::int32_t kWasiNotDirectory = 54;
+constexpr std::int32_t kWasiNotSocket = 57;
+constexpr std::int32_t kWasiBrokenPipe = 64;  // EPIPE
+constexpr std::int32_t kWasiNoSeek = 70;      // ESPIPE
+constexpr std::uint16_t kFdflagNonblock = 4;
+
+// A blocking call no other thread could ever end: a trap that says so, as
+// the gap layer's pthreads do, instead of a hang.
+wasmtime::Trap wait_forever(std::string_view what) {
+  return wasmtime::Trap(fmt::format("{}: this program holds the other end itself and has no other thread, so it "
+                                    "would wait forever (O_NONBLOCK gives EAGAIN instead)",
+                                    what));
+}
+
+// The iovec array of fd_read/fd_write: (address, length) pairs, each in bounds.
+std::optional<std::vector<std::span<std::uint8_t>>> io_vectors(std::span<std::uint8_t> memory, std::uint32_t at,
+                                                                std::uint32_t count) {
+  if (!in_bounds(memory, at, std::size_t{count} * 8)) return std::nullopt;
+  std::vector<std::span<std::uint8_t>> vectors;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t base = load_u32(memory, at + 8 * i);
+    const std::uint32_t length = load_u32(memory, at + 8 * i + 4);
+    if (!in_bounds(memory, base, length)) return std::nullopt;
+    vectors.emplace_back(memory.data() + base, length);
+  }
+  return vectors;
+}
+
+HostResult pipe_read(PipeEnd& end, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
+                     wasmtime::Span<wasmtime::Val> results) {
+  if (end.writes()) return answer(results, kWasiBadDescriptor);
+  Pipe& pipe = end.pipe();
+  auto memory = guest_memory(caller);
+  const auto vectors = io_vectors(memory, static_cast<std::uint32_t>(params[1].i32()), static_cast<std::uint32_t>(params[2].i32()));
+  const auto result_at = static_cast<std::uint32_t>(params[3].i32());
+  if (!vectors || !in_bounds(memory, result_at, 4)) return answer(results, kWasiFault);
+  if (pipe.buffer.empty() && pipe.writers > 0) {
+    if (end.nonblocking) return answer(results, kWasiAgain);
+    return wait_forever("read from an empty pipe");
+  }
+  std::uint32_t copied = 0;
+  for (const auto& vector : *vectors) {
+    const std::size_t n = std::min(vector.size(), pipe.buffer.size());
+    std::copy_n(pipe.buffer.begin(), n, vector.begin());
+    pipe.buffer.erase(pipe.buffer.begin(), pipe.buffer.begin() + static_cast<std::ptrdiff_t>(n));
+    *pipe.all_buffered -= n;
+    copied += static_cast<std::uint32_t>(n);
+  }
+  store_u32(memory, result_at, copied);
+  return answer(results, kWasiSuccess);
+}
+
+HostResult pipe_write(PipeEnd& end, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
+                      wasmtime::Span<wasmtime::Val> results) {
+  if (!end.writes()) return answer(results, kWasiBadDescriptor);
+  Pipe& pipe = end.pipe();
+  auto memory = guest_memory(caller);
+  const auto vectors = io_vectors(memory, static_cast<std::uint32_t>(params[1].i32()), static_cast<std::uint32_t>(params[2].i32()));
+  const auto result_at = static_cast<std::uint32_t>(params[3].i32());
+  if (!vectors || !in_bounds(memory, result_at, 4)) return answer(results, kWasiFault);
+  if (pipe.readers == 0) return answer(results, kWasiBrokenPipe);
+  std::size_t wanted = 0;
+  for (const auto& vector : *vectors) wanted += vector.size();
+  if (wanted > 0 && pipe.room() == 0) {
+    if (end.nonblocking) return answer(results, kWasiAgain);
+    return wait_forever("write to a full pipe");
+  }
+  std::uint32_t copied = 0;
+  for (const auto& vector : *vectors) {
+    const std::size_t n = std::min(vector.size(), pipe.room());
+    pipe.buffer.insert(pipe.buffer.end(), vector.begin(), vector.begin() + static_cast<std::ptrdiff_t>(n));
+    *pipe.all_buffered += n;
+    copied += static_cast<std::uint32_t>(n);
+  }
+  store_u32(memory, result_at, copied);
+  return answer(results, kWasiSuccess);
+}
+
+// fdstat: filetype unknown (preview 1 has no FIFO), the O_NONBLOCK flag,
+// the right to read or to write, and to poll.
+HostResult pipe_fdstat(const PipeEnd& end, wasmtime::Caller& caller, std::uint32_t at,
+                       wasmtime::Span<wasmtime::Val> results) {
+  constexpr std::uint64_t kRightRead = 1u << 1, kRightWrite = 1u << 6, kRightPoll = 1u << 27;
+  auto memory = guest_memory(caller);
+  if (!in_bounds(memory, at, 24)) return answer(results, kWasiFault);
+  std::array<std::uint8_t, 24> fdstat{};
+  const std::uint16_t flags = end.nonblocking ? kFdflagNonblock : 0;
+  const std::uint64_t rights = (end.writes() ? kRightWrite : kRightRead) | kRightPoll;
+  std::memcpy(fdstat.data() + 2, &flags, sizeof flags);
+  std::memcpy(fdstat.data() + 8, &rights, sizeof rights);
+  std::memcpy(memory.data() + at, fdstat.data(), fdstat.size());
+  return answer(results, kWasiSuccess);
+}
+
+// filestat: filetype unknown, one link, the size what is buffered.
+HostResult pipe_filestat(const PipeEnd& end, wasmtime::Caller& caller, std::uint32_t at,
+                         wasmtime::Span<wasmtime::Val> results) {
+  auto memory = guest_memory(caller);
+  if (!in_bounds(memory, at, 64)) return answer(results, kWasiFault);
+  std::array<std::uint8_t, 64> filestat{};
+  const std::uint64_t links = 1, size = end.pipe().buffer.size();
+  std::memcpy(filestat.data() + 24, &links, sizeof links);
+  std::memcpy(filestat.data() + 32, &size, sizeof size);
+  std::memcpy(memory.data() + at, filestat.data(), filestat.size());
+  return answer(results, kWasiSuccess);
+}
+
+// A preview 1 function called with a pipe end for descriptor `index`.
+HostResult pipe_call(std::string_view name, std::size_t index, PipeEnd& end, wasmtime::Caller& caller,
+                     wasmtime::Span<const wasmtime::Val> params, wasmtime::Span<wasmtime::Val> results) {
+  if (index == 0) {
+    if (name == "fd_read") return pipe_read(end, caller, params, results);
+    if (name == "fd_write") return pipe_write(end, caller, params, results);
+    if (name == "fd_fdstat_get") return pipe_fdstat(end, caller, static_cast<std::uint32_t>(params[1].i32()), results);
+    if (name == "fd_filestat_get") {
+      return pipe_filestat(end, caller, static_cast<std::uint32_t>(params[1].i32()), results);
+    }
+    if (name == "fd_fdstat_set_flags") {
+      end.nonblocking = (static_cast<std::uint32_t>(params[1].i32()) & kFdflagNonblock) != 0;
+      return answer(results, kWasiSuccess);
+    }
+    for (const std::string_view seeks : {"fd_seek", "fd_tell", "fd_pread", "fd_pwrite", "fd_advise", "fd_allocate"}) {
+      if (name == seeks) return answer(results, kWasiNoSeek);
+    }
+    if (name.starts_with("sock_")) return answer(results, kWasiNotSocket);
+    if (name.starts_with("fd_prestat")) return answer(results, kWasiBadDescriptor);
+    if (!name.starts_with("path_") && name != "fd_readdir") return answer(results, kWasiInvalid);
+  }
+  return answer(results, kWasiNotDirectory);  // a path function's directory
+}
+
+
 // A function that takes descriptors (and may open one): the guest's numbers
 // become Wasmtime's on the way in, an opened one the guest's on the way out.
 auto forwarding(Shared shared, std::string_view name, DescriptorUse use) {
@@ -250,7 +425,9 @@ auto forwarding(Shared shared, std::string_view name, DescriptorUse use) {
                              wasmtime::Span<wasmtime::Val> results) -> HostResult {
     std::vector<wasmtime::Val> arguments = copy(params);
     for (const std::size_t index : use.descriptors) {
-      const auto engine = shared->table.engine_fd(static_cast<GuestFd>(params[index].i32()));
+      const auto guest = static_cast<GuestFd>(params[index].i32());
+      if (auto end = shared->table.pipe_end(guest)) return pipe_call(name, index, *end, caller, params, results);
+      const auto engine = shared->table.engine_fd(guest);
       if (!engine) return answer(results, kWasiBadDescriptor);
       arguments[index] = wasmtime::Val(static_cast<std::int32_t>(*engine));
     }
@@ -270,10 +447,11 @@ auto forwarding(Shared shared, std::string_view name, DescriptorUse use) {
   };
 }
 
-// close(): the engine descriptor closes with its last guest number.
+// close(): the engine descriptor (or pipe end) closes with its last guest
+// number.
 HostResult close_descriptor(Descriptors& shared, wasmtime::Caller& caller, GuestFd guest,
                             wasmtime::Span<wasmtime::Val> results) {
-  if (!shared.table.engine_fd(guest)) return answer(results, kWasiBadDescriptor);
+  if (!shared.table.target(guest)) return answer(results, kWasiBadDescriptor);
   const std::optional<EngineFd> last = shared.table.release(guest);
   if (!last) return answer(results, kWasiSuccess);
   return answer(results, shared.call(caller, "fd_close", {wasmtime::Val(static_cast<std::int32_t>(*last))}));
@@ -282,40 +460,126 @@ HostResult close_descriptor(Descriptors& shared, wasmtime::Caller& caller, Guest
 // dup2(): `target` closes (as POSIX has it, quietly) and names `guest`'s
 // descriptor.
 std::int32_t duplicate_onto(Descriptors& shared, wasmtime::Caller& caller, GuestFd guest, GuestFd target) {
-  const std::optional<EngineFd> engine = shared.table.engine_fd(guest);
-  if (!engine || target >= kDescriptorLimit) return kWasiBadDescriptor;
+  const std::optional<Target> named = shared.table.target(guest);
+  if (!named || target >= kDescriptorLimit) return kWasiBadDescriptor;
   if (!shared.table.is_open(guest, shared.engine_has_open(caller))) return kWasiBadDescriptor;
   if (guest == target) return kWasiSuccess;
   if (const auto closed = shared.table.release(target)) {
     (void)shared.call(caller, "fd_close", {wasmtime::Val(static_cast<std::int32_t>(*closed))});
   }
-  shared.table.bind(target, *engine);
+  shared.table.bind(target, *named);
   return kWasiSuccess;
 }
 
 // poll_oneoff's subscriptions name descriptors in memory (48 bytes each:
-// the tag at 8, a read or write subscription's descriptor at 16). They are
-// rewritten for the call and put back after it.
+// userdata at 0, the tag at 8, a read or write subscription's descriptor at
+// 16). They are rewritten for the call and put back after it: a guest
+// number becomes Wasmtime's; a pipe end, which Wasmtime does not know,
+// becomes a relative clock that fires at once when the pipe is ready (and in
+// a year when not), and its event (32 bytes: userdata, error at 8, type at
+// 10, bytes at 16, flags at 24) is turned back into the pipe's.
+struct PipeSubscription {
+  std::uint64_t userdata;
+  std::uint8_t tag;  // 1: read, 2: write
+  std::uint64_t bytes;
+  bool hangup;
+};
+
+// Readiness of a pipe for a read (tag 1) or write subscription, as Linux
+// reports it: readable with data or without writers, writable with room or
+// without readers (the write then fails with EPIPE).
+PipeSubscription pipe_readiness(const PipeEnd& end, std::uint64_t userdata, std::uint8_t tag, bool& ready) {
+  const Pipe& pipe = end.pipe();
+  if (tag == 1) {
+    ready = !pipe.buffer.empty() || pipe.writers == 0;
+    return {userdata, tag, pipe.buffer.size(), pipe.writers == 0};
+  }
+  ready = pipe.room() > 0 || pipe.readers == 0;
+  return {userdata, tag, pipe.room(), pipe.readers == 0};
+}
+
+void load_clock(std::span<std::uint8_t> memory, std::uint32_t subscription, bool fires_now) {
+  constexpr std::uint32_t kMonotonic = 1;
+  constexpr std::uint64_t kYear = 365ull * 24 * 3600 * 1'000'000'000;
+  const std::uint64_t timeout = fires_now ? 0 : kYear, precision = 0;
+  const std::uint16_t relative = 0;
+  memory[subscription + 8] = 0;
+  store_u32(memory, subscription + 16, kMonotonic);
+  std::memcpy(memory.data() + subscription + 24, &timeout, sizeof timeout);
+  std::memcpy(memory.data() + subscription + 32, &precision, sizeof precision);
+  std::memcpy(memory.data() + subscription + 40, &relative, sizeof relative);
+}
+
+void report_pipe_events(std::span<std::uint8_t> memory, std::uint32_t events, std::uint32_t count_at,
+                        const std::vector<PipeSubscription>& pipes) {
+  if (!in_bounds(memory, count_at, 4)) return;
+  const std::uint32_t count = load_u32(memory, count_at);
+  if (!in_bounds(memory, events, std::size_t{count} * 32)) return;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t event = events + 32 * i;
+    std::uint64_t userdata;
+    std::memcpy(&userdata, memory.data() + event, sizeof userdata);
+    if (memory[event + 10] != 0) continue;  // not a clock
+    for (const PipeSubscription& pipe : pipes) {
+      if (pipe.userdata != userdata) continue;
+      const std::uint16_t no_error = 0, flags = pipe.hangup ? 1 : 0;
+      std::memcpy(memory.data() + event + 8, &no_error, sizeof no_error);
+      memory[event + 10] = pipe.tag;
+      std::memcpy(memory.data() + event + 16, &pipe.bytes, sizeof pipe.bytes);
+      std::memcpy(memory.data() + event + 24, &flags, sizeof flags);
+      break;
+    }
+  }
+}
+
 HostResult poll(Descriptors& shared, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
                 wasmtime::Span<wasmtime::Val> results) {
   constexpr std::size_t kSubscriptionSize = 48;
   const auto first = static_cast<std::uint32_t>(params[0].i32());
   const auto count = static_cast<std::uint32_t>(params[2].i32());
   auto memory = guest_memory(caller);
-  const bool translate = !shared.table.is_identity() && in_bounds(memory, first, std::size_t{count} * kSubscriptionSize);
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> originals;  // (address, guest descriptor)
-  for (std::uint32_t i = 0; translate && i < count; ++i) {
+  if (shared.table.is_identity() || !in_bounds(memory, first, std::size_t{count} * kSubscriptionSize)) {
+    return answer(results, shared.call(caller, "poll_oneoff", copy(params)));
+  }
+  std::vector<std::pair<std::uint32_t, std::array<std::uint8_t, kSubscriptionSize>>> saved;
+  std::vector<PipeSubscription> pipes;
+  bool pipe_ready = false, other_waits = false;
+  for (std::uint32_t i = 0; i < count; ++i) {
     const auto subscription = static_cast<std::uint32_t>(first + i * kSubscriptionSize);
     const std::uint8_t tag = memory[subscription + 8];
-    if (tag != 1 && tag != 2) continue;  // a clock
-    const std::uint32_t address = subscription + 16;
-    const GuestFd guest = load_u32(memory, address);
-    originals.emplace_back(address, guest);
-    store_u32(memory, address, shared.table.engine_fd(guest).value_or(UINT32_MAX));
+    if (tag != 1 && tag != 2) {  // a clock
+      other_waits = true;
+      continue;
+    }
+    saved.emplace_back(subscription, std::array<std::uint8_t, kSubscriptionSize>{});
+    std::memcpy(saved.back().second.data(), memory.data() + subscription, kSubscriptionSize);
+    const GuestFd guest = load_u32(memory, subscription + 16);
+    if (const auto end = shared.table.pipe_end(guest)) {
+      std::uint64_t userdata;
+      std::memcpy(&userdata, memory.data() + subscription, sizeof userdata);
+      bool ready = false;
+      pipes.push_back(pipe_readiness(*end, userdata, tag, ready));
+      pipe_ready = pipe_ready || ready;
+      load_clock(memory, subscription, ready);
+    } else {
+      other_waits = true;
+      store_u32(memory, subscription + 16, shared.table.engine_fd(guest).value_or(UINT32_MAX));
+    }
+  }
+  auto restore = [&] {
+    memory = guest_memory(caller);
+    for (const auto& [address, bytes] : saved) std::memcpy(memory.data() + address, bytes.data(), bytes.size());
+  };
+  if (!pipes.empty() && !pipe_ready && !other_waits) {
+    restore();
+    return wait_forever("poll() on pipes none of which is ready");
   }
   auto called = shared.call(caller, "poll_oneoff", copy(params));
-  memory = guest_memory(caller);
-  for (const auto& [address, guest] : originals) store_u32(memory, address, guest);
+  restore();
+  if (called && called.ok() == kWasiSuccess && !pipes.empty()) {
+    report_pipe_events(memory, static_cast<std::uint32_t>(params[1].i32()), static_cast<std::uint32_t>(params[3].i32()),
+                       pipes);
+  }
   return answer(results, called);
 }
 
@@ -333,6 +597,22 @@ wasmtime::Result<std::monostate> define_duplication_imports(wasmtime::Linker& li
                                return answer(results, error);
                              });
   if (!dup) return dup;
+  const wasmtime::FuncType one_to_one({wasmtime::ValType::i32()}, {wasmtime::ValType::i32()});
+  auto pipe = linker.func_new(kWasibuild, "fd_pipe", one_to_one,
+                              [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
+                                       wasmtime::Span<wasmtime::Val> results) -> HostResult {
+                                const auto at = static_cast<std::uint32_t>(params[0].i32());
+                                if (!in_bounds(guest_memory(caller), at, 8)) return answer(results, kWasiFault);
+                                GuestFd read_end = 0, write_end = 0;
+                                const auto error =
+                                    shared->table.open_pipe(shared->engine_has_open(caller), read_end, write_end);
+                                if (error == kWasiSuccess) {
+                                  store_u32(guest_memory(caller), at, read_end);
+                                  store_u32(guest_memory(caller), at + 4, write_end);
+                                }
+                                return answer(results, error);
+                              });
+  if (!pipe) return pipe;
   return linker.func_new(kWasibuild, "fd_dup2", two_to_one,
                          [shared](wasmtime::Caller caller, wasmtime::Span<const wasmtime::Val> params,
                                   wasmtime::Span<wasmtime::Val> results) -> HostResult {
@@ -383,7 +663,10 @@ std::optional<std::string_view> special_name(std::string_view name) {
 
 bool imports_descriptor_duplication(const wasmtime::Module& module) {
   for (const auto& import : module.imports()) {
-    if (import.module() == kWasibuild && (import.name() == "fd_dup" || import.name() == "fd_dup2")) return true;
+    if (import.module() == kWasibuild &&
+        (import.name() == "fd_dup" || import.name() == "fd_dup2" || import.name() == "fd_pipe")) {
+      return true;
+    }
   }
   return false;
 }

@@ -140,8 +140,8 @@ int main(void) {
 )";
 
 // The configure checks real projects run: the functions the layer adds are
-// found and declared (dup2 through wasibuild's runner); what WASI cannot do
-// (fork, pipe) is neither.
+// found and declared (dup2 and pipe through wasibuild's runner); what WASI
+// cannot do (fork) is neither.
 constexpr const char* kCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
 project(gap C CXX)
 include(CheckFunctionExists)
@@ -188,7 +188,7 @@ void write_project(const Project& project) {
 
 void configure_build_and_test(const Project& project, const std::vector<std::string>& definitions) {
   const auto configured = configure_build_and_ctest(project, definitions, 4);
-  CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=1 fork=0 pipe=0\n") !=
+  CHECK(configured.out.find("-- functions mkstemp=1 mkdtemp=1 tmpfile=1 tzset=1 dup2=1 fork=0 pipe=1\n") !=
         std::string::npos);
   CHECK(configured.out.find("-- declared mkstemp=1 tmpfile=1 tzset=1 dup2=1\n") != std::string::npos);
 }
@@ -710,6 +710,98 @@ int main(void) {
 }
 )";
 
+// pipe() and pipe2() over the runner's pipes: a round trip, stdout
+// captured through a pipe and restored (as fmt's and many test helpers'
+// output redirection does), end of file once every write end is closed,
+// EPIPE without a reader, O_NONBLOCK's EAGAIN, poll() readiness, fstat()
+// and lseek() on a pipe, and a full pipe's short write.
+constexpr const char* kPipes = R"(#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { fprintf(stderr, "FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
+
+static void round_trip(void) {
+  int ends[2];
+  EXPECT(pipe(ends) == 0 && ends[0] > 2 && ends[1] == ends[0] + 1);
+  EXPECT(write(ends[1], "hello", 5) == 5);
+  struct stat status;
+  EXPECT(fstat(ends[0], &status) == 0 && status.st_size == 5);
+  errno = 0;
+  EXPECT(lseek(ends[0], 0, SEEK_SET) == -1 && errno == ESPIPE);
+  struct pollfd polled[2] = {{.fd = ends[0], .events = POLLIN}, {.fd = ends[1], .events = POLLOUT}};
+  EXPECT(poll(polled, 2, -1) == 2 && (polled[0].revents & POLLIN) && (polled[1].revents & POLLOUT));
+  char buffer[16] = {0};
+  EXPECT(read(ends[0], buffer, 3) == 3 && memcmp(buffer, "hel", 3) == 0);
+  EXPECT(read(ends[0], buffer, sizeof buffer) == 2 && memcmp(buffer, "lo", 2) == 0);
+  const int copy = dup(ends[1]);
+  EXPECT(close(ends[1]) == 0 && write(copy, "!", 1) == 1 && close(copy) == 0);
+  EXPECT(read(ends[0], buffer, sizeof buffer) == 1 && read(ends[0], buffer, sizeof buffer) == 0);  // then end of file
+  EXPECT(close(ends[0]) == 0);
+}
+
+static void capture_stdout(void) {
+  int ends[2];
+  EXPECT(pipe(ends) == 0);
+  fflush(stdout);
+  const int saved = dup(1);
+  EXPECT(dup2(ends[1], 1) == 1 && close(ends[1]) == 0);
+  printf("captured %d\n", 42);
+  fflush(stdout);
+  EXPECT(dup2(saved, 1) == 1 && close(saved) == 0);
+  char line[32] = {0};
+  EXPECT(read(ends[0], line, sizeof line) == 12 && strcmp(line, "captured 42\n") == 0);
+  EXPECT(read(ends[0], line, sizeof line) == 0 && close(ends[0]) == 0);
+}
+
+static void errors_and_limits(void) {
+  int ends[2];
+  EXPECT(pipe2(ends, O_NONBLOCK | O_CLOEXEC) == 0);
+  char buffer[4096];
+  errno = 0;
+  EXPECT(read(ends[0], buffer, sizeof buffer) == -1 && errno == EAGAIN);
+  memset(buffer, 'x', sizeof buffer);
+  long written = 0;
+  for (int i = 0; i < 20; ++i) {
+    const ssize_t n = write(ends[1], buffer, sizeof buffer);
+    if (n < 0) break;
+    written += n;
+  }
+  EXPECT(written == 65536 && errno == EAGAIN);
+  EXPECT(close(ends[0]) == 0);
+  errno = 0;
+  EXPECT(write(ends[1], "x", 1) == -1 && errno == EPIPE);
+  EXPECT(close(ends[1]) == 0);
+  errno = 0;
+  EXPECT(pipe2(ends, 0x40000000) == -1 && errno == EINVAL);
+}
+
+int main(void) {
+  round_trip();
+  capture_stdout();
+  errors_and_limits();
+  printf(failures ? "pipes: %d failed\n" : "pipes: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+// A blocking read of an empty pipe whose write end the program holds: with
+// no other thread it would wait forever; the program ends with a message.
+constexpr const char* kPipeForever = R"(#include <unistd.h>
+int main(void) {
+  int ends[2];
+  char byte;
+  if (pipe(ends) != 0) return 1;
+  return (int)read(ends[0], &byte, 1);
+}
+)";
+
 constexpr const char* kDuplicatesCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
 project(duplicates C)
 include(CheckSymbolExists)
@@ -720,23 +812,34 @@ add_executable(duplicates duplicates.c)
 target_compile_options(duplicates PRIVATE -Wall -Wextra -Werror)
 add_test(NAME duplicates COMMAND duplicates)
 set_tests_properties(duplicates PROPERTIES PASS_REGULAR_EXPRESSION "duplicates: all passed")
+add_executable(pipes pipes.c)
+target_compile_options(pipes PRIVATE -Wall -Wextra -Werror)
+add_test(NAME pipes COMMAND pipes)
+set_tests_properties(pipes PROPERTIES PASS_REGULAR_EXPRESSION "pipes: all passed")
+add_executable(pipe_forever pipe_forever.c)
 )";
 
 void check_duplicates(const std::vector<std::string>& definitions) {
   Project project;
   write_file(project.source / "CMakeLists.txt", kDuplicatesCMakeLists);
   write_file(project.source / "duplicates.c", kDuplicates);
-  const auto configured = configure_build_and_ctest(project, definitions, 1);
+  write_file(project.source / "pipes.c", kPipes);
+  write_file(project.source / "pipe_forever.c", kPipeForever);
+  const auto configured = configure_build_and_ctest(project, definitions, 2);
   CHECK(configured.out.find("-- dup=1\n") != std::string::npos);
+  const auto forever = project.wasibuild.exec({"--timeout", "60s", (project.build / "pipe_forever.wasm").string()});
+  CHECK(forever.exit_status == 134);
+  CHECK(forever.err.find("read from an empty pipe: this program holds the other end itself and has no other "
+                         "thread, so it would wait forever") != std::string::npos);
 }
 
 }  // namespace
 
-TEST_CASE("dup(), dup2() and dup3() share open files through the runner's descriptor table, with clang 19") {
+TEST_CASE("dup() and pipe() work through the runner's descriptor table, with clang 19") {
   check_duplicates({});
 }
 
-TEST_CASE("dup(), dup2() and dup3() with clang 22 and a newer wasi-libc") {
+TEST_CASE("dup() and pipe() with clang 22 and a newer wasi-libc") {
   if (!have_clang22()) return;
   check_duplicates(toolchain_dir_definitions(kClang22));
 }

@@ -35,7 +35,7 @@ void close_guest(DescriptorTable& table, Engine& engine, GuestFd guest) {
 // dup2() as the runner does it.
 void duplicate_onto(DescriptorTable& table, Engine& engine, GuestFd guest, GuestFd target) {
   REQUIRE(table.is_open(guest, engine.has_open()));
-  const EngineFd shared = *table.engine_fd(guest);
+  const Target shared = *table.target(guest);
   if (guest == target) return;
   close_guest(table, engine, target);
   table.bind(target, shared);
@@ -143,4 +143,77 @@ TEST_CASE("dup2() over an open descriptor closes it; onto itself it does nothing
   close_guest(table, engine, file);
   CHECK(engine.open.contains(1));
   CHECK(table.is_identity());
+}
+
+TEST_CASE("a pipe takes the two lowest free numbers and counts its ends across duplicates") {
+  DescriptorTable table;
+  Engine engine;
+  GuestFd read_end = 0, write_end = 0;
+  REQUIRE(table.open_pipe(engine.has_open(), read_end, write_end) == kWasiSuccess);
+  CHECK(read_end == 4);
+  CHECK(write_end == 5);
+  const std::weak_ptr<PipeEnd> reader = table.pipe_end(read_end);
+  REQUIRE_FALSE(reader.expired());
+  Pipe& pipe = reader.lock()->pipe();  // alive while an end is
+  CHECK_FALSE(reader.lock()->writes());
+  CHECK_FALSE(table.engine_fd(read_end).has_value());
+  CHECK(pipe.readers == 1);
+  CHECK(pipe.writers == 1);
+  GuestFd copy = 0;
+  REQUIRE(table.duplicate(write_end, engine.has_open(), copy) == kWasiSuccess);
+  CHECK(copy == 6);
+  CHECK(table.pipe_end(copy) == table.pipe_end(write_end));  // one open end, shared
+  CHECK(pipe.writers == 1);
+  CHECK_FALSE(table.release(write_end).has_value());  // a pipe end never closes an engine descriptor
+  CHECK(pipe.writers == 1);                           // the copy still writes
+  CHECK_FALSE(table.release(copy).has_value());
+  CHECK(pipe.writers == 0);  // end of file for the reader
+  // Wasmtime opens its 4, which the read end uses: it gets another number.
+  const EngineFd opened = engine.open_lowest();
+  GuestFd guest = 0;
+  REQUIRE(table.adopt(opened, engine.has_open(), guest) == kWasiSuccess);
+  CHECK(opened == 4);
+  CHECK(guest == 5);
+  CHECK_FALSE(table.release(read_end).has_value());
+  CHECK(reader.expired());  // its last number closed it
+  close_guest(table, engine, guest);
+  CHECK(engine.open == std::set<EngineFd>{0, 1, 2, 3});
+  CHECK(table.is_identity());
+}
+
+TEST_CASE("dup2() of a pipe's write end onto stdout keeps the engine's stdout for a saved copy") {
+  DescriptorTable table;
+  Engine engine;
+  GuestFd saved = 0, read_end = 0, write_end = 0;
+  REQUIRE(table.duplicate(1, engine.has_open(), saved) == kWasiSuccess);
+  REQUIRE(table.open_pipe(engine.has_open(), read_end, write_end) == kWasiSuccess);
+  duplicate_onto(table, engine, write_end, 1);
+  CHECK(engine.open.contains(1));
+  CHECK(table.pipe_end(1) == table.pipe_end(write_end));
+  close_guest(table, engine, write_end);
+  duplicate_onto(table, engine, saved, 1);
+  CHECK(table.engine_fd(1) == 1u);
+  CHECK(table.pipe_end(read_end)->pipe().writers == 0);
+}
+
+TEST_CASE("all pipes of a module together hold at most 1 MiB of the runner's memory") {
+  DescriptorTable table;
+  Engine engine;
+  std::vector<std::shared_ptr<PipeEnd>> writers;
+  for (int i = 0; i < 20; ++i) {
+    GuestFd read_end = 0, write_end = 0;
+    REQUIRE(table.open_pipe(engine.has_open(), read_end, write_end) == kWasiSuccess);
+    writers.push_back(table.pipe_end(write_end));
+  }
+  std::size_t buffered = 0;
+  for (const auto& end : writers) {
+    Pipe& pipe = end->pipe();
+    const std::size_t n = pipe.room();
+    pipe.buffer.resize(n);
+    *pipe.all_buffered += n;
+    buffered += n;
+  }
+  CHECK(buffered == Pipe::kAllPipesCapacity);  // 16 full pipes, then none has room
+  CHECK(writers.back()->pipe().room() == 0);
+  CHECK(writers.front()->pipe().room() == 0);
 }

@@ -1,7 +1,8 @@
 /* wasibuild's POSIX gap layer (docs/posix.md): declares getpagesize, which
  * libwasibuild-support.a defines and older wasi-libc's <unistd.h> hides, the
- * chown family (support/owners.c) and dup, dup2, dup3 (support/descriptors.c,
- * over wasibuild's runner), which every wasi-libc hides. */
+ * chown family (support/owners.c) and dup, dup2, dup3, pipe, pipe2
+ * (support/descriptors.c, over wasibuild's runner), which every wasi-libc
+ * hides. */
 #include_next <unistd.h>
 
 #ifndef __WASIBUILD_UNISTD_H
@@ -16,8 +17,10 @@ int getpagesize(void);
 
 int dup(int);
 int dup2(int, int);
+int pipe(int[2]);
 #ifdef _GNU_SOURCE
 int dup3(int, int, int);
+int pipe2(int[2], int);
 #endif
 
 int chown(const char *, uid_t, gid_t);
