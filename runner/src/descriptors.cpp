@@ -1,5 +1,8 @@
 #include "descriptors.hpp"
 
+#include "guest_abi.hpp"
+#include "pipe_calls.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -129,7 +132,6 @@ namespace {
 
 constexpr std::string_view kPreview1 = "wasi_snapshot_preview1";
 constexpr std::string_view kWasibuild = "wasibuild";
-constexpr std::int32_t kWasiFault = 21;  // EFAULT
 
 // Where a preview 1 function takes descriptors, and where it writes one it
 // opened (the index of the result pointer; -1: none). From the witx of
@@ -160,29 +162,6 @@ const std::unordered_map<std::string_view, DescriptorUse>& descriptor_uses() {
       {"sock_shutdown", {{0}}},
   };
   return uses;
-}
-
-// The guest's memory as the calling instance exports it; empty if none.
-std::span<std::uint8_t> guest_memory(wasmtime::Caller& caller) {
-  auto exported = caller.get_export("memory");
-  auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
-  if (memory == nullptr) return {};
-  auto data = memory->data(caller.context());
-  return {data.data(), data.size()};
-}
-
-bool in_bounds(std::span<const std::uint8_t> memory, std::uint32_t address, std::size_t size) {
-  return address <= memory.size() && memory.size() - address >= size;
-}
-
-std::uint32_t load_u32(std::span<const std::uint8_t> memory, std::uint32_t address) {
-  std::uint32_t value;
-  std::memcpy(&value, memory.data() + address, sizeof value);
-  return value;
-}
-
-void store_u32(std::span<std::uint8_t> memory, std::uint32_t address, std::uint32_t value) {
-  std::memcpy(memory.data() + address, &value, sizeof value);
 }
 
 wasmtime::Trap trap_of(const wasmtime::TrapError& error) { return wasmtime::Trap(error.message()); }
@@ -268,155 +247,8 @@ struct Descriptors {
 };
 
 using Shared = std::shared_ptr<Descriptors>;
-using HostResult = wasmtime::Result<std::monostate, wasmtime::Trap>;
-
-HostResult answer(wasmtime::Span<wasmtime::Val> results, std::int32_t errno_value) {
-  results[0] = wasmtime::Val(errno_value);
-  return std::monostate();
-}
-
-HostResult answer(wasmtime::Span<wasmtime::Val> results, const wasmtime::Result<std::int32_t, wasmtime::Trap>& called) {
-  if (!called) return wasmtime::Trap(called.err().message());
-  return answer(results, called.ok());
-}
 
 std::vector<wasmtime::Val> copy(wasmtime::Span<const wasmtime::Val> params) { return {params.begin(), params.end()}; }
-
-// ---- Pipes: what preview 1 functions do on a pipe end ----
-
-constexpr std::int32_t kWasiAgain = 6;       // EAGAIN
-constexpr std::int32_t kWasiInvalid = 28;    // EINVAL
-constexpr std::int32_t kWasiNotDirectory = 54;
-constexpr std::int32_t kWasiNotSocket = 57;
-constexpr std::int32_t kWasiBrokenPipe = 64;  // EPIPE
-constexpr std::int32_t kWasiNoSeek = 70;      // ESPIPE
-constexpr std::uint16_t kFdflagNonblock = 4;
-
-// A blocking call no other thread could ever end: a trap that says so, as
-// the gap layer's pthreads do, instead of a hang.
-wasmtime::Trap wait_forever(std::string_view what) {
-  return wasmtime::Trap(fmt::format("{}: this program holds the other end itself and has no other thread, so it "
-                                    "would wait forever (O_NONBLOCK gives EAGAIN instead)",
-                                    what));
-}
-
-// The iovec array of fd_read/fd_write: (address, length) pairs, each in bounds.
-std::optional<std::vector<std::span<std::uint8_t>>> io_vectors(std::span<std::uint8_t> memory, std::uint32_t at,
-                                                                std::uint32_t count) {
-  if (!in_bounds(memory, at, std::size_t{count} * 8)) return std::nullopt;
-  std::vector<std::span<std::uint8_t>> vectors;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint32_t base = load_u32(memory, at + 8 * i);
-    const std::uint32_t length = load_u32(memory, at + 8 * i + 4);
-    if (!in_bounds(memory, base, length)) return std::nullopt;
-    vectors.emplace_back(memory.data() + base, length);
-  }
-  return vectors;
-}
-
-HostResult pipe_read(PipeEnd& end, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
-                     wasmtime::Span<wasmtime::Val> results) {
-  if (end.writes()) return answer(results, kWasiBadDescriptor);
-  Pipe& pipe = end.pipe();
-  auto memory = guest_memory(caller);
-  const auto vectors = io_vectors(memory, static_cast<std::uint32_t>(params[1].i32()), static_cast<std::uint32_t>(params[2].i32()));
-  const auto result_at = static_cast<std::uint32_t>(params[3].i32());
-  if (!vectors || !in_bounds(memory, result_at, 4)) return answer(results, kWasiFault);
-  if (pipe.buffer.empty() && pipe.writers > 0) {
-    if (end.nonblocking) return answer(results, kWasiAgain);
-    return wait_forever("read from an empty pipe");
-  }
-  std::uint32_t copied = 0;
-  for (const auto& vector : *vectors) {
-    const std::size_t n = std::min(vector.size(), pipe.buffer.size());
-    std::copy_n(pipe.buffer.begin(), n, vector.begin());
-    pipe.buffer.erase(pipe.buffer.begin(), pipe.buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    *pipe.all_buffered -= n;
-    copied += static_cast<std::uint32_t>(n);
-  }
-  store_u32(memory, result_at, copied);
-  return answer(results, kWasiSuccess);
-}
-
-HostResult pipe_write(PipeEnd& end, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
-                      wasmtime::Span<wasmtime::Val> results) {
-  if (!end.writes()) return answer(results, kWasiBadDescriptor);
-  Pipe& pipe = end.pipe();
-  auto memory = guest_memory(caller);
-  const auto vectors = io_vectors(memory, static_cast<std::uint32_t>(params[1].i32()), static_cast<std::uint32_t>(params[2].i32()));
-  const auto result_at = static_cast<std::uint32_t>(params[3].i32());
-  if (!vectors || !in_bounds(memory, result_at, 4)) return answer(results, kWasiFault);
-  if (pipe.readers == 0) return answer(results, kWasiBrokenPipe);
-  std::size_t wanted = 0;
-  for (const auto& vector : *vectors) wanted += vector.size();
-  if (wanted > 0 && pipe.room() == 0) {
-    if (end.nonblocking) return answer(results, kWasiAgain);
-    return wait_forever("write to a full pipe");
-  }
-  std::uint32_t copied = 0;
-  for (const auto& vector : *vectors) {
-    const std::size_t n = std::min(vector.size(), pipe.room());
-    pipe.buffer.insert(pipe.buffer.end(), vector.begin(), vector.begin() + static_cast<std::ptrdiff_t>(n));
-    *pipe.all_buffered += n;
-    copied += static_cast<std::uint32_t>(n);
-  }
-  store_u32(memory, result_at, copied);
-  return answer(results, kWasiSuccess);
-}
-
-// fdstat: filetype unknown (preview 1 has no FIFO), the O_NONBLOCK flag,
-// the right to read or to write, and to poll.
-HostResult pipe_fdstat(const PipeEnd& end, wasmtime::Caller& caller, std::uint32_t at,
-                       wasmtime::Span<wasmtime::Val> results) {
-  constexpr std::uint64_t kRightRead = 1u << 1, kRightWrite = 1u << 6, kRightPoll = 1u << 27;
-  auto memory = guest_memory(caller);
-  if (!in_bounds(memory, at, 24)) return answer(results, kWasiFault);
-  std::array<std::uint8_t, 24> fdstat{};
-  const std::uint16_t flags = end.nonblocking ? kFdflagNonblock : 0;
-  const std::uint64_t rights = (end.writes() ? kRightWrite : kRightRead) | kRightPoll;
-  std::memcpy(fdstat.data() + 2, &flags, sizeof flags);
-  std::memcpy(fdstat.data() + 8, &rights, sizeof rights);
-  std::memcpy(memory.data() + at, fdstat.data(), fdstat.size());
-  return answer(results, kWasiSuccess);
-}
-
-// filestat: filetype unknown, one link, the size what is buffered.
-HostResult pipe_filestat(const PipeEnd& end, wasmtime::Caller& caller, std::uint32_t at,
-                         wasmtime::Span<wasmtime::Val> results) {
-  auto memory = guest_memory(caller);
-  if (!in_bounds(memory, at, 64)) return answer(results, kWasiFault);
-  std::array<std::uint8_t, 64> filestat{};
-  const std::uint64_t links = 1, size = end.pipe().buffer.size();
-  std::memcpy(filestat.data() + 24, &links, sizeof links);
-  std::memcpy(filestat.data() + 32, &size, sizeof size);
-  std::memcpy(memory.data() + at, filestat.data(), filestat.size());
-  return answer(results, kWasiSuccess);
-}
-
-// A preview 1 function called with a pipe end for descriptor `index`.
-HostResult pipe_call(std::string_view name, std::size_t index, PipeEnd& end, wasmtime::Caller& caller,
-                     wasmtime::Span<const wasmtime::Val> params, wasmtime::Span<wasmtime::Val> results) {
-  if (index == 0) {
-    if (name == "fd_read") return pipe_read(end, caller, params, results);
-    if (name == "fd_write") return pipe_write(end, caller, params, results);
-    if (name == "fd_fdstat_get") return pipe_fdstat(end, caller, static_cast<std::uint32_t>(params[1].i32()), results);
-    if (name == "fd_filestat_get") {
-      return pipe_filestat(end, caller, static_cast<std::uint32_t>(params[1].i32()), results);
-    }
-    if (name == "fd_fdstat_set_flags") {
-      end.nonblocking = (static_cast<std::uint32_t>(params[1].i32()) & kFdflagNonblock) != 0;
-      return answer(results, kWasiSuccess);
-    }
-    for (const std::string_view seeks : {"fd_seek", "fd_tell", "fd_pread", "fd_pwrite", "fd_advise", "fd_allocate"}) {
-      if (name == seeks) return answer(results, kWasiNoSeek);
-    }
-    if (name.starts_with("sock_")) return answer(results, kWasiNotSocket);
-    if (name.starts_with("fd_prestat")) return answer(results, kWasiBadDescriptor);
-    if (!name.starts_with("path_") && name != "fd_readdir") return answer(results, kWasiInvalid);
-  }
-  return answer(results, kWasiNotDirectory);  // a path function's directory
-}
-
 
 // A function that takes descriptors (and may open one): the guest's numbers
 // become Wasmtime's on the way in, an opened one the guest's on the way out.
@@ -471,67 +303,10 @@ std::int32_t duplicate_onto(Descriptors& shared, wasmtime::Caller& caller, Guest
   return kWasiSuccess;
 }
 
-// poll_oneoff's subscriptions name descriptors in memory (48 bytes each:
-// userdata at 0, the tag at 8, a read or write subscription's descriptor at
-// 16). They are rewritten for the call and put back after it: a guest
-// number becomes Wasmtime's; a pipe end, which Wasmtime does not know,
-// becomes a relative clock that fires at once when the pipe is ready (and in
-// a year when not), and its event (32 bytes: userdata, error at 8, type at
-// 10, bytes at 16, flags at 24) is turned back into the pipe's.
-struct PipeSubscription {
-  std::uint64_t userdata;
-  std::uint8_t tag;  // 1: read, 2: write
-  std::uint64_t bytes;
-  bool hangup;
-};
-
-// Readiness of a pipe for a read (tag 1) or write subscription, as Linux
-// reports it: readable with data or without writers, writable with room or
-// without readers (the write then fails with EPIPE).
-PipeSubscription pipe_readiness(const PipeEnd& end, std::uint64_t userdata, std::uint8_t tag, bool& ready) {
-  const Pipe& pipe = end.pipe();
-  if (tag == 1) {
-    ready = !pipe.buffer.empty() || pipe.writers == 0;
-    return {userdata, tag, pipe.buffer.size(), pipe.writers == 0};
-  }
-  ready = pipe.room() > 0 || pipe.readers == 0;
-  return {userdata, tag, pipe.room(), pipe.readers == 0};
-}
-
-void load_clock(std::span<std::uint8_t> memory, std::uint32_t subscription, bool fires_now) {
-  constexpr std::uint32_t kMonotonic = 1;
-  constexpr std::uint64_t kYear = 365ull * 24 * 3600 * 1'000'000'000;
-  const std::uint64_t timeout = fires_now ? 0 : kYear, precision = 0;
-  const std::uint16_t relative = 0;
-  memory[subscription + 8] = 0;
-  store_u32(memory, subscription + 16, kMonotonic);
-  std::memcpy(memory.data() + subscription + 24, &timeout, sizeof timeout);
-  std::memcpy(memory.data() + subscription + 32, &precision, sizeof precision);
-  std::memcpy(memory.data() + subscription + 40, &relative, sizeof relative);
-}
-
-void report_pipe_events(std::span<std::uint8_t> memory, std::uint32_t events, std::uint32_t count_at,
-                        const std::vector<PipeSubscription>& pipes) {
-  if (!in_bounds(memory, count_at, 4)) return;
-  const std::uint32_t count = load_u32(memory, count_at);
-  if (!in_bounds(memory, events, std::size_t{count} * 32)) return;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint32_t event = events + 32 * i;
-    std::uint64_t userdata;
-    std::memcpy(&userdata, memory.data() + event, sizeof userdata);
-    if (memory[event + 10] != 0) continue;  // not a clock
-    for (const PipeSubscription& pipe : pipes) {
-      if (pipe.userdata != userdata) continue;
-      const std::uint16_t no_error = 0, flags = pipe.hangup ? 1 : 0;
-      std::memcpy(memory.data() + event + 8, &no_error, sizeof no_error);
-      memory[event + 10] = pipe.tag;
-      std::memcpy(memory.data() + event + 16, &pipe.bytes, sizeof pipe.bytes);
-      std::memcpy(memory.data() + event + 24, &flags, sizeof flags);
-      break;
-    }
-  }
-}
-
+// poll_oneoff's subscriptions name descriptors in memory. They are
+// rewritten for the call and put back after it: a guest number becomes
+// Wasmtime's, a pipe end a clock (pipe_calls.hpp), whose event is turned
+// back into the pipe's.
 HostResult poll(Descriptors& shared, wasmtime::Caller& caller, wasmtime::Span<const wasmtime::Val> params,
                 wasmtime::Span<wasmtime::Val> results) {
   constexpr std::size_t kSubscriptionSize = 48;
@@ -555,12 +330,9 @@ HostResult poll(Descriptors& shared, wasmtime::Caller& caller, wasmtime::Span<co
     std::memcpy(saved.back().second.data(), memory.data() + subscription, kSubscriptionSize);
     const GuestFd guest = load_u32(memory, subscription + 16);
     if (const auto end = shared.table.pipe_end(guest)) {
-      std::uint64_t userdata;
-      std::memcpy(&userdata, memory.data() + subscription, sizeof userdata);
       bool ready = false;
-      pipes.push_back(pipe_readiness(*end, userdata, tag, ready));
+      pipes.push_back(subscribe_pipe(memory, subscription, *end, ready));
       pipe_ready = pipe_ready || ready;
-      load_clock(memory, subscription, ready);
     } else {
       other_waits = true;
       store_u32(memory, subscription + 16, shared.table.engine_fd(guest).value_or(UINT32_MAX));
