@@ -59,3 +59,38 @@ __attribute__((weak)) int setrlimit(int resource, const struct rlimit* limit) {
   limits[resource] = *limit;
   return 0;
 }
+
+// Scheduling priority (the nice value). WASI has no scheduler to ask, so it
+// is process state, as for an unprivileged process: 0 at start, may be made
+// nicer (up to 19), never less nice (EACCES: zstd asks for -20 and carries
+// on without). Only this process, its group and its user exist: `who` 0.
+static int nice_value;
+
+static int check_target(int which, id_t who) {
+  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (who != 0) {
+    errno = ESRCH;
+    return -1;
+  }
+  return 0;
+}
+
+__attribute__((weak)) int getpriority(int which, id_t who) {
+  if (check_target(which, who) != 0) return -1;
+  return nice_value;
+}
+
+__attribute__((weak)) int setpriority(int which, id_t who, int value) {
+  if (check_target(which, who) != 0) return -1;
+  if (value < PRIO_MIN) value = PRIO_MIN;
+  if (value > PRIO_MAX - 1) value = PRIO_MAX - 1;
+  if (value < nice_value) {
+    errno = EACCES;
+    return -1;
+  }
+  nice_value = value;
+  return 0;
+}

@@ -535,6 +535,17 @@ static void limits(void) {
   EXPECT(setrlimit(RLIMIT_NOFILE, &limit) == -1 && errno == EINVAL);
   errno = 0;
   EXPECT(getrlimit(99, &limit) == -1 && errno == EINVAL);
+  // The nice value, as for an unprivileged process.
+  errno = 0;
+  EXPECT(getpriority(PRIO_PROCESS, 0) == 0 && errno == 0);
+  EXPECT(setpriority(PRIO_PROCESS, 0, 5) == 0 && getpriority(PRIO_PROCESS, 0) == 5);
+  errno = 0;
+  EXPECT(setpriority(PRIO_PROCESS, 0, -20) == -1 && errno == EACCES);
+  EXPECT(setpriority(PRIO_PROCESS, 0, 40) == 0 && getpriority(PRIO_PROCESS, 0) == 19);
+  errno = 0;
+  EXPECT(getpriority(PRIO_PROCESS, 77) == -1 && errno == ESRCH);
+  errno = 0;
+  EXPECT(getpriority(9, 0) == -1 && errno == EINVAL);
 }
 
 int main(void) {
@@ -588,8 +599,9 @@ check_symbol_exists(chown unistd.h HAVE_CHOWN)
 check_symbol_exists(sigaction signal.h HAVE_SIGACTION)
 check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
 check_symbol_exists(setrlimit sys/resource.h HAVE_SETRLIMIT)
+check_symbol_exists(setpriority sys/resource.h HAVE_SETPRIORITY)
 message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN}")
-message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK} setrlimit=${HAVE_SETRLIMIT}")
+message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK} setrlimit=${HAVE_SETRLIMIT} setpriority=${HAVE_SETPRIORITY}")
 enable_testing()
 add_executable(masks masks.c)
 target_compile_options(masks PRIVATE -Wall -Wextra -Werror)
@@ -603,7 +615,7 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   write_file(project.source / "masks.c", kMasksAndOwners);
   const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
-  CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1 setpriority=1\n") != std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-/* wasibuild's POSIX gap layer (docs/posix.md): declares getrlimit() and
- * setrlimit(), which libwasibuild-support.a defines (support/resource_limits.c)
- * and wasi-libc's <sys/resource.h> hides with struct rlimit and the RLIMIT_
- * constants. wasi-libc's header stops with an #error unless
+/* wasibuild's POSIX gap layer (docs/posix.md): declares getrlimit(),
+ * setrlimit(), getpriority() and setpriority(), which libwasibuild-support.a
+ * defines (support/resource_limits.c) and wasi-libc's <sys/resource.h> hides
+ * with struct rlimit and the RLIMIT_ and PRIO_ constants. wasi-libc's header stops with an #error unless
  * _WASI_EMULATED_PROCESS_CLOCKS is defined (the toolchain file defines it
  * where the sysroot has the emulation). */
 #include_next <sys/resource.h>
@@ -43,6 +43,23 @@ struct rlimit {
 int getrlimit(int, struct rlimit *);
 int setrlimit(int, const struct rlimit *);
 
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+/* Scheduling priority (support/resource_limits.c), hidden with the rest. */
+#ifndef PRIO_PROCESS
+#ifdef __cplusplus
+extern "C" {
+#endif
+#define PRIO_MIN (-20)
+#define PRIO_MAX 20
+#define PRIO_PROCESS 0
+#define PRIO_PGRP 1
+#define PRIO_USER 2
+int getpriority(int, id_t);
+int setpriority(int, id_t, int);
 #ifdef __cplusplus
 }
 #endif
