@@ -151,6 +151,16 @@ endfunction()
 # older libc++.
 _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:CXX>:-D_LIBCPP_KEEP_TRANSITIVE_INCLUDES_LLVM23>")
 
+# The compiler's side of CMake's UNIX (Platform/WASI.cmake): clang defines
+# no __unix__ for WASI, though wasi-libc is a POSIX libc (musl's headers),
+# and code that picks its POSIX branch by __unix__ took its "unknown
+# platform" one instead, which stops with #error or never includes
+# <stdio.h> (zstd's and lz4's platform.h, mbedtls's timing and entropy).
+# Emscripten's clang target defines it for the same reason. Not the
+# GNU-mode `unix`, which would take an identifier away from programs.
+_wasibuild_add_compile_option("-D__unix__=1")
+_wasibuild_add_compile_option("-D__unix=1")
+
 # C++ exceptions: on, in the standard (exnref) form Wasmtime runs, where the
 # toolchain's libc++ has them (WASI SDK 33+, debian-llvm23); otherwise code
 # must not use them (Debian 12's wasm32 libc++ has none), and a `try` or

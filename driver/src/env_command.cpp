@@ -38,7 +38,8 @@ std::string meson_quoted(const std::string& text) {
 constexpr const char* kLinkFlags = "-Wl,--stack-first -Wl,-z,stack-size=8388608 -Wl,-u,__main_argc_argv";
 
 // What cmake-modules/wasi.cmake adds beside --target and --sysroot, the same
-// rules (tests/project/toolchain_file_test.cpp compares the two):
+// rules (tests/project/toolchain_file_test.cpp compares the two): __unix__,
+// as for Emscripten;
 // wasi-libc's opt-in emulations (signal(), clock(), mmap(), getpid(), and a
 // pthread_create() that fails with EAGAIN in newer ones) wherever
 // the sysroot ships their library, and C++ exceptions in the standard form
@@ -53,6 +54,7 @@ struct FlagRecipe {
 
 FlagRecipe flag_recipe(const tc::Toolchain& toolchain, const std::string& target) {
   FlagRecipe recipe;
+  recipe.c_flags = " -D__unix__=1 -D__unix=1";
   std::error_code error;
   for (const std::string emulation : {"signal", "process-clocks", "mman", "getpid", "pthread"}) {
     if (!fs::exists(toolchain.sysroot / "lib" / target / fmt::format("libwasi-emulated-{}.a", emulation), error)) {

@@ -173,7 +173,8 @@ TEST_CASE("wasibuild env prints the emulation flags the toolchain file uses, and
   fs::create_directories(source);
   write_file(source / "CMakeLists.txt",
              "cmake_minimum_required(VERSION 3.20)\nproject(emul C)\nadd_executable(emul emul.c)\n");
-  const std::string program = "#include <signal.h>\n#include <stdio.h>\n#include <time.h>\n"
+  const std::string program = "#if !defined(__unix__) || !defined(__unix)\n#error POSIX code paths need __unix__\n#endif\n"
+                              "#include <signal.h>\n#include <stdio.h>\n#include <time.h>\n"
                               "int main(void) { signal(SIGINT, SIG_IGN); printf(\"clock %d\\n\", clock() >= 0); "
                               "return 0; }\n";
   write_file(source / "emul.c", program);
@@ -188,14 +189,14 @@ TEST_CASE("wasibuild env prints the emulation flags the toolchain file uses, and
   const auto printed = run_process({WASIBUILD_BINARY, "env"}, in_dir);
   REQUIRE(printed.exit_status == 0);
   int defines = 0;
-  for (const char* define : {"-D_WASI_EMULATED_SIGNAL", "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN",
-                             "-D_WASI_EMULATED_GETPID"}) {
+  for (const char* define : {"-D__unix__=1", "-D__unix=1", "-D_WASI_EMULATED_SIGNAL",
+                             "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN", "-D_WASI_EMULATED_GETPID"}) {
     const bool in_cmake = commands.find(define) != std::string::npos;
     CAPTURE(define);
     CHECK(in_cmake == (printed.out.find(define) != std::string::npos));
     defines += in_cmake ? 1 : 0;
   }
-  CHECK(defines == 4);  // Debian's wasi-libc ships all four
+  CHECK(defines == 6);  // __unix__ and __unix, and Debian's wasi-libc ships all four emulations
   CHECK(printed.out.find("export LIBS='-lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-mman "
                          "-lwasi-emulated-getpid'\n") != std::string::npos);
   write_file(box.dir / "env.sh", printed.out);
