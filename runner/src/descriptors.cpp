@@ -443,8 +443,8 @@ bool imports_descriptor_duplication(const wasmtime::Module& module) {
   return false;
 }
 
-std::optional<std::string> define_descriptor_duplication(wasmtime::Engine& engine, wasmtime::Linker& linker,
-                                                         wasmtime::Store& store, const wasmtime::Module& module) {
+std::optional<std::string> define_descriptor_duplication(wasmtime::Linker& linker, wasmtime::Store& store,
+                                                         const wasmtime::Module& module, const CompileText& compile) {
   if (!imports_descriptor_duplication(module)) return std::nullopt;
   // Wasmtime's own functions, taken before they are shadowed: those the
   // module imports, and the two the table itself calls.
@@ -471,7 +471,7 @@ std::optional<std::string> define_descriptor_duplication(wasmtime::Engine& engin
       (void)take(*special);
     }
   }
-  auto trampoline = wasmtime::Module::compile(engine, trampoline_text(wrapped));
+  auto trampoline = compile(trampoline_text(wrapped));
   if (!trampoline) return "cannot compile the descriptor trampoline: " + trampoline.err().message();
   auto shared = std::make_shared<Descriptors>(std::move(trampoline.ok()), std::move(functions));
   for (const auto& taken : wrapped) shared->names.push_back(taken.first);

@@ -26,12 +26,7 @@
 #include <string>
 #include <variant>
 
-namespace wasmtime {
-class Engine;
-class Linker;
-class Module;
-class Store;
-}  // namespace wasmtime
+#include <wasmtime.hh>
 
 namespace wasibuild::runner {
 
@@ -160,9 +155,12 @@ class DescriptorTable {
 // functions: defines them and wraps every preview 1 function that takes or
 // returns a descriptor. Call after the linker has WASI; the store must be
 // the one the module will run in. Returns an error message on failure.
-[[nodiscard]] std::optional<std::string> define_descriptor_duplication(wasmtime::Engine& engine,
-                                                                       wasmtime::Linker& linker,
+// `compile` turns the trampoline's text into a module (through the
+// compiled-code cache).
+using CompileText = std::function<wasmtime::Result<wasmtime::Module>(std::string_view text)>;
+[[nodiscard]] std::optional<std::string> define_descriptor_duplication(wasmtime::Linker& linker,
                                                                        wasmtime::Store& store,
-                                                                       const wasmtime::Module& module);
+                                                                       const wasmtime::Module& module,
+                                                                       const CompileText& compile);
 
 }  // namespace wasibuild::runner

@@ -77,16 +77,11 @@ wasmtime::Result<wasmtime::Module> compile(wasmtime::Engine& engine, Format form
 
 // Compiles the module, or takes it from the cache when an intact entry made
 // by this engine exists.
-std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, const EngineSettings& settings,
-                                                  const Program& program, Format format,
-                                                  std::span<const std::uint8_t> bytes,
-                                                  const std::optional<CacheOptions>& cache_options) {
-  if (format == Format::precompiled) {
-    if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
-    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
-    if (!module) return Error{Error::Kind::incompatible_precompiled, program.module, one_line(module.err().message())};
-    return module.ok();
-  }
+// Takes the module from the compiled-code cache, or compiles it and stores
+// it there (when a cache is configured).
+wasmtime::Result<wasmtime::Module> compile_through_cache(wasmtime::Engine& engine, const EngineSettings& settings,
+                                                         Format format, std::span<const std::uint8_t> bytes,
+                                                         const std::optional<CacheOptions>& cache_options) {
   std::optional<CodeCache> cache;
   std::string key;
   if (cache_options) {
@@ -101,10 +96,24 @@ std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, cons
     }
   }
   auto module = compile(engine, format, bytes);
-  if (!module) return Error{Error::Kind::invalid_module, program.module, one_line(module.err().message())};
-  if (cache) {
+  if (module && cache) {
     if (auto artifact = module.ok().serialize()) cache->store(key, artifact.ok());
   }
+  return module;
+}
+
+std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, const EngineSettings& settings,
+                                                  const Program& program, Format format,
+                                                  std::span<const std::uint8_t> bytes,
+                                                  const std::optional<CacheOptions>& cache_options) {
+  if (format == Format::precompiled) {
+    if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
+    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
+    if (!module) return Error{Error::Kind::incompatible_precompiled, program.module, one_line(module.err().message())};
+    return module.ok();
+  }
+  auto module = compile_through_cache(engine, settings, format, bytes, cache_options);
+  if (!module) return Error{Error::Kind::invalid_module, program.module, one_line(module.err().message())};
   return module.ok();
 }
 
@@ -356,7 +365,14 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (auto error = define_native_proc_exit(linker, exit_request)) {
     return Error{Error::Kind::instantiation_failed, program.module, *error};
   }
-  if (auto error = define_descriptor_duplication(engine, linker, store, module)) {
+  // The descriptor table's trampoline goes through the cache too: compiling
+  // it costs a few milliseconds at every start (docs/performance.md).
+  const auto compile_helper = [&](std::string_view text) -> wasmtime::Result<wasmtime::Module> {
+    auto binary = wasmtime::wat2wasm(text);
+    if (!binary) return binary.err();
+    return compile_through_cache(engine, settings, Format::binary, binary.ok(), cache);
+  };
+  if (auto error = define_descriptor_duplication(linker, store, module, compile_helper)) {
     return Error{Error::Kind::instantiation_failed, program.module, *error};
   }
   // The module is compiled, the cache written and the grants opened: from
