@@ -171,3 +171,53 @@ TEST_CASE("the guest gets no host environment unless granted") {
   CHECK(inherited.out.find("env:PATH=/guest\n") != std::string::npos);
   CHECK(inherited.out.find("env:PATH=/usr/bin") == std::string::npos);
 }
+
+// wasibuild's descriptor imports (dup, pipe: runner/src/descriptors.hpp),
+// called directly by a hostile module: pointers outside its memory are
+// EFAULT, numbers it does not hold EBADF, a pipe's I/O vectors are checked
+// one by one, and duplicating forever ends in EMFILE, not in the host's
+// memory. The module exits with the number of the first check that failed.
+TEST_CASE("attack: the descriptor imports refuse bad pointers and numbers and stay bounded" *
+          doctest::test_suite("attack")) {
+  Wasibuild wasibuild;
+  TempDir temp;
+  write_file(temp / "hostile.wat", R"((module
+  (import "wasibuild" "fd_dup" (func $dup (param i32 i32) (result i32)))
+  (import "wasibuild" "fd_dup2" (func $dup2 (param i32 i32) (result i32)))
+  (import "wasibuild" "fd_pipe" (func $pipe (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func $expect (param $got i32) (param $want i32) (param $check i32)
+    (if (i32.ne (local.get $got) (local.get $want)) (then (call $exit (local.get $check)))))
+  (func (export "_start")
+    (call $expect (call $dup (i32.const 1) (i32.const 0xfffffff0)) (i32.const 21) (i32.const 1))
+    (call $expect (call $pipe (i32.const 0xfffffffc)) (i32.const 21) (i32.const 2))
+    (call $expect (call $dup2 (i32.const 1) (i32.const 5000)) (i32.const 8) (i32.const 3))
+    (call $expect (call $dup2 (i32.const 77) (i32.const 5)) (i32.const 8) (i32.const 4))
+    (call $expect (call $dup (i32.const -1) (i32.const 16)) (i32.const 8) (i32.const 5))
+    (call $expect (call $pipe (i32.const 32)) (i32.const 0) (i32.const 6))
+    (call $expect (call $write (i32.load (i32.const 36)) (i32.const 0xfffffff8) (i32.const 1) (i32.const 48))
+                  (i32.const 21) (i32.const 7))
+    (i32.store (i32.const 64) (i32.const 0xffffff00))
+    (i32.store (i32.const 68) (i32.const 1000))
+    (call $expect (call $write (i32.load (i32.const 36)) (i32.const 64) (i32.const 1) (i32.const 48))
+                  (i32.const 21) (i32.const 8))
+    (block $full (loop $more
+      (br_if $full (i32.eq (call $dup (i32.const 1) (i32.const 16)) (i32.const 33)))
+      (br $more)))
+    (call $exit (i32.const 0))))
+)");
+  const auto hostile = wasibuild.exec({"--timeout", "60s", (temp / "hostile.wat").string()});
+  CHECK(hostile.err == "");
+  CHECK(hostile.exit_status == 0);
+
+  // An import wasibuild does not provide is refused before the guest runs.
+  write_file(temp / "unknown.wat", R"((module
+  (import "wasibuild" "fd_steal" (func (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start"))))");
+  const auto unknown = wasibuild.exec({(temp / "unknown.wat").string()});
+  CHECK(unknown.exit_status == 125);
+  CHECK(unknown.err.find("unknown import: `wasibuild::fd_steal`") != std::string::npos);
+}
