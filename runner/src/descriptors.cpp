@@ -1,5 +1,6 @@
 #include "descriptors.hpp"
 
+#include "engine_functions.hpp"
 #include "guest_abi.hpp"
 #include "pipe_calls.hpp"
 
@@ -130,7 +131,6 @@ std::int32_t DescriptorTable::open_pipe(const EngineHasOpen& engine_has_open, Gu
 
 namespace {
 
-constexpr std::string_view kPreview1 = "wasi_snapshot_preview1";
 constexpr std::string_view kWasibuild = "wasibuild";
 
 // Where a preview 1 function takes descriptors, and where it writes one it
@@ -164,70 +164,17 @@ const std::unordered_map<std::string_view, DescriptorUse>& descriptor_uses() {
   return uses;
 }
 
-wasmtime::Trap trap_of(const wasmtime::TrapError& error) { return wasmtime::Trap(error.message()); }
-
-// Wasmtime's preview 1 functions find the guest's memory through their
-// caller's "memory" export, so a host function cannot call them directly
-// (its caller would be the host). They are called through a small module,
-// the trampoline, that imports the guest's memory and the functions and
-// exports both: one forwarding function per WASI function.
-// (FuncType's accessors are not const, hence the mutable reference.)
-std::string trampoline_text(std::vector<std::pair<std::string_view, wasmtime::FuncType>>& functions) {
-  auto kinds = [](wasmtime::ValType::ListRef types) {
-    std::string text;
-    for (const auto& type : types) text += type == wasmtime::ValType::i64() ? " i64" : " i32";
-    return text;
-  };
-  std::string text = "(module (import \"env\" \"memory\" (memory 0)) (export \"memory\" (memory 0))\n";
-  for (auto& [name, type] : functions) {
-    text += fmt::format("(import \"wasi\" \"{0}\" (func ${0} (param{1}) (result{2})))\n", name, kinds(type->params()),
-                        kinds(type->results()));
-  }
-  for (auto& [name, type] : functions) {
-    std::string body;
-    for (std::size_t i = 0; i < type->params().size(); ++i) body += fmt::format(" (local.get {})", i);
-    text += fmt::format("(func (export \"{0}\") (param{1}) (result{2}){3} (call ${0}))\n", name,
-                        kinds(type->params()), kinds(type->results()), body);
-  }
-  return text + ")";
-}
-
 // What the wrappers share: the table and Wasmtime's own functions.
 struct Descriptors {
   DescriptorTable table;
-  wasmtime::Module trampoline;
-  std::vector<wasmtime::Extern> engine_functions;  // in the trampoline's import order, after the memory
-  std::vector<std::string_view> names;                     // of those functions, in the same order
-  std::unordered_map<std::string_view, wasmtime::Func> engine;  // the trampoline's, once instantiated
+  EngineFunctions engine;
 
-  Descriptors(wasmtime::Module trampoline_module, std::vector<wasmtime::Extern> functions)
-      : trampoline(std::move(trampoline_module)), engine_functions(std::move(functions)) {}
-
-  // The trampoline is instantiated at the first call, when the guest's
-  // memory exists.
-  std::optional<std::string> connect(wasmtime::Caller& caller) {
-    auto exported = caller.get_export("memory");
-    if (!exported || !std::holds_alternative<wasmtime::Memory>(*exported)) return "the module exports no memory";
-    std::vector<wasmtime::Extern> imports = {*exported};
-    imports.insert(imports.end(), engine_functions.begin(), engine_functions.end());
-    auto instance = wasmtime::Instance::create(caller.context(), trampoline, imports);
-    if (!instance) return instance.err().message();
-    for (const std::string_view name : names) {
-      auto item = instance.ok().get(caller.context(), name);
-      engine.emplace(name, std::get<wasmtime::Func>(*item));
-    }
-    return std::nullopt;
-  }
+  explicit Descriptors(CompileText compile) : engine(std::move(compile)) {}
 
   // Calls Wasmtime's function `name`; its errno, or the trap it raised.
   wasmtime::Result<std::int32_t, wasmtime::Trap> call(wasmtime::Caller& caller, std::string_view name,
                                                      const std::vector<wasmtime::Val>& arguments) {
-    if (engine.empty()) {
-      if (auto error = connect(caller)) return wasmtime::Trap("wasibuild descriptor table: " + *error);
-    }
-    auto result = engine.at(name).call(caller.context(), arguments);
-    if (!result) return trap_of(result.err());
-    return result.ok().front().i32();
+    return engine.call(caller, name, arguments);
   }
 
   // Asks Wasmtime whether it has `fd` open: fd_fdstat_get writes 24 bytes,
@@ -448,19 +395,8 @@ std::optional<std::string> define_descriptor_duplication(wasmtime::Linker& linke
   if (!imports_descriptor_duplication(module)) return std::nullopt;
   // Wasmtime's own functions, taken before they are shadowed: those the
   // module imports, and the two the table itself calls.
-  std::vector<std::pair<std::string_view, wasmtime::FuncType>> wrapped;
-  std::vector<wasmtime::Extern> functions;
-  auto take = [&](std::string_view name) -> bool {
-    for (const auto& taken : wrapped) {
-      if (taken.first == name) return true;
-    }
-    auto item = linker.get(store.context(), kPreview1, name);
-    auto* func = item ? std::get_if<wasmtime::Func>(&*item) : nullptr;
-    if (func == nullptr) return false;
-    functions.emplace_back(*func);
-    wrapped.emplace_back(name, func->type(store.context()));
-    return true;
-  };
+  auto shared = std::make_shared<Descriptors>(compile);
+  auto take = [&](std::string_view name) { return shared->engine.take(linker, store, name); };
   if (!take("fd_fdstat_get") || !take("fd_close")) return "the engine has no WASI preview 1 descriptor functions";
   for (const auto& import : module.imports()) {
     if (import.module() != kPreview1) continue;
@@ -471,13 +407,9 @@ std::optional<std::string> define_descriptor_duplication(wasmtime::Linker& linke
       (void)take(*special);
     }
   }
-  auto trampoline = compile(trampoline_text(wrapped));
-  if (!trampoline) return "cannot compile the descriptor trampoline: " + trampoline.err().message();
-  auto shared = std::make_shared<Descriptors>(std::move(trampoline.ok()), std::move(functions));
-  for (const auto& taken : wrapped) shared->names.push_back(taken.first);
   linker.allow_shadowing(true);
   wasmtime::Result<std::monostate> defined = std::monostate();
-  for (const auto& [name, type] : wrapped) {
+  for (const auto& [name, type] : shared->engine.taken()) {
     if (!defined) break;
     const auto use = descriptor_uses().find(name);
     defined = use != descriptor_uses().end() ? linker.func_new(kPreview1, name, type, forwarding(shared, name, use->second))

@@ -28,6 +28,8 @@
 
 #include <wasmtime.hh>
 
+#include "engine_functions.hpp"
+
 namespace wasibuild::runner {
 
 // A descriptor number as the guest sees it, and one of Wasmtime's.
@@ -155,9 +157,7 @@ class DescriptorTable {
 // functions: defines them and wraps every preview 1 function that takes or
 // returns a descriptor. Call after the linker has WASI; the store must be
 // the one the module will run in. Returns an error message on failure.
-// `compile` turns the trampoline's text into a module (through the
-// compiled-code cache).
-using CompileText = std::function<wasmtime::Result<wasmtime::Module>(std::string_view text)>;
+// `compile` turns the trampoline's text into a module (engine_functions.hpp).
 [[nodiscard]] std::optional<std::string> define_descriptor_duplication(wasmtime::Linker& linker,
                                                                        wasmtime::Store& store,
                                                                        const wasmtime::Module& module,
