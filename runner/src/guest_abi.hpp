@@ -1,6 +1,6 @@
 // How the runner's host functions read and answer a guest's preview 1
 // call: its memory, bounds, little-endian words, and the errno result.
-// Internal to the runner (descriptors.cpp, pipe_calls.cpp).
+// Internal to the runner (descriptors.cpp, pipe_calls.cpp, link_reading.cpp).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@ inline constexpr std::int32_t kWasiNotDirectory = 54;
 inline constexpr std::int32_t kWasiNotSocket = 57;
 inline constexpr std::int32_t kWasiBrokenPipe = 64;  // EPIPE
 inline constexpr std::int32_t kWasiNoSeek = 70;  // ESPIPE
+inline constexpr std::int32_t kWasiPermission = 63;  // EPERM
 
 // The guest's memory as the calling instance exports it; empty if none.
 inline std::span<std::uint8_t> guest_memory(wasmtime::Caller& caller) {

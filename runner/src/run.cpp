@@ -18,6 +18,7 @@
 #include "build_guard.hpp"
 #include "code_cache.hpp"
 #include "descriptors.hpp"
+#include "link_reading.hpp"
 #include "engine.hpp"
 #include "landlock.hpp"
 #include "mapped_file.hpp"
@@ -346,6 +347,8 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   const std::optional<ModuleShape> shape =
       std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
   StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  // Each shadow of Wasmtime's functions may instantiate its trampoline.
+  if (imports_link_reading(module) && bounds.instances >= 0) ++bounds.instances;
   if (imports_descriptor_duplication(module) && bounds.instances >= 0) ++bounds.instances;
   store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
   if (limits.fuel) (void)store.context().set_fuel(*limits.fuel);
@@ -365,13 +368,17 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (auto error = define_native_proc_exit(linker, exit_request)) {
     return Error{Error::Kind::instantiation_failed, program.module, *error};
   }
-  // The descriptor table's trampoline goes through the cache too: compiling
-  // it costs a few milliseconds at every start (docs/performance.md).
+  // The trampolines of the descriptor table and of link reading go through
+  // the cache too: compiling one costs a few milliseconds (docs/performance.md).
   const auto compile_helper = [&](std::string_view text) -> wasmtime::Result<wasmtime::Module> {
     auto binary = wasmtime::wat2wasm(text);
     if (!binary) return binary.err();
     return compile_through_cache(engine, settings, Format::binary, binary.ok(), cache);
   };
+  // Link reading first: the descriptor table then hands it Wasmtime's numbers.
+  if (auto error = define_link_reading(linker, store, module, grants, compile_helper)) {
+    return Error{Error::Kind::instantiation_failed, program.module, *error};
+  }
   if (auto error = define_descriptor_duplication(linker, store, module, compile_helper)) {
     return Error{Error::Kind::instantiation_failed, program.module, *error};
   }

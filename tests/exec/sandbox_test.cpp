@@ -117,6 +117,34 @@ TEST_CASE("a symlink the guest makes cannot lead outside either") {
   }
 }
 
+// An absolute link inside a grant is read for the guest (link_reading.hpp),
+// so the toolchain file's support library can follow it across grants; the
+// runner reads it without following any link, so nothing outside a grant
+// is read through one, and its target still opens only through a grant.
+TEST_CASE("an absolute link's target is read inside a grant, never through another link") {
+  Tree tree;
+  fs::create_symlink(tree.host("sandbox/inside.txt"), tree.root / "ro/abs_to_sandbox");
+  fs::create_symlink("/etc/passwd", tree.root / "outside/abs_link");
+  Wasibuild wasibuild;
+  // In the first grant and in the second: the runner finds each grant's directory.
+  CHECK(probe(wasibuild, tree.grants(), {"readlink", "/sandbox/link_abs"}).out ==
+        "ok " + tree.host("outside/secret.txt") + "\n");
+  CHECK(probe(wasibuild, tree.grants(), {"readlink", "/ro/abs_to_sandbox"}).out ==
+        "ok " + tree.host("sandbox/inside.txt") + "\n");
+  // Relative targets keep Wasmtime's own answer.
+  CHECK(probe(wasibuild, tree.grants(), {"readlink", "/sandbox/link_rel"}).out == "ok ../outside/secret.txt\n");
+  // Reached through a link, or by climbing out: nothing is read.
+  for (const char* path : {"/sandbox/dir_abs/abs_link", "/sandbox/dir_up/outside/abs_link",
+                           "/sandbox/../outside/abs_link", "/ro/../outside/abs_link"}) {
+    CAPTURE(path);
+    const auto result = probe(wasibuild, tree.grants(), {"readlink", path});
+    CHECK(result.exit_status == 1);
+    CHECK(result.out.find("passwd") == std::string::npos);
+  }
+  // Knowing the target opens nothing: the file is outside every grant.
+  CHECK(probe(wasibuild, tree.grants(), {"read", tree.host("outside/secret.txt")}).out.starts_with("denied "));
+}
+
 TEST_CASE("a read-only grant refuses every kind of write") {
   Tree tree;
   Wasibuild wasibuild;
