@@ -269,8 +269,13 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   # support/cwd.c (a test starts in its host working directory, and `..`
   # crosses grants) is linked into every command and kept: the entry point
   # crt1 calls is wrapped by support/start.c, which refers to it.
+  # support/links.c follows links that leave their grant, after wasi-libc's
+  # open(), stat(), access() and opendir() failed on one.
   string(APPEND _wasibuild_standard_libraries
-    " -Wl,--wrap=__main_void -Wl,--wrap=__original_main \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+    " -Wl,--wrap=__main_void -Wl,--wrap=__original_main"
+    " -Wl,--wrap=__wasilibc_nocwd_openat_nomode -Wl,--wrap=__wasilibc_nocwd_fstatat"
+    " -Wl,--wrap=__wasilibc_nocwd_faccessat -Wl,--wrap=__wasilibc_nocwd_opendirat"
+    " \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
   foreach(lang C CXX)

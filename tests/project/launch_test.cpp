@@ -49,7 +49,9 @@ void configure_and_build(const fs::path& source, const fs::path& build, const Pr
 }
 
 // One program for every case: `paths MODE [PATH]`.
-const char* const kProgram = R"c(#include <stdio.h>
+const char* const kProgram = R"c(#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,7 +78,20 @@ int main(int argc, char** argv) {
     printf("wrote and read back: %s", line);
     return 0;
   }
-  printf("usage: paths hello|cwd|read PATH|write PATH\n");
+  if (!strcmp(mode, "list")) {
+    struct stat status;
+    if (stat(argv[2], &status) != 0 || !S_ISDIR(status.st_mode) || access(argv[2], R_OK) != 0) { printf("cannot stat %s\n", argv[2]); return 1; }
+    DIR* directory = opendir(argv[2]);
+    if (!directory) { printf("cannot list %s\n", argv[2]); return 1; }
+    for (struct dirent* entry; (entry = readdir(directory));) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", argv[2], entry->d_name);
+      if (entry->d_name[0] != '.' && stat(path, &status) == 0) printf("%s %lld bytes\n", entry->d_name, (long long)status.st_size);
+    }
+    closedir(directory);
+    return 0;
+  }
+  printf("usage: paths hello|cwd|read PATH|write PATH|list DIR\n");
   return 2;
 }
 )c";
@@ -110,6 +125,28 @@ add_test(NAME outside_every_grant COMMAND paths read ../outside.txt)
 add_test(NAME above_the_root COMMAND paths read ../../../../../../../../../../${OUTSIDE})
 add_test(NAME dotdot_then_outside COMMAND paths read ../src/../outside.txt)
 set_tests_properties(outside_every_grant above_the_root dotdot_then_outside PROPERTIES WILL_FAIL TRUE)
+# Links CMake writes from the build tree into the source tree (absolute, or
+# climbing out of the build tree), and the attacks they could open.
+file(CREATE_LINK ${CMAKE_SOURCE_DIR}/data ${CMAKE_BINARY_DIR}/linked_data SYMBOLIC)
+file(CREATE_LINK ${CMAKE_SOURCE_DIR}/data/input.txt ${CMAKE_BINARY_DIR}/linked_input.txt SYMBOLIC)
+file(CREATE_LINK ../src/data ${CMAKE_BINARY_DIR}/relative_data SYMBOLIC)
+file(CREATE_LINK ${CMAKE_BINARY_DIR}/linked_data ${CMAKE_BINARY_DIR}/chained SYMBOLIC)
+file(CREATE_LINK ${CMAKE_SOURCE_DIR}/../outside.txt ${CMAKE_BINARY_DIR}/linked_outside SYMBOLIC)
+file(CREATE_LINK ${CMAKE_BINARY_DIR}/loop_b ${CMAKE_BINARY_DIR}/loop_a SYMBOLIC)
+file(CREATE_LINK ${CMAKE_BINARY_DIR}/loop_a ${CMAKE_BINARY_DIR}/loop_b SYMBOLIC)
+add_test(NAME link_absolute_dir COMMAND paths read linked_data/input.txt)
+add_test(NAME link_absolute_file COMMAND paths read linked_input.txt)
+add_test(NAME link_relative_out COMMAND paths read relative_data/input.txt)
+add_test(NAME link_chain COMMAND paths read chained/../data/input.txt)
+add_test(NAME link_by_absolute_path COMMAND paths read ${CMAKE_BINARY_DIR}/linked_data/input.txt)
+add_test(NAME link_stat_and_list COMMAND paths list linked_data)
+set_tests_properties(link_absolute_dir link_absolute_file link_relative_out link_chain link_by_absolute_path
+  PROPERTIES PASS_REGULAR_EXPRESSION "read: source data")
+set_tests_properties(link_stat_and_list PROPERTIES PASS_REGULAR_EXPRESSION "input.txt 12 bytes")
+add_test(NAME link_outside_every_grant COMMAND paths read linked_outside)
+add_test(NAME link_write_into_source COMMAND paths write linked_data/planted.txt)
+add_test(NAME link_loop COMMAND paths read loop_a)
+set_tests_properties(link_outside_every_grant link_write_into_source link_loop PROPERTIES WILL_FAIL TRUE TIMEOUT 60)
 add_subdirectory(sub)
 )cm");
   write_file(dir / "src/sub/CMakeLists.txt", R"cm(add_test(NAME sub_dotdot COMMAND paths read ../../src/data/input.txt)
@@ -140,6 +177,7 @@ TEST_CASE("a project's own tests run as written: launcher names and module paths
   CHECK(read_file(dir / "outside.txt") == "host secret\n");
   CHECK(read_file(build / "paths.wasm.tmp") == "written\n");
   CHECK_FALSE(fs::exists(build / "planted.sh"));
+  CHECK_FALSE(fs::exists(dir / "src/data/planted.txt"));
 }
 
 // The toolchain file's add_test() runs under the project's policies: before
@@ -188,7 +226,7 @@ TEST_CASE("the working directory and `..` with clang 22's wasi-libc") {
                        "-DWASIBUILD_RANLIB=" + (kClang22 / "bin/llvm-ranlib").string(),
                        "-DOUTSIDE=" + (dir / "outside.txt").relative_path().string()});
   const auto tested = run_process({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure", "-R",
-                                   "dotdot|cwd|beside|relative|outside|above|sub_"},
+                                   "dotdot|cwd|beside|relative|outside|above|sub_|link_"},
                                   options);
   INFO(tested.out << tested.err);
   CHECK(tested.exit_status == 0);
