@@ -141,6 +141,11 @@ TEST_CASE("an absolute link's target is read inside a grant, never through anoth
     CHECK(result.exit_status == 1);
     CHECK(result.out.find("passwd") == std::string::npos);
   }
+  // A link the guest plants itself (Wasmtime lets it write only relative
+  // ones) steers the runner's reading no better.
+  REQUIRE(probe(wasibuild, tree.grants(), {"symlink", "../outside", "/sandbox/planted"}).out == "ok linked\n");
+  CHECK(probe(wasibuild, tree.grants(), {"readlink", "/sandbox/planted/abs_link"}).out.starts_with("denied "));
+  CHECK(probe(wasibuild, tree.grants(), {"readlink", "/sandbox/planted"}).out == "ok ../outside\n");
   // Knowing the target opens nothing: the file is outside every grant.
   CHECK(probe(wasibuild, tree.grants(), {"read", tree.host("outside/secret.txt")}).out.starts_with("denied "));
 }
