@@ -270,12 +270,15 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   # crosses grants) is linked into every command and kept: the entry point
   # crt1 calls is wrapped by support/start.c, which refers to it.
   # support/links.c follows links that leave their grant, after wasi-libc's
-  # open(), stat(), access() and opendir() failed on one.
-  string(APPEND _wasibuild_standard_libraries
-    " -Wl,--wrap=__main_void -Wl,--wrap=__original_main"
-    " -Wl,--wrap=__wasilibc_nocwd_openat_nomode -Wl,--wrap=__wasilibc_nocwd_fstatat"
-    " -Wl,--wrap=__wasilibc_nocwd_faccessat -Wl,--wrap=__wasilibc_nocwd_opendirat"
-    " \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # open(), stat(), access() and opendir() failed on one, and hands
+  # /dev/null and friends to support/devices.c, which answers wasi-libc's
+  # calls on their descriptors.
+  set(_wasibuild_wrapped __main_void __original_main
+    __wasilibc_nocwd_openat_nomode __wasilibc_nocwd_fstatat __wasilibc_nocwd_faccessat __wasilibc_nocwd_opendirat
+    __wasi_fd_read __wasi_fd_write __wasi_fd_pread __wasi_fd_pwrite __wasi_fd_close __wasi_fd_seek __wasi_fd_tell
+    __wasi_fd_fdstat_get __wasi_fd_fdstat_set_flags __wasi_fd_filestat_get __wasi_fd_renumber)
+  list(JOIN _wasibuild_wrapped " -Wl,--wrap=" _wasibuild_wrap_flags)
+  string(APPEND _wasibuild_standard_libraries " -Wl,--wrap=${_wasibuild_wrap_flags} \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
   foreach(lang C CXX)

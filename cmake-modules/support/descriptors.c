@@ -15,7 +15,14 @@
 __attribute__((import_module("wasibuild"), import_name("fd_dup"))) int32_t __wasibuild_fd_dup(int32_t, int32_t*);
 __attribute__((import_module("wasibuild"), import_name("fd_dup2"))) int32_t __wasibuild_fd_dup2(int32_t, int32_t);
 
+// support/devices.c: /dev/null and friends are descriptors of the
+// program's own, duplicated without the runner.
+int __wasibuild_is_device(int descriptor);
+int __wasibuild_device_duplicate(int descriptor, int target);
+void __wasibuild_device_forget(int descriptor);
+
 __attribute__((weak)) int dup(int descriptor) {
+  if (__wasibuild_is_device(descriptor)) return __wasibuild_device_duplicate(descriptor, -1);
   int32_t duplicate = -1;
   const int32_t error = __wasibuild_fd_dup(descriptor, &duplicate);
   if (error != 0) {
@@ -30,11 +37,15 @@ __attribute__((weak)) int dup2(int descriptor, int target) {
     errno = EBADF;
     return -1;
   }
+  if (__wasibuild_is_device(descriptor)) {
+    return descriptor == target ? target : __wasibuild_device_duplicate(descriptor, target);
+  }
   const int32_t error = __wasibuild_fd_dup2(descriptor, target);
   if (error != 0) {
     errno = error;
     return -1;
   }
+  __wasibuild_device_forget(target);  // a device laid over `target` by an earlier dup2()
   return target;
 }
 

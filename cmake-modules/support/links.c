@@ -32,6 +32,12 @@
 
 int __wasilibc_find_abspath(const char* abspath, const char** abs_prefix, const char** relative_path);
 
+// support/devices.c: /dev/null and friends, which support/cwd.c finds in a
+// directory of their own.
+int __wasibuild_is_device_directory(int descriptor);
+int __wasibuild_device_open(const char* name, int flags);
+int __wasibuild_device_stat(const char* name, struct stat* status);
+
 int __real___wasilibc_nocwd_openat_nomode(int, const char*, int);
 int __real___wasilibc_nocwd_fstatat(int, const char* __restrict, struct stat* __restrict, int);
 int __real___wasilibc_nocwd_faccessat(int, const char*, int, int);
@@ -172,6 +178,7 @@ static int redirect(int descriptor, const char* path, int follow_last, struct te
 }
 
 int __wrap___wasilibc_nocwd_openat_nomode(int descriptor, const char* path, int flags) {
+  if (__wasibuild_is_device_directory(descriptor)) return __wasibuild_device_open(path, flags);
   const int opened = __real___wasilibc_nocwd_openat_nomode(descriptor, path, flags);
   if (opened != -1 || errno != EPERM) return opened;
   struct text relative = {0};
@@ -184,6 +191,7 @@ int __wrap___wasilibc_nocwd_openat_nomode(int descriptor, const char* path, int 
 
 int __wrap___wasilibc_nocwd_fstatat(int descriptor, const char* __restrict path, struct stat* __restrict status,
                                     int flags) {
+  if (__wasibuild_is_device_directory(descriptor)) return __wasibuild_device_stat(path, status);
   const int result = __real___wasilibc_nocwd_fstatat(descriptor, path, status, flags);
   if (result != -1 || errno != EPERM) return result;
   struct text relative = {0};
@@ -195,6 +203,10 @@ int __wrap___wasilibc_nocwd_fstatat(int descriptor, const char* __restrict path,
 }
 
 int __wrap___wasilibc_nocwd_faccessat(int descriptor, const char* path, int mode, int flags) {
+  if (__wasibuild_is_device_directory(descriptor)) {
+    struct stat status;
+    return __wasibuild_device_stat(path, &status);
+  }
   const int result = __real___wasilibc_nocwd_faccessat(descriptor, path, mode, flags);
   if (result != -1 || errno != EPERM) return result;
   struct text relative = {0};
@@ -206,6 +218,10 @@ int __wrap___wasilibc_nocwd_faccessat(int descriptor, const char* path, int mode
 }
 
 DIR* __wrap___wasilibc_nocwd_opendirat(int descriptor, const char* path) {
+  if (__wasibuild_is_device_directory(descriptor)) {
+    errno = ENOTDIR;
+    return NULL;
+  }
   DIR* directory = __real___wasilibc_nocwd_opendirat(descriptor, path);
   if (directory != NULL || errno != EPERM) return directory;
   struct text relative = {0};

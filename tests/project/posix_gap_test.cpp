@@ -863,6 +863,96 @@ TEST_CASE("dup() and pipe() with clang 22 and a newer wasi-libc") {
   check_duplicates(toolchain_dir_definitions(kClang22));
 }
 
+namespace {
+
+// /dev/null and friends, which no grant covers: the support library's own
+// descriptors (support/devices.c).
+constexpr const char* kDevices = R"(#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+#define EXPECT(what) do { if (!(what)) { fprintf(stderr, "FAILED line %d: %s (errno %d)\n", __LINE__, #what, errno); ++failures; } } while (0)
+
+int main(void) {
+  FILE *null = fopen("/dev/null", "w");
+  EXPECT(null != NULL && fprintf(null, "thrown away\n") > 0 && fclose(null) == 0);
+  const int fd = open("/dev/null", O_RDWR);
+  char bytes[64];
+  EXPECT(fd >= 0 && read(fd, bytes, sizeof bytes) == 0 && write(fd, "x", 1) == 1);
+  EXPECT(isatty(fd) == 0 && lseek(fd, 0, SEEK_END) == 0);
+  struct stat status;
+  EXPECT(fstat(fd, &status) == 0 && S_ISCHR(status.st_mode));
+  EXPECT(stat("/dev/null", &status) == 0 && S_ISCHR(status.st_mode) && access("/dev/null", W_OK) == 0);
+  EXPECT(close(fd) == 0);
+  errno = 0;
+  EXPECT(write(fd, "x", 1) == -1 && errno == EBADF);
+  const int zero = open("/dev/zero", O_RDONLY);
+  memset(bytes, 1, sizeof bytes);
+  EXPECT(zero >= 0 && read(zero, bytes, sizeof bytes) == (ssize_t)sizeof bytes && bytes[0] == 0 && bytes[63] == 0);
+  EXPECT(close(zero) == 0);
+  FILE *random = fopen("/dev/urandom", "rb");
+  unsigned char seed[600] = {0};
+  EXPECT(random != NULL && fread(seed, 1, sizeof seed, random) == sizeof seed && fclose(random) == 0);
+  int nonzero = 0;
+  for (size_t i = 0; i < sizeof seed; ++i) nonzero += seed[i] != 0;
+  EXPECT(nonzero > 500);
+  errno = 0;
+  EXPECT(open("/dev/sda", O_RDONLY) == -1 && open("/dev/null", O_RDONLY | O_DIRECTORY) == -1);
+  // A tool handed /dev/stdout as its output file.
+  fflush(stdout);
+  FILE *out = fopen("/dev/stdout", "w");
+  EXPECT(out != NULL && fprintf(out, "through /dev/stdout\n") > 0 && fclose(out) == 0);
+  // Silencing stdout, then bringing it back.
+  fflush(stdout);
+  const int saved = dup(1);
+  const int silent = open("/dev/null", O_WRONLY);
+  EXPECT(saved > 2 && silent >= 0 && dup2(silent, 1) == 1 && close(silent) == 0);
+  printf("silenced\n");
+  fflush(stdout);
+  EXPECT(dup2(saved, 1) == 1 && close(saved) == 0);
+  // freopen() renumbers the device onto stderr, which stays silent after.
+  EXPECT(freopen("/dev/null", "w", stderr) == stderr);
+  fprintf(stderr, "silenced\n");
+  printf(failures ? "devices: %d failed\n" : "devices: all passed\n", failures);
+  return failures != 0;
+}
+)";
+
+constexpr const char* kDevicesCMakeLists = R"(cmake_minimum_required(VERSION 3.25)
+project(devices C)
+enable_testing()
+add_executable(devices devices.c)
+target_compile_options(devices PRIVATE -Wall -Wextra -Werror)
+add_test(NAME devices COMMAND devices)
+set_tests_properties(devices PROPERTIES PASS_REGULAR_EXPRESSION "through /dev/stdout\ndevices: all passed"
+  FAIL_REGULAR_EXPRESSION "silenced")
+)";
+
+void check_devices(const std::vector<std::string>& definitions) {
+  Project project;
+  write_file(project.source / "CMakeLists.txt", kDevicesCMakeLists);
+  write_file(project.source / "devices.c", kDevices);
+  (void)configure_build_and_ctest(project, definitions, 1);
+  // Outside CTest, with no grant at all.
+  const auto ran = project.wasibuild.exec({(project.build / "devices.wasm").string()});
+  CHECK(ran.err == "");  // silenced by freopen()
+  CHECK(ran.out == "through /dev/stdout\ndevices: all passed\n");
+}
+
+}  // namespace
+
+TEST_CASE("/dev/null, /dev/zero, /dev/urandom and /dev/stdout without a grant, with clang 19") { check_devices({}); }
+
+TEST_CASE("/dev/null, /dev/zero, /dev/urandom and /dev/stdout with clang 22 and a newer wasi-libc") {
+  if (!have_clang22()) return;
+  check_devices(toolchain_dir_definitions(kClang22));
+}
+
 // A main(argc, argv) that lives in a static library, as googletest's
 // gtest_main does: newer wasi-libc refers to it only weakly, which takes
 // nothing out of an archive, so without the toolchain file's
