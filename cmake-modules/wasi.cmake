@@ -293,6 +293,30 @@ if(WASIBUILD_FSTREAM_INCLUDE)
 endif()
 set(CMAKE_C_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}")
 set(CMAKE_CXX_STANDARD_LIBRARIES_INIT "${_wasibuild_standard_libraries}${_wasibuild_exception_libraries}")
+# CMake caches CMAKE_<LANG>_STANDARD_LIBRARIES at the first configure, so a
+# build tree configured by an older wasibuild kept its link line (without
+# wraps the support library now relies on) through every reconfigure. The
+# value this file wrote is recorded; while the cache still holds it (nobody
+# changed it since), a reconfigure brings it up to date. A tree from before
+# the record counts as ours when its value links the support library.
+foreach(lang C CXX)
+  set(_wasibuild_current "${CMAKE_${lang}_STANDARD_LIBRARIES_INIT}")
+  if(DEFINED CACHE{CMAKE_${lang}_STANDARD_LIBRARIES})
+    set(_wasibuild_cached "$CACHE{CMAKE_${lang}_STANDARD_LIBRARIES}")
+    if(DEFINED CACHE{_WASIBUILD_${lang}_STANDARD_LIBRARIES})
+      set(_wasibuild_ours "$CACHE{_WASIBUILD_${lang}_STANDARD_LIBRARIES}")
+    elseif(_wasibuild_cached MATCHES "libwasibuild-support\\.a")
+      set(_wasibuild_ours "${_wasibuild_cached}")
+    else()
+      set(_wasibuild_ours "")
+    endif()
+    if(_wasibuild_cached STREQUAL _wasibuild_ours AND NOT _wasibuild_cached STREQUAL _wasibuild_current)
+      set(CMAKE_${lang}_STANDARD_LIBRARIES "${_wasibuild_current}" CACHE STRING
+        "Libraries linked into every executable and shared library linked for language ${lang}." FORCE)
+    endif()
+  endif()
+  set(_WASIBUILD_${lang}_STANDARD_LIBRARIES "${_wasibuild_current}" CACHE INTERNAL "")
+endforeach()
 
 # Packages, libraries and headers come from the sysroot, never the host.
 # Appended, so a user's -DCMAKE_FIND_ROOT_PATH=<prefix of a cross-built

@@ -7,6 +7,7 @@
 // same emulation flags as the toolchain file. Real CMake, the real toolchain
 // file, programs run by the real runner.
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -328,6 +329,77 @@ int main(void) {
   INFO(ran.err);
   CHECK(ran.exit_status == 0);
   CHECK(ran.out == "FOO=7 mkstemp=1 stack=3\n");
+}
+
+namespace {
+
+std::string cached(const fs::path& build, const std::string& name) {
+  std::istringstream cache(read_file(build / "CMakeCache.txt"));
+  const std::string prefix = name + ":";
+  for (std::string line; std::getline(cache, line);) {
+    if (line.starts_with(prefix)) return line.substr(line.find('=') + 1);
+  }
+  return "(not cached)";
+}
+
+// Rewrites one cache entry's value (nullopt: removes it), as an older
+// wasibuild would have left it.
+void set_cached(const fs::path& build, const std::string& name, const std::optional<std::string>& value) {
+  std::istringstream cache(read_file(build / "CMakeCache.txt"));
+  std::string rewritten;
+  for (std::string line; std::getline(cache, line);) {
+    if (line.starts_with(name + ":")) {
+      if (!value) continue;
+      line = line.substr(0, line.find('=') + 1) + *value;
+    }
+    rewritten += line + "\n";
+  }
+  write_file(build / "CMakeCache.txt", rewritten);
+}
+
+}  // namespace
+
+// CMake caches the link line's libraries at the first configure: a tree an
+// older wasibuild configured kept its old one, without the wraps the
+// support library relies on (here: writes to /dev/null).
+TEST_CASE("reconfiguring a tree an older wasibuild configured brings its link line up to date, a user's own stays") {
+  Sandbox box;
+  const fs::path source = box.dir / "src";
+  const fs::path build = box.dir / "build";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.20)\nproject(stale C)\n"
+                                        "add_executable(stale stale.c)\n");
+  write_file(source / "stale.c", R"c(#include <stdio.h>
+int main(void) {
+  FILE *null = fopen("/dev/null", "w");
+  const int ok = null != NULL && fputs("gone\n", null) >= 0 && fclose(null) == 0;
+  printf("dev/null %s\n", ok ? "ok" : "failed");
+  return !ok;
+}
+)c");
+  REQUIRE(box.configure(source, build).exit_status == 0);
+  const std::string current = cached(build, "CMAKE_C_STANDARD_LIBRARIES");
+  REQUIRE(current.find("--wrap=__wasi_fd_write") != std::string::npos);
+  std::string older = current;
+  older.erase(older.find(" -Wl,--wrap=__wasi_fd_write"), std::string(" -Wl,--wrap=__wasi_fd_write").size());
+  // A tree from before the record, and one recorded by an older wasibuild.
+  for (const std::optional<std::string>& record : {std::optional<std::string>(), std::optional<std::string>(older)}) {
+    set_cached(build, "CMAKE_C_STANDARD_LIBRARIES", older);
+    set_cached(build, "_WASIBUILD_C_STANDARD_LIBRARIES", record);
+    const auto reconfigured = box.configure(source, build);
+    INFO(reconfigured.out << reconfigured.err);
+    REQUIRE(reconfigured.exit_status == 0);
+    CHECK(cached(build, "CMAKE_C_STANDARD_LIBRARIES") == current);
+  }
+  const auto built = box.build(build);
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  const auto ran = box.run({WASIBUILD_BINARY, "exec", (build / "stale.wasm").string()});
+  CHECK(ran.out == "dev/null ok\n");
+  // A value the user chose is theirs.
+  REQUIRE(box.configure(source, build, {"-DCMAKE_C_STANDARD_LIBRARIES=-lm"}).exit_status == 0);
+  REQUIRE(box.configure(source, build).exit_status == 0);
+  CHECK(cached(build, "CMAKE_C_STANDARD_LIBRARIES") == "-lm");
 }
 
 TEST_CASE("a project that turns threads off sees no pthread.h: the stubs come only with find_package(Threads REQUIRED)") {
