@@ -107,9 +107,8 @@ describe_project() {
       package=cmocka version=1.1.5 cmake_args=(-DUNIT_TESTING=ON -DWITH_EXAMPLES=OFF) ;;
     libzstd)
       # Builds with __unix__ (its platform.h takes the POSIX branch only
-      # then), chown() from the gap layer, chmod() from the toolchain's
-      # wasi-libc (newer ones declare it; Debian 12's does not) and
-      # setpriority(). fullbench runs once per case. Not run: fuzzer and
+      # then), chown(), setpriority() and (for Debian 12's wasi-libc)
+      # chmod() from the gap layer. fullbench runs once per case. Not run: fuzzer and
       # zstreamtest set ZSTD_c_nbWorkers, which a build without
       # multithreading refuses natively too (threads: issue 15);
       # playTests.sh executes $ZSTD_BIN, the zstd.wasm itself.

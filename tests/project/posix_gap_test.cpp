@@ -469,6 +469,7 @@ constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int failures;
@@ -583,6 +584,11 @@ int main(void) {
   EXPECT(fchown(fd, (uid_t)-1, 1000) == -1 && errno == EPERM);
   errno = 0;
   EXPECT(chown("/tmp/no-such-file", 0, 0) == -1 && errno == ENOENT);
+  // Modes cannot change: both libcs answer ENOSYS.
+  errno = 0;
+  EXPECT(chmod(path, 0644) == -1 && errno == ENOSYS);
+  errno = 0;
+  EXPECT(fchmod(fd, 0644) == -1 && errno == ENOSYS);
   close(fd);
   printf(failures ? "masks and owners: %d failed\n" : "masks and owners: all passed\n", failures);
   return failures != 0;
@@ -596,11 +602,12 @@ set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 check_symbol_exists(pthread_sigmask signal.h HAVE_PTHREAD_SIGMASK)
 check_symbol_exists(sigprocmask signal.h HAVE_SIGPROCMASK)
 check_symbol_exists(chown unistd.h HAVE_CHOWN)
+check_symbol_exists(chmod sys/stat.h HAVE_CHMOD)
 check_symbol_exists(sigaction signal.h HAVE_SIGACTION)
 check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
 check_symbol_exists(setrlimit sys/resource.h HAVE_SETRLIMIT)
 check_symbol_exists(setpriority sys/resource.h HAVE_SETPRIORITY)
-message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN}")
+message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN} chmod=${HAVE_CHMOD}")
 message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK} setrlimit=${HAVE_SETRLIMIT} setpriority=${HAVE_SETPRIORITY}")
 enable_testing()
 add_executable(masks masks.c)
@@ -614,7 +621,7 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   write_file(project.source / "CMakeLists.txt", kMasksAndOwnersCMakeLists);
   write_file(project.source / "masks.c", kMasksAndOwners);
   const auto configured = configure_build_and_ctest(project, definitions, 1);
-  CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1 chmod=1\n") != std::string::npos);
   CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1 setpriority=1\n") != std::string::npos);
 }
 
