@@ -189,6 +189,13 @@ describe_project() {
       package=googletest version=1.12.1 min_tests=34
       cmake_args=(-Dgtest_build_tests=ON -Dgtest_disable_pthreads=ON)
       exclude='^(googletest-options-test|gtest_unittest|gtest_no_rtti_unittest|googletest-break-on-failure-unittest|googletest-catch-exceptions-test|googletest-color-test|googletest-filter-unittest|gtest_help_test|googletest-output-test|gtest_xml_output_unittest|googletest-json-output-unittest)$' ;;
+    libjpeg-turbo)
+      # The TurboJPEG API recovers from libjpeg's errors with setjmp() and
+      # longjmp() (WasiSetjmp.cmake); 155 tests compress and decompress
+      # the source tree's test images and compare MD5 sums through cmake -P
+      # scripts, writing their output in the build tree. SIMD off: its
+      # assembly is x86 and Arm only, natively too.
+      package=libjpeg-turbo version=2.1.5 min_tests=155 cmake_args=(-DENABLE_SHARED=OFF -DWITH_TURBOJPEG=ON) ;;
     *) fail "unknown project (see describe_project in $0)" ;;
   esac
 }
