@@ -177,13 +177,17 @@ PREVIEW1(fd_filestat_get) __wasi_errno_t engine_fd_filestat_get(__wasi_fd_t, __w
 PREVIEW1(fd_renumber) __wasi_errno_t engine_fd_renumber(__wasi_fd_t, __wasi_fd_t);
 #undef PREVIEW1
 
-// The device a call names, or NULL; `real` is then where a standard
-// stream's device passes the call on (-1: the device answers itself).
-static struct device* device_of(__wasi_fd_t fd, int* real) {
+// The device that answers a call on `*fd` itself, or NULL: then the call
+// goes to the runtime with `*fd`, which a standard stream's device (stdin,
+// stdout, stderr) has replaced with 0, 1 or 2.
+static const struct device* answering(__wasi_fd_t* fd) {
   if (device_count == 0) return NULL;
-  struct device* device = find((int)fd);
-  if (device != NULL) *real = passed_to(device);
-  return device;
+  const struct device* device = find((int)*fd);
+  if (device == NULL) return NULL;
+  const int real = passed_to(device);
+  if (real < 0) return device;
+  *fd = (__wasi_fd_t)real;
+  return NULL;
 }
 
 static __wasi_errno_t fill(const struct device* device, const __wasi_iovec_t* iovs, size_t count,
@@ -214,45 +218,36 @@ static __wasi_errno_t swallow(const __wasi_ciovec_t* iovs, size_t count, __wasi_
 
 __wasi_errno_t __wrap___wasi_fd_read(__wasi_fd_t fd, const __wasi_iovec_t* iovs, size_t count,
                                      __wasi_size_t* done) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_read(fd, iovs, count, done);
-  if (real >= 0) return engine_fd_read((__wasi_fd_t)real, iovs, count, done);
   return fill(device, iovs, count, done);
 }
 
 __wasi_errno_t __wrap___wasi_fd_pread(__wasi_fd_t fd, const __wasi_iovec_t* iovs, size_t count,
                                       __wasi_filesize_t offset, __wasi_size_t* done) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_pread(fd, iovs, count, offset, done);
-  if (real >= 0) return engine_fd_pread((__wasi_fd_t)real, iovs, count, offset, done);
   return fill(device, iovs, count, done);
 }
 
 __wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t count,
                                       __wasi_size_t* done) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_write(fd, iovs, count, done);
-  if (real >= 0) return engine_fd_write((__wasi_fd_t)real, iovs, count, done);
   return swallow(iovs, count, done);
 }
 
 __wasi_errno_t __wrap___wasi_fd_pwrite(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t count,
                                        __wasi_filesize_t offset, __wasi_size_t* done) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_pwrite(fd, iovs, count, offset, done);
-  if (real >= 0) return engine_fd_pwrite((__wasi_fd_t)real, iovs, count, offset, done);
   return swallow(iovs, count, done);
 }
 
 // Closing a device over a real number closes that number too, as the
 // dup2() that laid the device over it would have.
 __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
-  int real = -1;
-  struct device* device = device_of(fd, &real);
+  struct device* device = device_count == 0 ? NULL : find((int)fd);
   if (device == NULL) return engine_fd_close(fd);
   forget(device);
   // The number under it may never have been open (dup2() onto any number).
@@ -262,19 +257,15 @@ __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
 
 __wasi_errno_t __wrap___wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t offset, __wasi_whence_t whence,
                                      __wasi_filesize_t* position) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_seek(fd, offset, whence, position);
-  if (real >= 0) return engine_fd_seek((__wasi_fd_t)real, offset, whence, position);
   *position = 0;  // Linux: a character device stays at 0
   return 0;
 }
 
 __wasi_errno_t __wrap___wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t* position) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_tell(fd, position);
-  if (real >= 0) return engine_fd_tell((__wasi_fd_t)real, position);
   *position = 0;
   return 0;
 }
@@ -283,8 +274,7 @@ __wasi_errno_t __wrap___wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t* position
 // onto 1 (wasi-libc has no dup3): the device then lies over 1, as after
 // dup2(). A real descriptor renumbered onto a device's number replaces it.
 __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
-  int real = -1;
-  struct device* device = device_of(fd, &real);
+  struct device* device = device_count == 0 ? NULL : find((int)fd);
   if (device == NULL) {
     const __wasi_errno_t error = engine_fd_renumber(fd, to);
     if (error == 0) __wasibuild_device_forget((int)to);
@@ -303,10 +293,8 @@ __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
 
 // Seekable rights, as Linux's /dev/null is: isatty() says no.
 __wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t* status) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_fdstat_get(fd, status);
-  if (real >= 0) return engine_fd_fdstat_get((__wasi_fd_t)real, status);
   memset(status, 0, sizeof *status);
   status->fs_filetype = __WASI_FILETYPE_CHARACTER_DEVICE;
   status->fs_rights_base = ~(__wasi_rights_t)0;
@@ -314,18 +302,14 @@ __wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t* stat
 }
 
 __wasi_errno_t __wrap___wasi_fd_fdstat_set_flags(__wasi_fd_t fd, __wasi_fdflags_t flags) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_fdstat_set_flags(fd, flags);
-  if (real >= 0) return engine_fd_fdstat_set_flags((__wasi_fd_t)real, flags);
   return 0;
 }
 
 __wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t* status) {
-  int real = -1;
-  const struct device* device = device_of(fd, &real);
+  const struct device* device = answering(&fd);
   if (device == NULL) return engine_fd_filestat_get(fd, status);
-  if (real >= 0) return engine_fd_filestat_get((__wasi_fd_t)real, status);
   memset(status, 0, sizeof *status);
   status->filetype = __WASI_FILETYPE_CHARACTER_DEVICE;
   status->nlink = 1;
