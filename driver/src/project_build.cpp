@@ -126,16 +126,22 @@ std::string joined(const std::vector<std::string>& words) {
 
 constexpr const char* kConfigureStamp = "configure.stamp";
 
+enum class Configure { none, in_place, fresh };
+
 // CMake re-runs itself when CMakeLists change; wasibuild re-configures only
-// when its own inputs (toolchain, profile, flags) changed, or CMake's list
-// of executables is missing.
-bool needs_configure(const fs::path& build_dir, const fs::path& state_dir, const std::string& stamp) {
+// when its own inputs (source and build directories, toolchain, profile,
+// flags: the stamp) changed, or CMake's list of executables is missing.
+// A changed stamp starts the cache over (`cmake --fresh`): CMake keeps the
+// compilers a cache was made with, and refuses a cache made for another
+// source directory, as after the project was moved or copied.
+Configure configure_needed(const fs::path& build_dir, const fs::path& state_dir, const std::string& stamp) {
   std::error_code error;
-  if (!fs::exists(build_dir / "CMakeCache.txt", error)) return true;
+  if (!fs::exists(build_dir / "CMakeCache.txt", error)) return Configure::in_place;
   const base::Fd state = base::open_directory(state_dir);
+  if (base::read_file_at(state.get(), kConfigureStamp, state_dir / kConfigureStamp) != stamp) return Configure::fresh;
   struct stat info {};
-  if (::fstatat(state.get(), kExecutablesFile, &info, AT_SYMLINK_NOFOLLOW) != 0) return true;
-  return base::read_file_at(state.get(), kConfigureStamp, state_dir / kConfigureStamp) != stamp;
+  if (::fstatat(state.get(), kExecutablesFile, &info, AT_SYMLINK_NOFOLLOW) != 0) return Configure::in_place;
+  return Configure::none;
 }
 
 // The build tool CMake chose: CMAKE_MAKE_PROGRAM in the build's cache (read
@@ -216,7 +222,8 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
   configure.push_back("-DWASIBUILD_EXECUTABLES_FILE=" + (state_dir / kExecutablesFile).string());
   const std::string stamp = joined(configure);
   env.out->flush();
-  if (needs_configure(built.build_dir, state_dir, stamp)) {
+  if (const Configure needed = configure_needed(built.build_dir, state_dir, stamp); needed != Configure::none) {
+    if (needed == Configure::fresh) configure.push_back("--fresh");
     if (run_child(configure, project.root) != 0) {
       throw Failure{fmt::format("{}: CMake configuration failed (see its output above)", project.manifest.string())};
     }

@@ -83,6 +83,30 @@ TEST_CASE("new, build, run and test an application") {
   CHECK_FALSE(fs::exists(project / "build"));
 }
 
+// CMake refuses a cache made for another source directory ("does not match
+// the source ... used to generate cache"): a moved or copied project, build
+// tree and all, configures afresh and builds.
+TEST_CASE("a project copied or moved with its build tree builds and runs in its new place") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "hello"}).exit_status == 0);
+  const fs::path original = ws.dir / "hello";
+  REQUIRE(ws.in(original, {"build"}).exit_status == 0);
+  const fs::path copy = ws.dir / "copy";
+  fs::copy(original, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  const auto built = ws.in(copy, {"build"});
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_status == 0);
+  CHECK(ws.in(copy, {"run", "--", "copy"}).out.ends_with("Hello, copy!\n"));
+  // The original's tree is untouched: its build has nothing to do.
+  CHECK(ws.in(original, {"build"}).out.find("no work to do") != std::string::npos);
+  const fs::path moved = ws.dir / "moved";
+  fs::rename(original, moved);
+  const auto rebuilt = ws.in(moved, {"build"});
+  INFO(rebuilt.out << rebuilt.err);
+  REQUIRE(rebuilt.exit_status == 0);
+  CHECK(ws.in(moved, {"run", "--", "moved"}).out.ends_with("Hello, moved!\n"));
+}
+
 TEST_CASE("a new library passes its tests as wasm, and builds and passes natively too") {
   Workspace ws;
   REQUIRE(ws.in(ws.dir.path(), {"new", "mylib", "--lib"}).exit_status == 0);
