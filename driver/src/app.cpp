@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "spellcheck.hpp"
+#include "terminal.hpp"
 #include "wasibuild/files.hpp"
 #include "wasibuild/runner.hpp"
 
@@ -24,8 +25,8 @@ std::string capped(const std::string& text) {
 }
 
 void report(const Env& env, const Failure& failure) {
-  *env.err << "wasibuild: error: " << capped(failure.message) << "\n";
-  for (const std::string& line : failure.help) *env.err << "help: " << capped(line) << "\n";
+  *env.err << "wasibuild: " << styled(env, Style::error, "error:") << " " << capped(failure.message) << "\n";
+  for (const std::string& line : failure.help) *env.err << styled(env, Style::help, "help:") << " " << capped(line) << "\n";
   env.err->flush();
 }
 
@@ -76,7 +77,8 @@ bool takes_value(const CLI::App& app, const std::string& token) {
   for (const CLI::Option* option : app.get_options()) {
     if (option->check_name(token)) return option->get_expected_min() > 0;  // flags expect 0
   }
-  return false;
+  // A global option (--color WHEN) after the command falls through to it.
+  return app.get_parent() != nullptr && takes_value(*app.get_parent(), token);
 }
 
 // For `exec`-like commands: cuts `[OPTIONS] FILE [--] [ARGS...]` after FILE,
@@ -118,24 +120,95 @@ Failure unknown_command(const std::string& word) {
   return failure;
 }
 
+// The flags every command takes, before or after the command's name (as
+// cargo's -q and -v): subcommands let what they do not know fall through.
+struct GlobalFlags {
+  bool quiet = false;
+  bool verbose = false;
+  std::string colour = "auto";
+
+  void bind(CLI::App& app) {
+    app.add_flag("-q,--quiet", quiet, "Say nothing but errors and warnings (a program's own output stays)");
+    app.add_flag("-v,--verbose", verbose, "Show the commands wasibuild runs, and their full output");
+    app.add_option("--color,--colour", colour, "Colour wasibuild's messages: auto, always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->type_name("WHEN");
+  }
+  void apply(Env& env) const {
+    env.verbosity = quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;
+    env.colour = colour_wanted(colour, env);
+  }
+};
+
+// --color's value as written, for errors found before parsing ends.
+std::string colour_choice_in(const std::vector<std::string>& words) {
+  std::string choice = "auto";
+  for (auto word = words.begin(); word != words.end() && *word != "--"; ++word) {
+    for (const std::string name : {"--color", "--colour"}) {
+      if (*word == name && word + 1 != words.end()) choice = *(word + 1);
+      if (word->starts_with(name + "=")) choice = word->substr(name.size() + 1);
+    }
+  }
+  return choice;
+}
+
+void let_unknown_flags_fall_through(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_allow_extras()) continue;  // `binfmt run` keeps its extras
+    sub->fallthrough();
+    let_unknown_flags_fall_through(*sub);
+  }
+}
+
+// `wasibuild --bogus build`: CLI11 would say only that a subcommand is
+// required. Checks the words before the command against the global flags.
+std::optional<Failure> unknown_global_option(const CLI::App& app, const std::vector<std::string>& words,
+                                             std::vector<std::string>::const_iterator command) {
+  for (auto word = words.begin(); word != command; ++word) {
+    if (takes_value(app, *word)) {
+      if (word + 1 != command) ++word;
+      continue;
+    }
+    const std::string name = word->substr(0, word->find('='));
+    bool known = false;
+    for (const CLI::Option* option : app.get_options()) known = known || option->check_name(name);
+    if (known) continue;
+    std::vector<std::string> flags;
+    for (const CLI::Option* option : app.get_options()) {
+      for (const std::string& long_name : option->get_lnames()) flags.push_back("--" + long_name);
+    }
+    Failure failure{fmt::format("unknown option '{}'", name), {}, kExitUsage};
+    if (auto guess = closest_match(name, flags)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+    failure.help.push_back("options before the command are -q, -v, --color WHEN, -V and -h; run 'wasibuild --help'");
+    return failure;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_command_line(const std::vector<std::string>& arguments, Env& env) {
   CLI::App app("wasibuild: build C and C++ to WebAssembly and run it sandboxed", "wasibuild");
   app.set_version_flag("-V,--version", fmt::format("wasibuild {} (Wasmtime {})", "0.1.0", runner::engine_version()));
   app.require_subcommand(1);
+  GlobalFlags global;
+  global.bind(app);
   app.footer("See 'wasibuild help COMMAND' for a command's options; shell completions: 'wasibuild completions "
              "bash|zsh|fish'.");
 
   // `wasibuild help [COMMAND...]` is `wasibuild [COMMAND...] --help`, as in
   // cargo and git.
   std::vector<std::string> words = arguments;
+  env.colour = colour_wanted(colour_choice_in(words), env);  // for errors met while parsing
   if (!words.empty() && words.front() == "help") {
     words.erase(words.begin());
     words.emplace_back("--help");
   }
   // The first word that is not a top-level flag names the command.
-  const auto named = std::find_if(words.begin(), words.end(), [](const std::string& w) { return !w.starts_with("-"); });
+  auto named = words.begin();
+  while (named != words.end() && named->starts_with("-")) {
+    named += takes_value(app, *named) && named + 1 != words.end() ? 2 : 1;  // --color WHEN
+  }
   // When that word comes first (`wasibuild exec ...`, CTest's emulator
   // form), only that command's flags are set up: building every command's
   // options and validators was ~10 % of an `exec`'s start-up. Top-level
@@ -153,6 +226,12 @@ int run_command_line(const std::vector<std::string>& arguments, Env& env) {
     by_name[entry.name] = {command, sub};
     // The callback only records the choice; the command runs after parsing.
     sub->parse_complete_callback([&chosen, command] { chosen = command; });
+  }
+
+  let_unknown_flags_fall_through(app);
+  if (auto failure = unknown_global_option(app, words, named)) {
+    report(env, *failure);
+    return kExitUsage;
   }
 
   Command* named_command = nullptr;
@@ -183,6 +262,11 @@ int run_command_line(const std::vector<std::string>& arguments, Env& env) {
     app.parse(reversed);
   } catch (const CLI::ParseError& error) {
     return report_parse_error(app, error, env, named_command != nullptr ? named_command->usage_status() : kExitUsage);
+  }
+  global.apply(env);
+  if (global.quiet && global.verbose) {
+    report(env, Failure{"-q (--quiet) and -v (--verbose) ask for opposite things; choose one", {}, kExitUsage});
+    return kExitUsage;
   }
   try {
     return chosen->run(env);

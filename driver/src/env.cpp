@@ -14,6 +14,11 @@ std::optional<std::string> Env::get(std::string_view name) const {
   return found->second;
 }
 
+base::Exit Env::run(base::Spawn spawn, const base::LineSink& on_line) const {
+  if (!spawn.environment) spawn.environment = base::environment_of(variables);
+  return spawner ? spawner(spawn, on_line) : base::run_process(spawn, on_line);
+}
+
 Env Env::from_process() {
   Env env;
   for (char** entry = environ; *entry != nullptr; ++entry) {

@@ -112,10 +112,15 @@ std::optional<std::string> process_copy(const ModuleFile& file, const fs::path& 
   const base::Fd work_dir = base::open_directory(work);
   base::replace_file_at(work_dir.get(), kWorkCopy, base::read_all(file.fd.get(), module, kMaxModuleBytes), 0644, work / kWorkCopy);
   const fs::path copy = work / kWorkCopy;
-  if (plan.strip && plan.strip_tool &&
-      run_child({plan.strip_tool->string(), "--strip-debug", "--keep-section=name", copy.string()},
-                env.working_directory) != 0) {
-    throw Failure{fmt::format("{}: llvm-strip failed", module.string())};
+  if (plan.strip && plan.strip_tool) {
+    const base::Exit strip = env.run({.argv = {plan.strip_tool->string(), "--strip-debug", "--keep-section=name",
+                                               copy.string()},
+                                      .output = base::ChildOutput::capture,
+                                      .stdin_from_null = true});
+    if (strip.status != 0) {
+      throw Failure{fmt::format("{}: llvm-strip failed: {}", module.string(),
+                                strip.started() ? strip.output : strip.start_error)};
+    }
   }
   std::optional<std::string> problem;
   if (plan.wasm_opt) {

@@ -7,11 +7,14 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <fstream>
 #include <sstream>
 
 #include "command.hpp"
+#include "message_format.hpp"
+#include "terminal.hpp"
 #include "toolchains.hpp"
 #include "post_process.hpp"
 #include "wasibuild/files.hpp"
@@ -29,28 +32,76 @@ void bind_build_flags(CLI::App& app, BuildFlags& flags) {
   app.add_option("--toolchain", flags.toolchain, "Use this toolchain (see wasibuild toolchain list)");
   app.add_option("--target", flags.target, "Target triple (default: the toolchain's, e.g. wasm32-wasi)");
   app.add_option("-j,--jobs", flags.jobs, "Parallel build jobs");
-  app.add_flag("-v,--verbose", flags.verbose, "Show the commands CMake runs");
+}
+
+void bind_message_format(CLI::App& app, BuildFlags& flags) {
+  app.add_option_function<std::string>(
+         "--message-format", [&flags](const std::string& format) { flags.json_messages = format == "json"; },
+         "human (default), or json: one JSON object a line on stdout (docs/message-format.md)")
+      ->check(CLI::IsMember({"human", "json"}))
+      ->type_name("FORMAT");
 }
 
 fs::path share_dir(const Env& env) { return env.executable.parent_path().parent_path() / "share/wasibuild"; }
 
 fs::path toolchain_file(const Env& env) { return share_dir(env) / "cmake/wasi.cmake"; }
 
-int run_child(const std::vector<std::string>& argv, const fs::path& working_directory) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (!working_directory.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) throw Failure{fmt::format("cannot run {}: {}", argv[0], std::strerror(spawned))};
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+namespace {
+
+// A command as a shell would show it (for -v), each word quoted if needed.
+std::string shown_command(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& word : argv) {
+    if (!text.empty()) text += ' ';
+    const bool plain = !word.empty() && word.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}") == std::string::npos;
+    text += plain ? word : "'" + word + "'";
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return text;
+}
+
+}  // namespace
+
+namespace {
+
+// Ninja strips colour from what it passes on unless its output is a
+// terminal or CLICOLOR_FORCE is set: set or cleared as --color decided.
+std::vector<std::string> environment_for(const Step& step, const Env& env) {
+  auto variables = env.variables;
+  variables.erase("CLICOLOR_FORCE");
+  if (env.colour && step.json_lines == nullptr) variables["CLICOLOR_FORCE"] = "1";
+  return base::environment_of(variables);
+}
+
+}  // namespace
+
+int run_step(const Step& step, const Env& env) {
+  if (env.verbosity == Verbosity::verbose) print_status(env, "Running", "`" + shown_command(step.argv) + "`");
+  env.out->flush();
+  base::Spawn spawn{.argv = step.argv, .working_directory = step.working_directory};
+  std::string kept;  // a quiet step's output, shown only if it fails
+  base::LineSink on_line;
+  if (step.json_lines != nullptr) {
+    on_line = [&](std::string_view line) {
+      (*step.json_lines)(line);
+      *env.err << line << "\n";
+    };
+  } else if (step.chatty && env.verbosity == Verbosity::quiet) {
+    on_line = [&kept](std::string_view line) { kept.append(line).push_back('\n'); };
+  } else if (!step.chatter.empty() && env.verbosity != Verbosity::verbose) {
+    on_line = [&](std::string_view line) {
+      if (std::ranges::find(step.chatter, line) == step.chatter.end()) *env.out << line << "\n";
+    };
+  }
+  if (on_line) {
+    spawn.output = base::ChildOutput::lines;
+    spawn.environment = environment_for(step, env);
+  }
+  const base::Exit exit = env.run(spawn, on_line);
+  if (!exit.started()) throw Failure{fmt::format("cannot run {}: {}", step.argv.front(), exit.start_error)};
+  if (exit.status != 0) *env.err << kept;
+  env.out->flush();
+  env.err->flush();
+  return exit.status;
 }
 
 namespace {
@@ -68,10 +119,9 @@ tc::Toolchain install_default_sdk(Env& env) {
                    "or install Debian's: apt-get install clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 "
                    "libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32"}};
   }
-  *env.err << fmt::format("wasibuild: no WASI toolchain found; installing the pinned default, WASI SDK {}\n",
-                          release->version)
-           << std::flush;
-  ProgressRenderer progress(*env.err, env.err_is_terminal, false);
+  print_status(env, "Installing", fmt::format("the pinned default toolchain, WASI SDK {} (no WASI toolchain was found)",
+                                             release->version));
+  ProgressRenderer progress(*env.err, env.err_is_terminal, env.verbosity == Verbosity::quiet);
   auto installed = installer_module(env).install(release_install_request(env, *release), progress);
   if (!installed) throw failure_of(installed.error());
   return installed.value();
@@ -91,6 +141,9 @@ std::vector<std::string> configure_command(const Project& project, const Profile
                                       project.generator, "-DCMAKE_TOOLCHAIN_FILE=" + toolchain_file(env).string(),
                                       "-DCMAKE_BUILD_TYPE=" + profile.build_type,
                                       "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+                                      // Clang colours always; Ninja strips it where
+                                      // wasibuild's output is not coloured (run_step).
+                                      "-DCMAKE_COLOR_DIAGNOSTICS=ON",
                                       // The resolved toolchain, so the toolchain file need not ask again.
                                       "-DWASIBUILD_CLANG=" + toolchain.clang.string(),
                                       "-DWASIBUILD_CLANGXX=" + toolchain.clangxx.string(),
@@ -159,13 +212,18 @@ std::optional<std::string> cached_make_program(const fs::path& build_dir) {
 
 // With Ninja, the build runs it directly: `cmake --build` would only start
 // the same `ninja -C DIR`, and starting CMake first costs ~25 ms on every
-// build, most of a no-op build's time (docs/performance.md).
-std::vector<std::string> build_command(const Project& project, const fs::path& build_dir, const BuildFlags& flags) {
+// build, most of a no-op build's time (docs/performance.md). Ninja starts in
+// the build directory instead of with -C, so it has no "Entering directory"
+// to say; under -q it shows only what the compiler says (--quiet).
+Step build_step(const Project& project, const fs::path& build_dir, const BuildFlags& flags, const Env& env) {
   const auto ninja = project.generator == "Ninja" ? cached_make_program(build_dir) : std::nullopt;
-  std::vector<std::string> command = {ninja.value_or("cmake"), ninja ? "-C" : "--build", build_dir.string()};
-  if (flags.jobs > 0) command.push_back(fmt::format("-j{}", flags.jobs));
-  if (flags.verbose) command.push_back(ninja ? "-v" : "--verbose");
-  return command;
+  Step step{.argv = {}, .working_directory = ninja ? build_dir : project.root};
+  step.argv = ninja ? std::vector<std::string>{*ninja} : std::vector<std::string>{"cmake", "--build", build_dir.string()};
+  if (flags.jobs > 0) step.argv.push_back(fmt::format("-j{}", flags.jobs));
+  if (env.verbosity == Verbosity::verbose) step.argv.push_back(ninja ? "-v" : "--verbose");
+  if (env.verbosity == Verbosity::quiet && ninja) step.argv.push_back("--quiet");
+  if (ninja) step.chatter = {"ninja: no work to do."};
+  return step;
 }
 
 std::string human_size(std::uintmax_t bytes) {
@@ -204,27 +262,22 @@ fs::path existing_build_dir(const BuildFlags& flags, const Project& project, Env
   return project.root / "build" / target / choose_profile(project, profile_name_of(flags)).name;
 }
 
-BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs) {
-  BuiltProject built{load_project(env), {}, {}, {}, {}};
+namespace {
+
+// Configures when the stamp says so, builds, post-processes; fills `built`.
+void configure_and_build(const BuildFlags& flags, Env& env, BuiltProject& built, const std::string& target,
+                         const base::LineSink* json_lines) {
   const Project& project = built.project;
   const Profile& profile = choose_profile(project, profile_name_of(flags));
-  built.toolchain = resolve_for_build(flags, env);
-  const std::string target = target_of(flags, project, built.toolchain.default_target);
-  const auto& targets = built.toolchain.capabilities.targets;
-  if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
-    throw Failure{fmt::format("toolchain '{}' has no libc for target '{}'", built.toolchain.name, target),
-                  {fmt::format("its targets: {}", fmt::join(targets, ", "))}};
-  }
   built.build_dir = project.root / "build" / target / profile.name;
   const fs::path state_dir = state_dir_of(project, target, profile.name);
   fs::create_directories(state_dir);
   auto configure = configure_command(project, profile, built.toolchain, target, built.build_dir, env);
   configure.push_back("-DWASIBUILD_EXECUTABLES_FILE=" + (state_dir / kExecutablesFile).string());
   const std::string stamp = joined(configure);
-  env.out->flush();
   if (const Configure needed = configure_needed(built.build_dir, state_dir, stamp); needed != Configure::none) {
     if (needed == Configure::fresh) configure.push_back("--fresh");
-    if (run_child(configure, project.root) != 0) {
+    if (run_step({configure, project.root, true, json_lines}, env) != 0) {
       throw Failure{fmt::format("{}: CMake configuration failed (see its output above)", project.manifest.string())};
     }
     const base::Fd state = base::open_directory(state_dir);
@@ -232,19 +285,66 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs
   }
   const PostProcess post = plan_post_processing(profile, built.toolchain, env);
   forget_outputs_of_other_settings(state_dir, built.build_dir, post);
-  if (run_child(build_command(project, built.build_dir, flags), project.root) != 0) {
+  Step build = build_step(project, built.build_dir, flags, env);
+  build.json_lines = json_lines;
+  if (run_step(build, env) != 0) {
     throw Failure{fmt::format("{}: the build failed (see the compiler output above)", project.manifest.string())};
   }
   write_clangd_config(project.root, built.build_dir);
   built.executables = linked_modules(state_dir, built.build_dir);
   built.tests = linked_modules(state_dir, built.build_dir, true);
-  const auto notes = post_process(built.executables, state_dir, built.build_dir, post, env);
-  if (print_outputs) {
-    for (const auto& wasm : built.executables) {
-      *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
-                              human_size(fs::file_size(wasm)), notes.at(wasm));
-    }
+  built.notes = post_process(built.executables, state_dir, built.build_dir, post, env);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void list_outputs(const BuiltProject& built, const Env& env) {
+  for (const auto& wasm : built.executables) {
+    *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
+                            human_size(fs::file_size(wasm)), built.notes.at(wasm));
   }
+}
+
+void report_artifacts(const BuiltProject& built, JsonMessages& json) {
+  for (const auto& wasm : built.executables) {
+    const bool is_test = std::find(built.tests.begin(), built.tests.end(), wasm) != built.tests.end();
+    json.artifact(wasm, fs::file_size(wasm), is_test);
+  }
+}
+
+}  // namespace
+
+BuiltProject build_project(const BuildFlags& flags, Env& env, bool list_outputs_too) {
+  const auto start = std::chrono::steady_clock::now();
+  BuiltProject built{load_project(env), {}, {}, {}, {}, {}};
+  const std::string profile = choose_profile(built.project, profile_name_of(flags)).name;
+  built.toolchain = resolve_for_build(flags, env);
+  const std::string target = target_of(flags, built.project, built.toolchain.default_target);
+  const auto& targets = built.toolchain.capabilities.targets;
+  if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
+    throw Failure{fmt::format("toolchain '{}' has no libc for target '{}'", built.toolchain.name, target),
+                  {fmt::format("its targets: {}", fmt::join(targets, ", "))}};
+  }
+  if (!flags.json_messages) {
+    configure_and_build(flags, env, built, target, nullptr);
+    if (list_outputs_too && env.verbosity != Verbosity::quiet) list_outputs(built, env);
+    print_status(env, "Finished", fmt::format("{} in {:.1f} s", profile, seconds_since(start)));
+    return built;
+  }
+  JsonMessages json(*env.out);
+  const base::LineSink diagnostics = [&json](std::string_view line) {
+    if (auto diagnostic = parse_diagnostic(line)) json.diagnostic(*diagnostic);
+  };
+  try {
+    configure_and_build(flags, env, built, target, &diagnostics);
+  } catch (const Failure&) {
+    json.build_finished(false, profile, target, seconds_since(start));
+    throw;
+  }
+  report_artifacts(built, json);
+  json.build_finished(true, profile, target, seconds_since(start));
   return built;
 }
 

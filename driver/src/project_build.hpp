@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +22,12 @@ struct BuildFlags {
   std::string toolchain;
   std::string target;
   int jobs = 0;
-  bool verbose = false;
+  bool json_messages = false;  // --message-format json (build and test)
 };
 
 void bind_build_flags(CLI::App& app, BuildFlags& flags);
+// --message-format human|json, for the commands that report to tools.
+void bind_message_format(CLI::App& app, BuildFlags& flags);
 
 struct BuiltProject {
   Project project;
@@ -32,11 +35,14 @@ struct BuiltProject {
   std::vector<std::filesystem::path> executables;  // the .wasm files produced
   std::vector<std::filesystem::path> tests;        // those an add_test() runs
   toolchain::Toolchain toolchain;
+  std::map<std::filesystem::path, std::string> notes;  // what post-processing did, per module
 };
 
 // Resolves the toolchain, configures build/<target>/<profile>/ when its
-// inputs changed, builds, and lists the .wasm files. Throws Failure.
-[[nodiscard]] BuiltProject build_project(const BuildFlags& flags, Env& env, bool print_outputs);
+// inputs changed, builds, and ends with "Finished <profile> in N s" (or,
+// with --message-format json, the artifacts and a build-finished line).
+// `list_outputs` also lists the .wasm files with their sizes. Throws Failure.
+[[nodiscard]] BuiltProject build_project(const BuildFlags& flags, Env& env, bool list_outputs);
 
 // The build directory build_project would use, by the same rules (profile,
 // target, toolchain), without building or installing anything.
@@ -47,7 +53,22 @@ struct BuiltProject {
 // <share>/wasibuild, next to the binary (build tree) or installed.
 [[nodiscard]] std::filesystem::path share_dir(const Env& env);
 
-// Runs a program (no shell) with stdio inherited; returns its exit status.
-[[nodiscard]] int run_child(const std::vector<std::string>& argv, const std::filesystem::path& working_directory);
+// One step of a build or test run (CMake, Ninja, CTest) as -q, -v and
+// --message-format ask: -v first shows the command; -q keeps a `chatty`
+// step's output and shows it only if the step fails; `json_lines`, when
+// given, sees every output line (which still goes to stderr, so stdout
+// stays JSON). Returns the exit status; throws Failure when the program
+// cannot start.
+struct Step {
+  std::vector<std::string> argv;
+  std::filesystem::path working_directory;
+  bool chatty = false;
+  const base::LineSink* json_lines = nullptr;
+  // Lines that only say nothing happened ("ninja: no work to do."): not
+  // shown unless -v. A step with such lines runs with its output piped,
+  // coloured (CLICOLOR_FORCE) when wasibuild's own output is.
+  std::vector<std::string> chatter = {};
+};
+[[nodiscard]] int run_step(const Step& step, const Env& env);
 
 }  // namespace wasibuild::driver

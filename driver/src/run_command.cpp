@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "paths.hpp"
 #include "project_build.hpp"
+#include "terminal.hpp"
 #include "sandbox_flags.hpp"
 #include "spellcheck.hpp"
 
@@ -45,6 +46,7 @@ class RunCommand final : public Command {
   int run(Env& env) override {
     const BuiltProject built = build_project(build_, env, false);
     const fs::path program = choose(built);
+    print_status(env, "Running", "`" + program.lexically_relative(env.working_directory).string() + "`");
     // Relative grants in wasibuild.toml are relative to the project root.
     Env project_env = env;
     project_env.working_directory = built.project.root;

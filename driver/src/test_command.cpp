@@ -5,6 +5,7 @@
 
 #include "command.hpp"
 #include "commands.hpp"
+#include "message_format.hpp"
 #include "project_build.hpp"
 
 namespace wasibuild::driver {
@@ -17,6 +18,7 @@ class TestCommand final : public Command {
  public:
   void setup(CLI::App& app) override {
     bind_build_flags(app, build_);
+    bind_message_format(app, build_);
     app.add_option("filter", filter_, "Run only tests whose name matches this regular expression");
     app.add_flag("--no-build", no_build_, "Run the tests of the last build without building");
     app.add_option("--junit", junit_, "Also write a JUnit XML report to FILE")->type_name("FILE");
@@ -46,16 +48,25 @@ class TestCommand final : public Command {
       build_dir = built.build_dir;
       project_jobs = built.project.test_jobs;
     }
-    // A filter that matches nothing is an error, not a silent pass.
-    std::vector<std::string> ctest = {"ctest", "--test-dir", build_dir.string(), "--output-on-failure",
-                                      "--no-tests=error"};
+    // A filter that matches nothing is an error, not a silent pass. CTest
+    // starts in the build directory (what --test-dir would do, without its
+    // "Internal ctest changing into directory" line).
+    std::vector<std::string> ctest = {"ctest", "--output-on-failure", "--no-tests=error"};
     const int jobs = build_.jobs > 0 ? build_.jobs : project_jobs.value_or(0);
     if (jobs > 0) ctest.push_back(fmt::format("-j{}", jobs));
     if (!filter_.empty()) ctest.insert(ctest.end(), {"-R", filter_});
     if (!junit_.empty()) ctest.insert(ctest.end(), {"--output-junit", (env.working_directory / junit_).string()});
     ctest.insert(ctest.end(), ctest_arguments_.begin(), ctest_arguments_.end());
-    env.out->flush();
-    const int status = run_child(ctest, env.working_directory);
+    std::optional<JsonMessages> json;
+    base::LineSink results;
+    if (build_.json_messages) {
+      json.emplace(*env.out);
+      results = [&json](std::string_view line) {
+        if (auto result = parse_test_result(line)) json->test(*result);
+      };
+    }
+    const int status = run_step({ctest, build_dir, true, json ? &results : nullptr}, env);
+    if (json) json->test_finished(status);
     if (status != 0) {
       throw Failure{"some tests failed or none matched (CTest's output and summary are above)", {}, status};
     }

@@ -127,7 +127,6 @@ class ToolchainCommand final : public Command {
     install->add_flag("--allow-unpinned", allow_unpinned_,
                       "Accept an archive without a known SHA-256 and record its hash (prints a warning)");
     install->add_flag("--offline", offline_, "Never use the network; use only downloads already cached");
-    install->add_flag("-q,--quiet", quiet_, "No progress output");
     install->footer("Examples:\n  wasibuild toolchain install 33\n  wasibuild toolchain install binaryen\n"
                     "  wasibuild toolchain install --from ./wasi-sysroot-25.0.tar.gz --sha256 d09c62c1...\n"
                     "A mirror replaces the release site: WASIBUILD_MIRROR or [toolchain] mirror in config.toml;\n"
@@ -313,9 +312,10 @@ class ToolchainCommand final : public Command {
                                  {"run it again without --offline (WASIBUILD_OFFLINE), or install a local copy "
                                   "with --from FILE"}});
     }
-    ProgressRenderer progress(*env.err, env.err_is_terminal, quiet_);
+    ProgressRenderer progress(*env.err, env.err_is_terminal, env.verbosity == Verbosity::quiet);
     auto installed = installer_module(env).install_tool(request, release, progress);
     if (!installed) throw failure_of(installed.error());
+    if (env.verbosity == Verbosity::quiet) return 0;
     *env.out << fmt::format("installed {} {} in {}\n  wasm-opt {} (runs under node)\n", release.name,
                             installed.value().version, installed.value().root.string(),
                             installed.value().program.string());
@@ -346,7 +346,7 @@ class ToolchainCommand final : public Command {
                                     "with --from FILE --sha256 HEX"}});
       }
     }
-    ProgressRenderer progress(*env.err, env.err_is_terminal, quiet_);
+    ProgressRenderer progress(*env.err, env.err_is_terminal, env.verbosity == Verbosity::quiet);
     auto installed = installer_module(env).install(request, progress);
     if (!installed) throw failure_of(installed.error());
     const tc::Toolchain& toolchain = installed.value();
@@ -354,6 +354,7 @@ class ToolchainCommand final : public Command {
       *env.err << fmt::format("warning: {} had no pinned SHA-256; recorded {} from this download\n", request.source,
                               toolchain.sha256);
     }
+    if (env.verbosity == Verbosity::quiet) return 0;
     *env.out << fmt::format("installed {} in {}\n  {}\n", toolchain.name, toolchain.root.string(),
                             capability_summary(toolchain.capabilities));
     return 0;
@@ -454,7 +455,6 @@ class ToolchainCommand final : public Command {
   bool force_ = false;
   bool allow_unpinned_ = false;
   bool offline_ = false;
-  bool quiet_ = false;
   Action action_ = Action::list;
 };
 

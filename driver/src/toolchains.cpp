@@ -250,6 +250,8 @@ void ProgressRenderer::end(bool succeeded) {
   out_ << std::flush;
 }
 
-void ProgressRenderer::note(std::string_view line) { out_ << line << "\n" << std::flush; }
+void ProgressRenderer::note(std::string_view line) {
+  if (!quiet_) out_ << line << "\n" << std::flush;
+}
 
 }  // namespace wasibuild::driver

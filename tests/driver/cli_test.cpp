@@ -5,32 +5,13 @@
 
 #include "paths.hpp"
 #include "process.hpp"
+#include "in_process.hpp"
 #include "wasibuild/driver.hpp"
 #include "wasibuild/runner.hpp"
 
 using namespace wasibuild::driver;
+using wasibuild::testing::run;
 using wasibuild::testing::TempDir;
-
-namespace {
-
-struct Captured {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-Captured run(std::vector<std::string> arguments, std::map<std::string, std::string, std::less<>> variables = {}) {
-  std::ostringstream out, err;
-  Env env;
-  env.variables = std::move(variables);
-  env.working_directory = "/work";
-  env.out = &out;
-  env.err = &err;
-  const int status = run_command_line(arguments, env);
-  return {status, out.str(), err.str()};
-}
-
-}  // namespace
 
 TEST_CASE("--version names wasibuild and the linked Wasmtime") {
   const auto result = run({"--version"});

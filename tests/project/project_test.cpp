@@ -56,7 +56,8 @@ TEST_CASE("new, build, run and test an application") {
   const auto again = ws.in(project, {"build"});
   CHECK(again.exit_status == 0);
   CHECK(again.out.find("Configuring") == std::string::npos);
-  CHECK(again.out.find("no work to do") != std::string::npos);
+  CHECK(again.out.find("Building") == std::string::npos);
+  CHECK(again.err.find("    Finished debug in ") != std::string::npos);
 
   const auto ran = ws.in(project, {"run", "--", "WASI", "--help"});
   CHECK(ran.exit_status == 0);
@@ -98,7 +99,7 @@ TEST_CASE("a project copied or moved with its build tree builds and runs in its 
   REQUIRE(built.exit_status == 0);
   CHECK(ws.in(copy, {"run", "--", "copy"}).out.ends_with("Hello, copy!\n"));
   // The original's tree is untouched: its build has nothing to do.
-  CHECK(ws.in(original, {"build"}).out.find("no work to do") != std::string::npos);
+  CHECK(ws.in(original, {"build", "-v"}).out.find("no work to do") != std::string::npos);
   const fs::path moved = ws.dir / "moved";
   fs::rename(original, moved);
   const auto rebuilt = ws.in(moved, {"build"});
@@ -129,9 +130,9 @@ TEST_CASE("a new library passes its tests as wasm, and builds and passes nativel
   // A library has no program: `run` says so instead of running its tests.
   const auto ran = ws.in(project, {"run"});
   CHECK(ran.exit_status == 1);
-  CHECK(ran.err == "wasibuild: error: " + (project / "wasibuild.toml").string() +
+  CHECK(ran.err.ends_with("wasibuild: error: " + (project / "wasibuild.toml").string() +
                        ": the project has no program to run, only test programs\n"
-                       "help: run its tests with: wasibuild test\nhelp: or run one by name: wasibuild run --bin NAME\n");
+                       "help: run its tests with: wasibuild test\nhelp: or run one by name: wasibuild run --bin NAME\n"));
   // By name it still runs, as cargo's `run --bin`.
   CHECK(ws.in(project, {"run", "--bin", "mylib_test"}).exit_status == 0);
 }
@@ -219,6 +220,79 @@ TEST_CASE("test passes what follows -- to CTest, and a filter that matches nothi
   CHECK(none.err.find("wasibuild: error: some tests failed or none matched") != std::string::npos);
   // The project's own program is still `run`'s choice though a test runs it too.
   CHECK(ws.in(project, {"run", "--", "again"}).out.ends_with("Hello, again!\n"));
+}
+
+TEST_CASE("build and test speak as cargo does: a Finished line, -q and -v, and no tool chatter") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "talk"}).exit_status == 0);
+  const fs::path project = ws.dir / "talk";
+  const auto built = ws.in(project, {"build"});
+  INFO(built.out << built.err);
+  CHECK(built.exit_status == 0);
+  CHECK(built.err.find("    Finished debug in ") != std::string::npos);
+  const auto quiet = ws.in(project, {"-q", "build"});
+  CHECK(quiet.exit_status == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  const auto noop = ws.in(project, {"build"});
+  CHECK(noop.out.find("no work to do") == std::string::npos);  // ninja's chatter
+  const auto verbose = ws.in(project, {"build", "-v"});
+  CHECK(verbose.err.find("     Running `") != std::string::npos);
+  CHECK(verbose.out.find("no work to do") != std::string::npos);  // -v shows all
+  const auto tested = ws.in(project, {"test"});
+  CHECK(tested.exit_status == 0);
+  CHECK(tested.out.find("tests passed") != std::string::npos);
+  CHECK((tested.out + tested.err).find("Internal ctest changing into directory") == std::string::npos);
+  const auto quiet_test = ws.in(project, {"test", "--quiet"});
+  CHECK(quiet_test.exit_status == 0);
+  CHECK(quiet_test.out.empty());
+  CHECK(quiet_test.err.empty());
+}
+
+namespace {
+
+// Every line of `out` is one JSON object of wasibuild's messages.
+bool only_json_lines(const std::string& out) {
+  std::istringstream lines(out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    if (!line.starts_with("{\"reason\":\"") || !line.ends_with("}")) return false;
+  }
+  return count > 0;
+}
+
+}  // namespace
+
+TEST_CASE("--message-format json reports diagnostics, artifacts and test results on stdout, one object a line") {
+  Workspace ws;
+  REQUIRE(ws.in(ws.dir.path(), {"new", "tool"}).exit_status == 0);
+  const fs::path project = ws.dir / "tool";
+  write_file(project / "src/greeting.cpp",
+             "#include \"greeting.hpp\"\n#warning \"look here\"\n"
+             "std::string greeting(const std::string& who) { return \"Bye, \" + who; }\n");
+  const auto tested = ws.in(project, {"test", "--message-format", "json"});
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 8);  // CTest's status: a test failed
+  CHECK(only_json_lines(tested.out));
+  const std::string source = (project / "src/greeting.cpp").string();
+  CHECK(tested.out.find(R"({"reason":"compiler-message","level":"warning","message":"\"look here\" [-W#warnings]","file":")" +
+                        source + R"(","line":2,"column":2})") != std::string::npos);
+  CHECK(tested.out.find(R"({"reason":"build-artifact","path":")" + (project / "build/wasm32-wasi/debug/tool.wasm").string()) !=
+        std::string::npos);
+  CHECK(tested.out.find(R"("profile":"debug","target":"wasm32-wasi")") != std::string::npos);
+  CHECK(tested.out.find(R"({"reason":"build-finished","success":true)") != std::string::npos);
+  CHECK(tested.out.find(R"({"reason":"test","name":"greeting","status":"failed")") != std::string::npos);
+  CHECK(tested.out.find(R"({"reason":"test-finished","success":false,"passed":)") != std::string::npos);
+  CHECK(tested.err.find("warning: \"look here\"") != std::string::npos);  // the tools' own words, on stderr
+
+  write_file(project / "src/greeting.cpp", "int broken( {\n");
+  const auto failed = ws.in(project, {"build", "--message-format=json"});
+  CHECK(failed.exit_status == 1);
+  CHECK(only_json_lines(failed.out));
+  CHECK(failed.out.find(R"({"reason":"compiler-message","level":"error")") != std::string::npos);
+  CHECK(failed.out.find(R"({"reason":"build-finished","success":false)") != std::string::npos);
+  CHECK(failed.err.find("wasibuild: error: ") != std::string::npos);
+  CHECK(ws.in(project, {"build", "--message-format", "xml"}).exit_status == 2);
 }
 
 TEST_CASE("a failing test fails `wasibuild test`, shows its output, and --junit writes a report") {
@@ -433,7 +507,7 @@ TEST_CASE("with no toolchain at all, build installs the pinned default SDK, hash
   ws.wasibuild.options.environment.erase("WASIBUILD_OFFLINE");
   const auto online = ws.in(project, {"build"});
   CHECK(online.exit_status == 1);
-  CHECK(online.err.starts_with("wasibuild: no WASI toolchain found; installing the pinned default, WASI SDK 33\n"));
+  CHECK(online.err.starts_with("  Installing the pinned default toolchain, WASI SDK 33 (no WASI toolchain was found)\n"));
   CHECK(online.err.find("SHA-256 mismatch: expected 0ba8b5bfaeb2adf3f29bab5841d76cf5318ab8e1642ea195f88baba1abd47bce") !=
         std::string::npos);
   CHECK(server.requests(asset) == 1);
@@ -461,8 +535,10 @@ TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project" 
   INFO(built.out << built.err);
   CHECK(built.exit_status == 0);
   CHECK(built.out.find("  ../app.wasm (") != std::string::npos);
+  CHECK(built.err.find("    Finished debug in ") != std::string::npos);
+  const auto quietly = ws.in(planted / "deeper", {"build", "-q"});  // warnings only
   const std::string using_project = ", where tests run; using " + (project / "wasibuild.toml").string() + "\n";
-  CHECK(built.err == "wasibuild: warning: ignoring " + (planted / "deeper/wasibuild.toml").string() +
+  CHECK(quietly.err == "wasibuild: warning: ignoring " + (planted / "deeper/wasibuild.toml").string() +
                          ": it is inside the CMake build tree " + planted.string() + using_project +
                          "wasibuild: warning: ignoring " + (planted / "wasibuild.toml").string() +
                          ": it is inside the CMake build tree " + planted.string() + using_project);

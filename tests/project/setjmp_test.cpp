@@ -280,7 +280,7 @@ TEST_CASE("toolchain install binaryen: pinned download from the registry, then s
   INFO(installed.out << installed.err);
   REQUIRE(installed.exit_status == 0);
   const fs::path tool = project.wasibuild.home.path() / "data/tools/binaryen";
-  CHECK(installed.out.find("installed binaryen 132.0.0 in " + tool.string() + "\n") != std::string::npos);
+  CHECK(installed.out.empty());  // --quiet
   CHECK(registry.requests("/binaryen/-/binaryen-132.0.0.tgz") == 1);
   CHECK(fs::exists(tool / "bin/wasm-opt"));
   CHECK(project.wasibuild({"toolchain", "install", "binaryen"}).out.find("already installed") != std::string::npos);

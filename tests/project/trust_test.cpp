@@ -76,7 +76,7 @@ TEST_CASE("attack: what a test plants in its build directory steers no later bui
   const auto ran = project.in(project.root, {"run", "--release", "--", "world"});
   INFO(ran.out << ran.err);
   CHECK(ran.exit_status == 0);
-  CHECK(ran.out.ends_with("\nHello, world!\n"));
+  CHECK(("\n" + ran.out).ends_with("\nHello, world!\n"));
   CHECK(read_file(victim) == "ssh-ed25519 AAAA the-owner\n");
 }
 

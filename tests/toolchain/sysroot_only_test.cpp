@@ -19,7 +19,8 @@ TEST_CASE("a sysroot-only archive is paired with the system clang") {
   const auto installed = wasibuild({"toolchain", "install", "--from", archive.string(), "-q"});
   INFO(installed.out << installed.err);
   REQUIRE(installed.exit_status == 0);
-  CHECK(installed.out.starts_with("installed wasi-sysroot-99.0 in "));
+  CHECK(installed.out.empty());  // -q: nothing but errors
+  CHECK(installed.err.empty());
   const fs::path root = wasibuild.home.path() / "data/toolchains/wasi-sysroot-99.0";
   CHECK(fs::exists(root / "lib/wasm32-wasi/libc.a"));
 

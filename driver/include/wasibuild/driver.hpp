@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -11,7 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "wasibuild/process.hpp"
+
 namespace wasibuild::driver {
+
+// How much a command says about its progress (global -q / -v). Errors and
+// a guest's own output are never hidden.
+enum class Verbosity { quiet, normal, verbose };
 
 // All process state a command may use. No command calls getenv or reads the
 // working directory itself.
@@ -25,6 +32,16 @@ struct Env {
   // This process's own environment (from_process): a command that ends by
   // running a guest may end the process right after it (see run_guest).
   bool owns_process = false;
+  // Set from the global flags before a command runs.
+  Verbosity verbosity = Verbosity::normal;
+  bool colour = false;  // style wasibuild's own stderr lines (terminal.hpp decides)
+  // Starts programs (CMake, Ninja, CTest, tools). Empty: base::run_process.
+  // Tests put a recorder here to see what a command would run.
+  std::function<base::Exit(const base::Spawn&, const base::LineSink&)> spawner;
+
+  // Runs `spawn` through `spawner`, with this Env's variables as its
+  // environment unless `spawn` names one.
+  base::Exit run(base::Spawn spawn, const base::LineSink& on_line = {}) const;
 
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;
   // The environment of this process (environ, the cwd, std::cout/std::cerr).
