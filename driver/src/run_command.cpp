@@ -38,7 +38,12 @@ class RunCommand final : public Command {
     bind_build_flags(app, build_);
     app.add_option("--bin", bin_, "The executable to run, when the project has several");
     bind_sandbox_flags(app, sandbox_);
-    app.footer("Arguments after -- go to the program.\nExample:\n  wasibuild run --dir-ro ./data::/data -- input.txt");
+    // Like cargo: words that cannot be wasibuild's flags go to the program
+    // (`wasibuild run input.txt`); one that starts with '-' needs `--`.
+    app.add_option("args", positional_, "Arguments for the program (after -- when one starts with '-')")
+        ->type_name("ARGS");
+    app.footer("Arguments go to the program; after --, also those that start with '-'.\nExamples:\n"
+               "  wasibuild run input.txt\n  wasibuild run --dir-ro ./data::/data -- --verbose input.txt");
   }
   [[nodiscard]] bool takes_trailing_arguments() const override { return true; }
   void set_trailing_arguments(std::vector<std::string> arguments) override { arguments_ = std::move(arguments); }
@@ -57,7 +62,9 @@ class RunCommand final : public Command {
     policy.build_graph = extra.build_graph;
     policy.private_tmp_in = extra.private_tmp_in;
     const runner::Limits limits = limits_from(merged(built.project.run, sandbox_));
-    return run_guest({program, arguments_, false}, policy, limits, module_cache(env), env);
+    std::vector<std::string> arguments = positional_;
+    arguments.insert(arguments.end(), arguments_.begin(), arguments_.end());
+    return run_guest({program, arguments, false}, policy, limits, module_cache(env), env);
   }
 
  private:
@@ -108,7 +115,8 @@ class RunCommand final : public Command {
   BuildFlags build_;
   SandboxFlags sandbox_;
   std::string bin_;
-  std::vector<std::string> arguments_;
+  std::vector<std::string> positional_;  // before `--`
+  std::vector<std::string> arguments_;   // after `--`
 };
 
 }  // namespace

@@ -155,14 +155,17 @@ std::string capped(std::string_view text) {
 
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   app.add_option("--dir", flags.dirs, "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)")
+      ->allow_extra_args(false)  // one value each time: `run --dir . ARG` keeps ARG for the program
       ->type_name("HOST[::GUEST]")
       ->group("Capabilities (none by default)");
   app.add_option("--dir-ro", flags.read_only_dirs, "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)")
+      ->allow_extra_args(false)
       ->type_name("HOST[::GUEST]")
       ->group("Capabilities (none by default)");
   app.add_option("--dir-build", flags.build_dirs,
                  "Grant a build directory read-write, but keep its build files (CMake, Ninja and Make files, "
                  "CMakeFiles/, scripts, executables) read-only (e.g. --dir-build .::.); tests use it")
+      ->allow_extra_args(false)
       ->type_name("HOST[::GUEST]")
       ->group("Capabilities (none by default)");
   app.add_option("--build-root", flags.build_root,
@@ -176,6 +179,7 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
                "resolves as on the host (tests use it)")
       ->group("Capabilities (none by default)");
   app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
+      ->allow_extra_args(false)
       ->type_name("NAME[=VALUE]")
       ->group("Capabilities (none by default)");
   app.add_flag("--inherit-env", flags.inherit_env, "Give the guest every host environment variable")

@@ -79,8 +79,14 @@ std::optional<std::string> wasm_opt_version(const fs::path& tool) {
 
 WasmOptOutcome run_wasm_opt(const fs::path& tool, const std::string& level, const fs::path& module) {
   TempOutput temp(fs::path(module).concat(".wasm-opt.tmp"));
+  // -g keeps the name section. A function with one caller is inlined only
+  // while small: wasm-opt's default inlines every such one, which folds
+  // main and most of a program into _start, and a trap's backtrace then
+  // names only _start. Measured in bench/release_flags.sh (release-now
+  // against release-inline-all, docs/performance.md).
   const toolchain::ToolRun run =
-      toolchain::run_tool({tool.string(), module.string(), "-" + level, "-g", "-o", temp.path().string()});
+      toolchain::run_tool({tool.string(), module.string(), "-" + level, "-g", "--one-caller-inline-max-function-size=40",
+                           "-o", temp.path().string()});
   if (run.exit_status != 0) {
     if (run.exit_status < 0) return {false, fmt::format("cannot run {}: {}", tool.string(), run.start_error)};
     const std::string message = first_line(run.output);

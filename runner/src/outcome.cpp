@@ -30,6 +30,10 @@ std::string problem(const Error& error) {
     case Kind::incompatible_precompiled: return "cannot load the precompiled module: " + error.detail;
     case Kind::not_a_command: return "not a WASI command: the module exports no `_start` function";
     case Kind::instantiation_failed: return "cannot instantiate the module: " + error.detail;
+    case Kind::memory_limit_too_small: return error.detail;
+    case Kind::native_program:
+      return "a native program (ELF), not a WebAssembly module; wasibuild runs .wasm and .wat files, and .cwasm "
+             "files made by `wasibuild compile`";
     case Kind::bad_grant: return error.detail;
     case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;
     case Kind::output_failure: return "cannot write it: " + error.detail;

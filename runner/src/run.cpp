@@ -44,6 +44,45 @@ bool starts_with(std::span<const std::uint8_t> bytes, std::span<const std::uint8
   return bytes.size() >= magic.size() && std::equal(magic.begin(), magic.end(), bytes.begin());
 }
 
+// A little-endian integer of `Size` bytes at `offset`, if in bounds.
+template <typename Integer>
+std::optional<Integer> read_at(std::span<const std::uint8_t> bytes, std::uint64_t offset) {
+  if (offset > bytes.size() || bytes.size() - offset < sizeof(Integer)) return std::nullopt;
+  Integer value = 0;
+  for (std::size_t i = 0; i < sizeof(Integer); ++i) value |= static_cast<Integer>(Integer{bytes[offset + i]} << (8 * i));
+  return value;
+}
+
+// Whether a 64-bit little-endian ELF image has a section called `name`;
+// nothing when its section table cannot be read.
+std::optional<bool> elf_has_section(std::span<const std::uint8_t> bytes, std::string_view name) {
+  constexpr std::uint8_t kElf64 = 2;
+  constexpr std::uint8_t kLittleEndian = 1;
+  constexpr std::uint64_t kHeaderSize = 64;
+  if (bytes.size() < kHeaderSize || bytes[4] != kElf64 || bytes[5] != kLittleEndian) return std::nullopt;
+  const auto table = read_at<std::uint64_t>(bytes, 0x28);
+  const auto entry_size = read_at<std::uint16_t>(bytes, 0x3a);
+  const auto count = read_at<std::uint16_t>(bytes, 0x3c);
+  const auto names_index = read_at<std::uint16_t>(bytes, 0x3e);
+  if (!table || !entry_size || !count || !names_index || *entry_size < 0x28 || *names_index >= *count) {
+    return std::nullopt;
+  }
+  const auto names_offset = read_at<std::uint64_t>(bytes, *table + std::uint64_t{*names_index} * *entry_size + 0x18);
+  const auto names_size = read_at<std::uint64_t>(bytes, *table + std::uint64_t{*names_index} * *entry_size + 0x20);
+  if (!names_offset || !names_size || *names_offset > bytes.size() || bytes.size() - *names_offset < *names_size) {
+    return std::nullopt;
+  }
+  const std::string_view names(reinterpret_cast<const char*>(bytes.data() + *names_offset), *names_size);
+  for (std::uint16_t i = 0; i < *count; ++i) {
+    const auto name_at = read_at<std::uint32_t>(bytes, *table + std::uint64_t{i} * *entry_size);
+    if (!name_at) return std::nullopt;
+    if (*name_at < names.size() && names.substr(*name_at).substr(0, names.substr(*name_at).find('\0')) == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (path.extension() == ".wat") return true;
   const auto first = std::find_if(bytes.begin(), bytes.end(), [](std::uint8_t c) { return !std::isspace(c); });
@@ -53,8 +92,14 @@ bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) 
 std::variant<Format, Error> classify(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return Error{Error::Kind::empty_file, path, {}};
   if (starts_with(bytes, kWasmMagic)) return Format::binary;
-  // Wasmtime's precompiled artifacts are ELF images.
-  if (starts_with(bytes, kElfMagic)) return Format::precompiled;
+  // Wasmtime's precompiled artifacts are ELF images with a section of the
+  // engine's settings; any other ELF file is a native program. One whose
+  // sections cannot be read (a cut .cwasm) is left to Wasmtime to refuse.
+  if (starts_with(bytes, kElfMagic)) {
+    const auto has_section = elf_has_section(bytes, ".wasmtime.engine");
+    if (has_section == false) return Error{Error::Kind::native_program, path, {}};
+    return Format::precompiled;
+  }
   if (looks_like_text(path, bytes)) return Format::text;
   return Error{Error::Kind::not_webassembly, path, {}};
 }
@@ -107,15 +152,53 @@ std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, cons
                                                   const Program& program, Format format,
                                                   std::span<const std::uint8_t> bytes,
                                                   const std::optional<CacheOptions>& cache_options) {
-  if (format == Format::precompiled) {
-    if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
-    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
-    if (!module) return Error{Error::Kind::incompatible_precompiled, program.module, one_line(module.err().message())};
-    return module.ok();
-  }
   auto module = compile_through_cache(engine, settings, format, bytes, cache_options);
   if (!module) return Error{Error::Kind::invalid_module, program.module, one_line(module.err().message())};
   return module.ok();
+}
+
+constexpr std::uint64_t kUnlimitedFuel = static_cast<std::uint64_t>(INT64_MAX);
+constexpr std::uint64_t kNeverEpoch = std::uint64_t{1} << 62;  // no one advances the epoch without --timeout
+
+// Wasmtime loads a .cwasm only into an engine with the fuel and epoch
+// settings it was compiled with ("Module was compiled with[out] <setting>
+// but it is[ not] enabled for the host"). A setting the file has and the
+// run does not need is switched on in `settings` and `engine` (the store
+// then gets no budget); one the run needs and the file lacks is an Error
+// that says how to compile it.
+std::variant<wasmtime::Module, Error> load_precompiled(const Program& program, EngineSettings& settings,
+                                                       wasmtime::Engine& engine) {
+  if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
+  struct Setting {
+    bool EngineSettings::*member;
+    const char* wasmtime_name;
+    const char* flag;
+  };
+  constexpr Setting kSettings[] = {{&EngineSettings::epoch_interruption, "epoch interruption", "timeout"},
+                                   {&EngineSettings::consume_fuel, "fuel support", "fuel"}};
+  for (;;) {
+    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
+    if (module) return module.ok();
+    const std::string message = module.err().message();
+    const Setting* extra = nullptr;
+    for (const Setting& setting : kSettings) {
+      if (message.find(fmt::format("compiled with {} but it is not enabled", setting.wasmtime_name)) !=
+          std::string::npos) {
+        extra = &setting;
+      } else if (message.find(fmt::format("compiled without {} but it is enabled", setting.wasmtime_name)) !=
+                 std::string::npos) {
+        return Error{Error::Kind::incompatible_precompiled, program.module,
+                     fmt::format("it was compiled without support for --{}", setting.flag),
+                     {fmt::format("compile it with: wasibuild compile --with-{} MODULE.wasm", setting.flag),
+                      fmt::format("or run it without --{}", setting.flag)}};
+      }
+    }
+    if (extra == nullptr || settings.*(extra->member)) {
+      return Error{Error::Kind::incompatible_precompiled, program.module, one_line(message)};
+    }
+    settings.*(extra->member) = true;
+    engine = make_engine(settings);
+  }
 }
 
 bool exports_start(const wasmtime::Module& module) {
@@ -125,7 +208,32 @@ bool exports_start(const wasmtime::Module& module) {
   return false;
 }
 
+std::string guest_name(const DirectoryGrant& grant) {
+  std::string name = (grant.guest.empty() ? grant.host : fs::path(grant.guest)).lexically_normal().string();
+  while (name.size() > 1 && name.ends_with('/')) name.pop_back();
+  return name;
+}
+
+// Two different directories granted under one guest name: which one the
+// guest sees would depend on wasi-libc's choice, so it is refused. The same
+// directory twice (a default grant and a test's own) is fine.
+std::optional<Error> conflicting_grant(const std::vector<DirectoryGrant>& grants) {
+  for (std::size_t later = 1; later < grants.size(); ++later) {
+    for (std::size_t earlier = 0; earlier < later; ++earlier) {
+      if (guest_name(grants[earlier]) != guest_name(grants[later])) continue;
+      std::error_code error;
+      if (fs::equivalent(grants[earlier].host, grants[later].host, error)) continue;
+      return Error{Error::Kind::bad_grant, grants[later].host,
+                   fmt::format("cannot grant it as {}: {} is granted there already", guest_name(grants[later]),
+                               grants[earlier].host.string()),
+                   {"give each directory its own guest path (HOST::GUEST)"}};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> grant_directories(wasmtime::WasiConfig& wasi, const std::vector<DirectoryGrant>& grants) {
+  if (auto error = conflicting_grant(grants)) return error;
   for (const DirectoryGrant& grant : grants) {
     std::error_code error;
     const auto status = fs::status(grant.host, error);
@@ -292,6 +400,39 @@ Outcome outcome_of_instantiation_failure(const Program& program, const Limits& l
   return outcome_of_failure(program, limits, failure, exit_request);
 }
 
+// "8.1 MiB", "56 KiB": a need rounded up (asking for it is enough), an
+// allowance rounded down, what the user gave to the nearest tenth.
+enum class Rounding { up, down, nearest };
+std::string approximate_size(std::uint64_t bytes, Rounding rounding) {
+  constexpr std::uint64_t kKiB = 1024;
+  constexpr std::uint64_t kMiB = kKiB * kKiB;
+  const auto divided = [rounding](std::uint64_t value, std::uint64_t unit) {
+    if (rounding == Rounding::nearest) return (value + unit / 2) / unit;
+    return rounding == Rounding::up ? (value + unit - 1) / unit : value / unit;
+  };
+  if (bytes < kMiB) return fmt::format("{} KiB", divided(bytes, kKiB));
+  const std::uint64_t tenths = divided(bytes * 10, kMiB);
+  return tenths % 10 == 0 ? fmt::format("{} MiB", tenths / 10) : fmt::format("{}.{} MiB", tenths / 10, tenths % 10);
+}
+
+// Wasmtime would say only "memory minimum size of 129 pages exceeds memory
+// limits": say how much the module needs, and what --max-memory gives it.
+std::optional<Error> memory_below_declared_minimum(const Program& program, const std::optional<ModuleShape>& shape,
+                                                   const StoreLimits& bounds, const Limits& limits) {
+  if (!shape || !limits.max_memory_bytes || bounds.memory_bytes < 0 ||
+      shape->memory_minimum_bytes <= static_cast<std::uint64_t>(bounds.memory_bytes)) {
+    return std::nullopt;
+  }
+  return Error{Error::Kind::memory_limit_too_small, program.module,
+               fmt::format("its memory starts at {} (its declared minimum), more than --max-memory {} allows one "
+                           "memory ({}; docs/exit-status.md#limits)",
+                           approximate_size(shape->memory_minimum_bytes, Rounding::up),
+                           approximate_size(*limits.max_memory_bytes, Rounding::nearest),
+                           approximate_size(static_cast<std::uint64_t>(bounds.memory_bytes), Rounding::down)),
+               {fmt::format("give it at least --max-memory {}",
+                            approximate_size(smallest_budget_for(*shape), Rounding::up))}};
+}
+
 }  // namespace
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
@@ -317,10 +458,16 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   auto format = classify(program.module, file.bytes());
   if (auto* error = std::get_if<Error>(&format)) return *error;
 
-  const EngineSettings settings{.consume_fuel = limits.fuel.has_value(),
-                                .epoch_interruption = limits.timeout.has_value(),
-                                .max_wasm_stack = limits.max_wasm_stack_bytes};
+  EngineSettings settings{.consume_fuel = limits.fuel.has_value(),
+                          .epoch_interruption = limits.timeout.has_value(),
+                          .max_wasm_stack = limits.max_wasm_stack_bytes};
   wasmtime::Engine engine = make_engine(settings);
+  std::optional<wasmtime::Module> artifact;  // a .cwasm, loaded before the deadline starts
+  if (std::get<Format>(format) == Format::precompiled) {
+    auto loaded = load_precompiled(program, settings, engine);
+    if (auto* error = std::get_if<Error>(&loaded)) return *error;
+    artifact = std::move(std::get<wasmtime::Module>(loaded));
+  }
   // The deadline covers everything from here: compiling (a huge module),
   // instantiating (a start function that loops or sleeps) and running.
   std::optional<Deadline> deadline;
@@ -338,7 +485,8 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     bytes = converted;
     format = Format::binary;
   }
-  auto loaded = load_module(engine, settings, program, std::get<Format>(format), bytes, cache);
+  auto loaded = artifact ? std::variant<wasmtime::Module, Error>(std::move(*artifact))
+                         : load_module(engine, settings, program, std::get<Format>(format), bytes, cache);
   if (auto* error = std::get_if<Error>(&loaded)) return *error;
   auto& module = std::get<wasmtime::Module>(loaded);
   if (!exports_start(module)) return Error{Error::Kind::not_a_command, program.module, {}};
@@ -350,9 +498,12 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   // Each shadow of Wasmtime's functions may instantiate its trampoline.
   if (imports_link_reading(module) && bounds.instances >= 0) ++bounds.instances;
   if (imports_descriptor_duplication(module) && bounds.instances >= 0) ++bounds.instances;
+  if (auto error = memory_below_declared_minimum(program, shape, bounds, limits)) return *error;
   store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
-  if (limits.fuel) (void)store.context().set_fuel(*limits.fuel);
-  if (limits.timeout) store.context().set_epoch_deadline(1);
+  // A .cwasm compiled with fuel or epoch support the run does not use gets
+  // it switched on without a budget (load_precompiled).
+  if (settings.consume_fuel) (void)store.context().set_fuel(limits.fuel.value_or(kUnlimitedFuel));
+  if (settings.epoch_interruption) store.context().set_epoch_deadline(limits.timeout ? 1 : kNeverEpoch);
 
   use_one_wasi_runtime_worker();
   wasmtime::WasiConfig wasi = make_wasi(program, policy);
@@ -418,7 +569,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   return *outcome;
 }
 
-std::optional<Error> precompile(const fs::path& input, const fs::path& output) {
+std::optional<Error> precompile(const fs::path& input, const fs::path& output, const PrecompileOptions& options) {
   MappedFile file(input);
   if (file.error()) return Error{Error::Kind::unreadable_file, input, file.error().message()};
   auto format = classify(input, file.bytes());
@@ -426,7 +577,8 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output) {
   if (std::get<Format>(format) == Format::precompiled) {
     return Error{Error::Kind::invalid_module, input, "it is already a precompiled .cwasm"};
   }
-  wasmtime::Engine engine = make_engine({});
+  wasmtime::Engine engine =
+      make_engine({.consume_fuel = options.fuel_support, .epoch_interruption = options.timeout_support});
   auto module = compile(engine, std::get<Format>(format), file.bytes());
   if (!module) return Error{Error::Kind::invalid_module, input, one_line(module.err().message())};
   auto artifact = module.ok().serialize();

@@ -30,15 +30,13 @@ class Reader {
 
   // An unsigned LEB128 of at most 32 bits; also skips a signed one (s33).
   std::optional<std::uint32_t> leb() {
-    std::uint64_t value = 0;
-    for (unsigned shift = 0; shift < 35; shift += 7) {
-      const auto next = byte();
-      if (!next) return std::nullopt;
-      value |= static_cast<std::uint64_t>(*next & 0x7f) << shift;
-      if ((*next & 0x80) == 0) return static_cast<std::uint32_t>(value);
-    }
-    return std::nullopt;
+    const auto value = leb_of_bits(35);
+    if (!value) return std::nullopt;
+    return static_cast<std::uint32_t>(*value);
   }
+
+  // An unsigned LEB128 of at most 64 bits (a memory64's limits).
+  std::optional<std::uint64_t> leb64() { return leb_of_bits(64); }
 
   std::optional<std::span<const std::uint8_t>> take(std::size_t count) {
     if (count > bytes_.size()) return std::nullopt;
@@ -48,8 +46,49 @@ class Reader {
   }
 
  private:
+  std::optional<std::uint64_t> leb_of_bits(unsigned bits) {
+    std::uint64_t value = 0;
+    for (unsigned shift = 0; shift < bits; shift += 7) {
+      const auto next = byte();
+      if (!next) return std::nullopt;
+      value |= static_cast<std::uint64_t>(*next & 0x7f) << shift;
+      if ((*next & 0x80) == 0) return value;
+    }
+    return std::nullopt;
+  }
+
   std::span<const std::uint8_t> bytes_;
 };
+
+// The memory section's entries: limits flags (bit 0 a maximum follows,
+// bit 2 memory64, bit 3 a custom page size follows as log2), minimum, maximum.
+// Returns the largest minimum in bytes.
+std::optional<std::uint64_t> largest_memory_minimum(Reader& section, std::uint32_t count) {
+  constexpr unsigned kDefaultPageLog2 = 16;
+  std::uint64_t largest = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto flags = section.byte();
+    if (!flags) return std::nullopt;
+    const bool wide = (*flags & 0x04) != 0;
+    const auto limit = [&section, wide]() -> std::optional<std::uint64_t> {
+      if (wide) return section.leb64();
+      return section.leb();
+    };
+    const auto minimum = limit();
+    if (!minimum) return std::nullopt;
+    if ((*flags & 0x01) != 0 && !limit()) return std::nullopt;
+    unsigned page_log2 = kDefaultPageLog2;
+    if ((*flags & 0x08) != 0) {
+      const auto custom = section.leb();
+      if (!custom || *custom > kDefaultPageLog2) return std::nullopt;
+      page_log2 = *custom;
+    }
+    const std::uint64_t pages = *minimum;
+    const std::uint64_t bytes = pages > (UINT64_MAX >> page_log2) ? UINT64_MAX : pages << page_log2;
+    largest = std::max(largest, bytes);
+  }
+  return largest;
+}
 
 bool skip_value_types(Reader& reader) {
   const auto count = reader.leb();
@@ -101,6 +140,11 @@ std::optional<ModuleShape> module_shape(std::span<const std::uint8_t> binary) {
       const auto count = section.leb();
       if (!count) return std::nullopt;
       (*id == kTableSection ? shape.tables : shape.memories) = *count;
+      if (*id == kMemorySection) {
+        const auto minimum = largest_memory_minimum(section, *count);
+        if (!minimum) return std::nullopt;
+        shape.memory_minimum_bytes = *minimum;
+      }
     } else if (*id == kTagSection) {
       shape.may_use_gc_heap = true;
     } else if (*id == kTypeSection) {
@@ -132,6 +176,20 @@ StoreLimits store_limits(const std::optional<ModuleShape>& known, std::optional<
       shape.tables > 0 ? at_most(table_budget / (std::uint64_t{shape.tables} * kTableElementBytes)) : 0;
   limits.memory_bytes = memory_shares > 0 ? at_most((budget - table_budget) / memory_shares) : 0;
   return limits;
+}
+
+std::uint64_t smallest_budget_for(const ModuleShape& shape) {
+  const auto enough = [&shape](std::uint64_t budget) {
+    return store_limits(shape, budget).memory_bytes >= at_most(shape.memory_minimum_bytes);
+  };
+  std::uint64_t low = 0;
+  std::uint64_t high = 1;
+  while (!enough(high) && high < (UINT64_MAX >> 1)) high <<= 1;
+  while (low + 1 < high) {  // enough(high), and not enough(low) unless low is 0
+    const std::uint64_t middle = low + (high - low) / 2;
+    (enough(middle) ? high : low) = middle;
+  }
+  return enough(low) ? low : high;
 }
 
 }  // namespace wasibuild::runner

@@ -31,6 +31,8 @@ struct ModuleShape {
   std::uint32_t memories = 0;
   std::uint32_t tables = 0;
   bool may_use_gc_heap = false;
+  // The largest initial size the module declares for a memory it defines.
+  std::uint64_t memory_minimum_bytes = 0;
 };
 
 // Reads the section headers of a WebAssembly binary (and the entries of its
@@ -55,5 +57,9 @@ inline constexpr std::int64_t kMaxUnknownCount = 100;
 // one memory and one table (what C compilers emit) and may use the GC heap.
 [[nodiscard]] StoreLimits store_limits(const std::optional<ModuleShape>& shape,
                                        std::optional<std::uint64_t> max_memory_bytes);
+
+// The smallest --max-memory under which every memory of `shape` can be
+// created at its declared minimum size.
+[[nodiscard]] std::uint64_t smallest_budget_for(const ModuleShape& shape);
 
 }  // namespace wasibuild::runner

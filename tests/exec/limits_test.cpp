@@ -6,6 +6,22 @@
 using namespace wasibuild::testing;
 using namespace std::chrono_literals;
 
+namespace {
+
+// The size in "help: give it at least --max-memory 9.3 MiB", as a flag
+// value ("9.3MiB"); empty when there is none.
+std::string suggested_budget(const std::string& err) {
+  constexpr std::string_view kHelp = "help: give it at least --max-memory ";
+  const auto at = err.find(kHelp);
+  if (at == std::string::npos) return "";
+  std::string amount = err.substr(at + kHelp.size());
+  amount = amount.substr(0, amount.find('\n'));
+  std::erase(amount, ' ');
+  return amount;
+}
+
+}  // namespace
+
 TEST_CASE("--timeout ends a guest spinning in wasm with 124") {
   Wasibuild wasibuild;
   const auto result = wasibuild.exec({"--timeout", "300ms", fixture("traps"), "spin"});
@@ -40,6 +56,18 @@ TEST_CASE("--max-memory makes growth fail inside the guest, as allocation failur
   CHECK(within.out == "allocated 4 MiB, last byte 1\n");
   const auto unlimited = wasibuild.exec({fixture("alloc"), "64"});
   CHECK(unlimited.out == "allocated 64 MiB, last byte 1\n");
+}
+
+TEST_CASE("--max-memory below a module's declared memory says how much it needs, and that is enough") {
+  Wasibuild wasibuild;
+  // The fixtures link with an 8 MiB stack: their memory starts above 8 MiB.
+  const auto refused = wasibuild.exec({"--max-memory", "64KiB", fixture("exit_code"), "3"});
+  CHECK(refused.exit_status == 125);
+  CHECK(refused.err.find(": its memory starts at 8.") != std::string::npos);
+  CHECK(refused.err.find("more than --max-memory 64 KiB allows one memory (56 KiB;") != std::string::npos);
+  const std::string amount = suggested_budget(refused.err);
+  REQUIRE_FALSE(amount.empty());
+  CHECK(wasibuild.exec({"--max-memory", amount, fixture("exit_code"), "3"}).exit_status == 3);
 }
 
 TEST_CASE("--fuel is a deterministic budget: running out is a trap") {
@@ -188,8 +216,13 @@ TEST_CASE("attack: --max-memory bounds the total of many memories - not each one
   // Their minimums alone exceed a 4 MiB budget: refused before anything runs.
   const auto too_small = guest.exec({"--max-memory", "4MiB"});
   CHECK(too_small.exit_status == 125);
-  CHECK(too_small.err == "wasibuild: error: " + guest.module +
-                             ": cannot instantiate the module: memory minimum size of 1 pages exceeds memory limits\n");
+  CHECK(too_small.err.starts_with("wasibuild: error: " + guest.module +
+                                  ": its memory starts at 64 KiB (its declared minimum), more than --max-memory "
+                                  "4 MiB allows one memory (40 KiB; docs/exit-status.md#limits)\n"
+                                  "help: give it at least --max-memory "));
+  // The budget it names is enough.
+  CHECK(suggested_budget(too_small.err) == "6.3MiB");  // 100 memories of 64 KiB
+  CHECK(guest.exec({"--max-memory", suggested_budget(too_small.err)}).exit_status != 125);
   // Without --max-memory, growth is only reserved address space: all succeed.
   CHECK(guest.exec({}).exit_status == 100);
 }

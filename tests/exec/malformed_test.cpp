@@ -135,9 +135,19 @@ TEST_CASE("precompiled modules run only with --allow-precompiled and the same en
   const auto allowed = wasibuild.exec({"--allow-precompiled", artifact, "6"});
   CHECK(allowed.exit_status == 6);
 
-  const auto mismatched = wasibuild.exec({"--allow-precompiled", "--fuel", "1000000", artifact, "6"});
-  CHECK(mismatched.exit_status == 125);
-  CHECK(mismatched.err.starts_with("wasibuild: error: " + artifact + ": cannot load the precompiled module: "));
+  // Compiled without fuel or epoch support, it cannot honour --fuel or
+  // --timeout, and says how to compile one that can.
+  const auto no_fuel = wasibuild.exec({"--allow-precompiled", "--fuel", "1000000", artifact, "6"});
+  CHECK(no_fuel.exit_status == 125);
+  CHECK(no_fuel.err == "wasibuild: error: " + artifact +
+                           ": cannot load the precompiled module: it was compiled without support for --fuel\n"
+                           "help: compile it with: wasibuild compile --with-fuel MODULE.wasm\n"
+                           "help: or run it without --fuel\n");
+  const auto no_timeout = wasibuild.exec({"--allow-precompiled", "--timeout", "5s", artifact, "6"});
+  CHECK(no_timeout.exit_status == 125);
+  CHECK(no_timeout.err.find("it was compiled without support for --timeout\n"
+                            "help: compile it with: wasibuild compile --with-timeout MODULE.wasm\n") !=
+        std::string::npos);
 
   std::string damaged = read_file(artifact);
   damaged.resize(damaged.size() / 3);
@@ -145,6 +155,36 @@ TEST_CASE("precompiled modules run only with --allow-precompiled and the same en
   const auto cut = wasibuild.exec({"--allow-precompiled", (temp / "cut.cwasm").string()});
   CHECK(cut.exit_status == 125);
   CHECK(cut.err.starts_with("wasibuild: error: " + (temp / "cut.cwasm").string() + ": cannot load"));
+}
+
+TEST_CASE("compile --with-timeout and --with-fuel make a .cwasm that --timeout and --fuel can stop, and that runs without them") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  const std::string limited = (temp / "limited.cwasm").string();
+  REQUIRE(wasibuild({"compile", "--with-timeout", "--with-fuel", fixture("traps"), "-o", limited}).exit_status == 0);
+  const auto spun = wasibuild.exec({"--allow-precompiled", "--timeout", "300ms", limited, "spin"});
+  CHECK(spun.exit_status == 124);
+  CHECK(spun.err.find("timed out after 300 ms (--timeout)") != std::string::npos);
+  const auto fuelled = wasibuild.exec({"--allow-precompiled", "--fuel", "100000", limited, "spin"});
+  CHECK(fuelled.exit_status == 134);
+  CHECK(fuelled.err.find("all fuel consumed") != std::string::npos);
+  // Support the run does not use is switched on with no budget: the
+  // module runs to its end.
+  const std::string exit_artifact = (temp / "exit.cwasm").string();
+  REQUIRE(wasibuild({"compile", "--with-timeout", "--with-fuel", fixture("exit_code"), "-o", exit_artifact}).exit_status == 0);
+  CHECK(wasibuild.exec({"--allow-precompiled", exit_artifact, "7"}).exit_status == 7);
+  CHECK(wasibuild.exec({"--allow-precompiled", "--timeout", "10s", exit_artifact, "8"}).exit_status == 8);
+  CHECK(wasibuild.exec({"--allow-precompiled", "--fuel", "100000000", exit_artifact, "9"}).exit_status == 9);
+}
+
+TEST_CASE("a native program is called what it is, not a precompiled module") {
+  Wasibuild wasibuild;
+  for (const char* program : {"/bin/true", WASIBUILD_BINARY}) {
+    const auto refused = wasibuild.exec({"--allow-precompiled", program});
+    CHECK(refused.exit_status == 125);
+    CHECK(refused.err == error_line(program, "a native program (ELF), not a WebAssembly module; wasibuild runs .wasm "
+                                             "and .wat files, and .cwasm files made by `wasibuild compile`"));
+  }
 }
 
 TEST_CASE("command-line mistakes are runner errors with a pointer to --help") {

@@ -254,3 +254,20 @@ TEST_CASE("attack: the descriptor imports refuse bad pointers and numbers and st
   CHECK(unknown.exit_status == 125);
   CHECK(unknown.err.find("unknown import: `wasibuild::fd_steal`") != std::string::npos);
 }
+
+TEST_CASE("two directories granted under one guest path are refused; one directory twice is fine") {
+  Tree tree;
+  Wasibuild wasibuild;
+  const std::string sandbox = (tree.root / "sandbox").string();
+  const std::string outside = (tree.root / "outside").string();
+  const auto clash = wasibuild.exec({"--dir", sandbox + "::/out", "--dir-ro", outside + "::/out/", fixture("fs_probe"),
+                                     "read", "/out/inside.txt"});
+  CHECK(clash.exit_status == 125);
+  CHECK(clash.err == "wasibuild: error: " + outside + ": cannot grant it as /out: " + sandbox +
+                         " is granted there already\nhelp: give each directory its own guest path (HOST::GUEST)\n");
+  CHECK(clash.out.empty());
+  const auto same = wasibuild.exec({"--dir-ro", sandbox + "::/out", "--dir-ro", sandbox + "/::/out", fixture("fs_probe"),
+                                    "read", "/out/inside.txt"});
+  CHECK(same.exit_status == 0);
+  CHECK(same.out == "ok inside\n");
+}

@@ -220,6 +220,11 @@ TEST_CASE("test passes what follows -- to CTest, and a filter that matches nothi
   CHECK(none.err.find("wasibuild: error: some tests failed or none matched") != std::string::npos);
   // The project's own program is still `run`'s choice though a test runs it too.
   CHECK(ws.in(project, {"run", "--", "again"}).out.ends_with("Hello, again!\n"));
+  // Like cargo, words that cannot be flags need no `--`, even after a grant.
+  CHECK(ws.in(project, {"run", "bare"}).out.ends_with("Hello, bare!\n"));
+  const auto granted = ws.in(project, {"run", "--dir-ro", ".", "words", "--", "--flag-like"});
+  INFO(granted.err);
+  CHECK(granted.out.ends_with("Hello, words!\n"));
 }
 
 TEST_CASE("build and test speak as cargo does: a Finished line, -q and -v, and no tool chatter") {

@@ -79,3 +79,27 @@ TEST_CASE("without --max-memory only the counts are bounded") {
   CHECK(unknown.memories == kMaxUnknownCount);
   CHECK(unknown.tables == kMaxUnknownCount);
 }
+
+TEST_CASE("the largest declared memory minimum is read, for 32- and 64-bit memories and custom page sizes") {
+  // (memory 3) (memory 129 200): the largest is 129 pages of 64 KiB.
+  CHECK(module_shape(binary({{5, {0x02, 0x00, 0x03, 0x01, 0x81, 0x01, 0xc8, 0x01}}}))->memory_minimum_bytes ==
+        129 * 65536);
+  // A memory64 whose minimum needs more than 32 bits of LEB: 2^33 pages.
+  CHECK(module_shape(binary({{5, {0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x20}}}))->memory_minimum_bytes ==
+        (std::uint64_t{1} << 33) * 65536);
+  // Custom page size 1 byte (log2 0): 300 pages are 300 bytes.
+  CHECK(module_shape(binary({{5, {0x01, 0x08, 0xac, 0x02, 0x00}}}))->memory_minimum_bytes == 300);
+  CHECK(module_shape(binary({{5, {0x01, 0x08, 0xac, 0x02, 0x11}}})) == std::nullopt);  // page larger than 64 KiB
+  CHECK(module_shape(binary({{5, {0x01, 0x01, 0x05}}})) == std::nullopt);  // a maximum announced, missing
+}
+
+TEST_CASE("the smallest budget for a module's declared memory is exactly enough") {
+  for (const ModuleShape& shape : {ModuleShape{.memories = 1, .tables = 1, .memory_minimum_bytes = 129 * 65536},
+                                   ModuleShape{.memories = 2, .tables = 3, .may_use_gc_heap = true,
+                                               .memory_minimum_bytes = 17 * kMiB},
+                                   ModuleShape{.memories = 1, .tables = 0, .memory_minimum_bytes = 1}}) {
+    const std::uint64_t budget = smallest_budget_for(shape);
+    CHECK(store_limits(shape, budget).memory_bytes >= static_cast<std::int64_t>(shape.memory_minimum_bytes));
+    CHECK(store_limits(shape, budget - 1).memory_bytes < static_cast<std::int64_t>(shape.memory_minimum_bytes));
+  }
+}

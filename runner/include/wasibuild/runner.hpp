@@ -114,6 +114,8 @@ struct Error {
     incompatible_precompiled,  // detail: why Wasmtime refused the artifact
     not_a_command,           // no `_start` export
     instantiation_failed,    // detail: e.g. the unknown import
+    memory_limit_too_small,  // detail: the declared minimum and the cap; help: the --max-memory it needs
+    native_program,          // an ELF file that is not a Wasmtime .cwasm
     bad_grant,               // detail: the host path and the OS error
     confinement_failed,      // detail: the Landlock step and the OS error
     build_guard_failed,      // file: the build_files grant; detail: why its files cannot stay read-only
@@ -166,10 +168,17 @@ using Finished = std::function<void(const Outcome&)>;
 // guest that exited.
 [[nodiscard]] std::string describe(const Outcome& outcome);
 
-// Compiles `input` ahead of time into a `.cwasm` artifact for this host and
-// the default engine settings.
-[[nodiscard]] std::optional<Error> precompile(const std::filesystem::path& input,
-                                              const std::filesystem::path& output);
+// What a `.cwasm` supports beyond the default engine: --timeout needs
+// epoch interruption, --fuel fuel accounting, both compiled into the code
+// (and both slow it a little, so they are asked for).
+struct PrecompileOptions {
+  bool timeout_support = false;
+  bool fuel_support = false;
+};
+
+// Compiles `input` ahead of time into a `.cwasm` artifact for this host.
+[[nodiscard]] std::optional<Error> precompile(const std::filesystem::path& input, const std::filesystem::path& output,
+                                              const PrecompileOptions& options = {});
 
 [[nodiscard]] CacheUsage cache_usage(const CacheOptions& cache);
 // Removes every entry; returns what was removed.
