@@ -40,6 +40,13 @@ class DoctorCommand final : public Command {
       *env.out << fmt::format("          targets {}; C++ exceptions {}, <filesystem> {}, threads {}, setjmp {}\n",
                               targets, caps.exceptions ? "yes" : "no", caps.filesystem ? "yes" : "no",
                               caps.threads ? "yes" : "no", caps.setjmp ? "yes" : "no");
+    } else if (!resolved) {
+      // A choice that names what is not there (a removed default): the
+      // fixes are the resolver's, the system toolchain among them.
+      ++problems;
+      const Failure failure = failure_of(resolved.error());
+      line(false, failure.message, failure.help.empty() ? std::string() : failure.help.front());
+      for (std::size_t i = 1; i < failure.help.size(); ++i) *env.out << fmt::format("          {}\n", failure.help[i]);
     } else {
       ++problems;
       line(false, "a WASI toolchain", "wasibuild toolchain install, or apt-get install clang-19 lld-19 wasi-libc "

@@ -363,6 +363,13 @@ class ToolchainCommand final : public Command {
   int remove(Env& env) const {
     if (auto error = toolchain_store(env).remove(name_)) throw not_installed_failure(env, *error);
     *env.out << fmt::format("removed {}\n", name_);
+    // The default keeps naming it (nothing else is chosen silently); say
+    // how to choose another.
+    if (user_default(env) == name_) {
+      *env.err << fmt::format("wasibuild: warning: {} was the default toolchain; choose another: wasibuild "
+                              "toolchain default NAME{}\n",
+                              name_, system_toolchain(env) ? " (the system's: wasibuild toolchain default system)" : "");
+    }
     return 0;
   }
 

@@ -12,6 +12,17 @@ const Toolchain* find_named(const std::vector<Toolchain>& installed, const std::
   return found == installed.end() ? nullptr : &*found;
 }
 
+// How to choose the system toolchain instead, in the place that named the
+// missing one.
+std::string system_instead(Resolution::Rule rule) {
+  switch (rule) {
+    case Resolution::Rule::flag: return "or use the system toolchain: --toolchain system";
+    case Resolution::Rule::environment: return "or use the system toolchain: WASIBUILD_TOOLCHAIN=system";
+    case Resolution::Rule::project: return "or use the system toolchain: [toolchain] name = \"system\" in wasibuild.toml";
+    default: return "or use the system toolchain: wasibuild toolchain default system";
+  }
+}
+
 // "33" and "wasi-sdk-33" name the same SDK; "system" the system provider.
 Result<Resolution> by_name(const ResolveInputs& inputs, const std::string& name, Resolution::Rule rule) {
   if (name == "system") {
@@ -26,10 +37,12 @@ Result<Resolution> by_name(const ResolveInputs& inputs, const std::string& name,
   if (!is_valid_name(full_name)) return Error{Error::Kind::bad_name, name};
   // Only WASI SDK releases install by name; anything else came --from an archive.
   const bool is_release = is_version || full_name.starts_with("wasi-sdk-");
-  return Error{Error::Kind::not_installed, full_name, {}, {}, {},
-               {is_release ? "install it: wasibuild toolchain install " + (is_version ? name : full_name.substr(9))
-                           : "install it: wasibuild toolchain install --from URL|FILE --name " + full_name,
-                "or see what is installed: wasibuild toolchain list"}};
+  std::vector<std::string> help = {
+      is_release ? "install it: wasibuild toolchain install " + (is_version ? name : full_name.substr(9))
+                 : "install it: wasibuild toolchain install --from URL|FILE --name " + full_name,
+      "or see what is installed: wasibuild toolchain list"};
+  if (inputs.system) help.push_back(system_instead(rule));
+  return Error{Error::Kind::not_installed, full_name, {}, {}, {}, std::move(help)};
 }
 
 int sdk_version(const Toolchain& toolchain) {

@@ -895,6 +895,8 @@ TEST_CASE("remove, default and did-you-mean") {
   const auto removed = home({"toolchain", "remove", "my-sdk"});
   CHECK(removed.exit_status == 0);
   CHECK(removed.out == "removed my-sdk\n");
+  CHECK(removed.err == "wasibuild: warning: my-sdk was the default toolchain; choose another: wasibuild toolchain "
+                       "default NAME (the system's: wasibuild toolchain default system)\n");
   CHECK_FALSE(fs::exists(root));
   const auto path = home({"toolchain", "path", "my-sdk"});
   CHECK(path.exit_status == 1);
@@ -910,6 +912,14 @@ TEST_CASE("remove, default and did-you-mean") {
   const auto dangling = home({"toolchain", "which"});
   CHECK(dangling.exit_status == 1);
   CHECK(dangling.err.starts_with("wasibuild: error: toolchain 'my-sdk' is not installed\n"));
+  CHECK(dangling.err.ends_with("help: or use the system toolchain: wasibuild toolchain default system\n"));
+  // doctor names the problem and the same fixes.
+  const auto doctor = home({"doctor"});
+  CHECK(doctor.exit_status != 0);
+  CHECK(doctor.out.find("  missing toolchain 'my-sdk' is not installed\n          fix: install it: wasibuild "
+                        "toolchain install --from URL|FILE --name my-sdk\n") != std::string::npos);
+  CHECK(doctor.out.find("          or use the system toolchain: wasibuild toolchain default system\n") !=
+        std::string::npos);
   const auto back_to_system = home({"toolchain", "default", "system"});
   CHECK(back_to_system.exit_status == 0);
   CHECK(back_to_system.out == "default toolchain: system\n");
