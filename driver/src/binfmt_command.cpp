@@ -170,13 +170,12 @@ std::string probe_private_binfmt(const std::string& interpreter) {
   return why;
 }
 
-constexpr std::array<std::string_view, 11> kValueGrants = {
-    "--dir",        "--dir-ro",          "--dir-build", "--build-root", "--env",  "--env-names-from",
-    "--env-changed-since", "--max-memory", "--max-wasm-stack", "--timeout", "--fuel"};
-constexpr std::array<std::string_view, 3> kSwitchGrants = {"--host-cwd", "--inherit-env", "--private-tmp"};
-
-bool one_of(std::string_view word, const auto& names) {
-  return std::find(names.begin(), names.end(), word) != names.end();
+// The grant and limit flags (sandbox_flag_table) named `name`, if any.
+const SandboxFlagSpec* sandbox_flag_named(std::string_view name) {
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    if (name == spec.flag) return &spec;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> split_lines(std::string_view text) {
@@ -345,17 +344,18 @@ std::optional<std::string> binfmt_grants_error(const std::vector<std::string>& g
     const std::string& word = grants[i];
     const auto equals = word.find('=');
     const std::string_view name = std::string_view(word).substr(0, equals);
-    if (one_of(name, kValueGrants)) {
+    const SandboxFlagSpec* spec = sandbox_flag_named(name);
+    if (spec != nullptr && spec->value != FlagValue::boolean) {
       if (equals != std::string::npos) continue;
       if (i + 1 == grants.size()) return fmt::format("{} needs a value", word);
       if (grants[i + 1].starts_with("-")) return fmt::format("{} needs a value, not {}", word, grants[i + 1]);
       ++i;
       continue;
     }
-    if (equals == std::string::npos && one_of(name, kSwitchGrants)) continue;
-    return fmt::format("{} is not a grant or limit flag (only --dir, --dir-ro, --dir-build, --build-root, "
-                       "--host-cwd, --env, --inherit-env, --env-names-from, --env-changed-since, --private-tmp and limits)",
-                       word);
+    if (equals == std::string::npos && spec != nullptr) continue;
+    std::vector<std::string_view> names;
+    for (const SandboxFlagSpec& known : sandbox_flag_table()) names.emplace_back(known.flag);
+    return fmt::format("{} is not a grant or limit flag (only {})", word, fmt::join(names, ", "));
   }
   return std::nullopt;
 }

@@ -48,11 +48,29 @@ struct Section {
   bool cmake_list = false;
 };
 
-// [run] and [test] say the same things; [test] also has `jobs`.
+// How wasibuild.toml checks a sandbox flag's value.
+Kind kind_of(FlagValue value) {
+  switch (value) {
+    case FlagValue::grants: return Kind::grants;
+    case FlagValue::env: return Kind::env;
+    case FlagValue::boolean: return Kind::boolean;
+    case FlagValue::size: return Kind::size;
+    case FlagValue::duration: return Kind::duration;
+    case FlagValue::count: return Kind::fuel;
+    case FlagValue::files: return Kind::strings;
+    case FlagValue::names: return Kind::string;
+  }
+  return Kind::string;
+}
+
+// [run] and [test] say the same things: the sandbox flags that have a key
+// (sandbox_flag_table); [test] also has `jobs`.
 std::vector<Key> sandbox_keys() {
-  return {{"dirs", Kind::grants},    {"dirs-ro", Kind::grants}, {"env", Kind::env},      {"inherit-env", Kind::boolean},
-          {"max-memory", Kind::size}, {"max-wasm-stack", Kind::size}, {"timeout", Kind::duration},
-          {"fuel", Kind::fuel}};
+  std::vector<Key> keys;
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    if (spec.toml_key != nullptr) keys.push_back({spec.toml_key, kind_of(spec.value)});
+  }
+  return keys;
 }
 
 std::vector<Key> test_keys() {
@@ -283,16 +301,30 @@ std::map<std::string, std::string> definitions_at(const toml::node_view<const to
   return values;
 }
 
+// [run] or [test] (already checked) as the flags it stands for.
 SandboxFlags sandbox_at(const toml::node_view<const toml::node>& section) {
   SandboxFlags flags;
-  flags.dirs = strings_at(section["dirs"]);
-  flags.read_only_dirs = strings_at(section["dirs-ro"]);
-  flags.env = strings_at(section["env"]);
-  flags.inherit_env = section["inherit-env"].value_or(false);
-  flags.max_memory = section["max-memory"].value_or(std::string());
-  flags.max_wasm_stack = section["max-wasm-stack"].value_or(std::string());
-  flags.timeout = section["timeout"].value_or(std::string());
-  if (auto fuel = section["fuel"].value<std::int64_t>()) flags.fuel = std::to_string(*fuel);
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    if (spec.toml_key == nullptr) continue;
+    const auto value = section[spec.toml_key];
+    std::visit(
+        [&](auto member) {
+          auto& target = flags.*member;
+          using Target = std::remove_reference_t<decltype(target)>;
+          if constexpr (std::is_same_v<Target, bool>) {
+            target = value.value_or(false);
+          } else if constexpr (std::is_same_v<Target, std::string>) {
+            if (auto number = value.template value<std::int64_t>(); number && spec.value == FlagValue::count) {
+              target = std::to_string(*number);
+            } else {
+              target = value.value_or(std::string());
+            }
+          } else {
+            target = strings_at(value);
+          }
+        },
+        spec.field);
+  }
   return flags;
 }
 
@@ -400,14 +432,30 @@ std::vector<std::string> test_grants(const Project& project) {
     const std::string guest = separator == std::string::npos ? host : spec.substr(separator + 2);
     flags.push_back(fmt::format("{}={}::{}", flag, (project.root / host).lexically_normal().string(), guest));
   };
-  for (const auto& spec : test.dirs) grant("--dir", spec);
-  for (const auto& spec : test.read_only_dirs) grant("--dir-ro", spec);
-  for (const auto& spec : test.env) flags.push_back("--env=" + spec);
-  if (test.inherit_env) flags.emplace_back("--inherit-env");
-  if (!test.max_memory.empty()) flags.push_back("--max-memory=" + test.max_memory);
-  if (!test.max_wasm_stack.empty()) flags.push_back("--max-wasm-stack=" + test.max_wasm_stack);
-  if (!test.timeout.empty()) flags.push_back("--timeout=" + test.timeout);
-  if (!test.fuel.empty()) flags.push_back("--fuel=" + test.fuel);
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    if (spec.toml_key == nullptr) continue;
+    std::visit(
+        [&](auto member) {
+          const auto& value = test.*member;
+          using Value = std::remove_cvref_t<decltype(value)>;
+          if constexpr (std::is_same_v<Value, bool>) {
+            if (value) flags.emplace_back(spec.flag);
+          } else if constexpr (std::is_same_v<Value, std::string>) {
+            if (!value.empty()) flags.push_back(fmt::format("{}={}", spec.flag, value));
+          } else {
+            for (const auto& entry : value) {
+              if (spec.value == FlagValue::grants) {
+                grant(spec.flag, entry);
+              } else if (spec.value == FlagValue::files) {
+                flags.push_back(fmt::format("{}={}", spec.flag, (project.root / entry).lexically_normal().string()));
+              } else {
+                flags.push_back(fmt::format("{}={}", spec.flag, entry));
+              }
+            }
+          }
+        },
+        spec.field);
+  }
   return flags;
 }
 

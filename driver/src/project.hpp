@@ -4,8 +4,8 @@
 //   [toolchain] name (or version), target
 //   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
 //   [profile.NAME] inherits, build-type, cmake-args, definitions, strip, wasm-opt  (debug and release exist)
-//   [run]       dirs, dirs-ro, env, inherit-env, max-memory, max-wasm-stack, timeout, fuel
-//   [test]      dirs, dirs-ro, env, inherit-env, max-memory, max-wasm-stack, timeout, fuel, jobs
+//   [run]       dirs, dirs-ro, env, env-files, inherit-env, max-memory, max-wasm-stack, timeout, fuel (sandbox_flag_table)
+//   [test]      the same, and jobs
 //
 // Every value is checked when the file is loaded. Errors name the file,
 // line, column and key; an unknown key suggests the closest valid one; what

@@ -19,19 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The project's [run] settings, then the command line's on top.
-SandboxFlags merged(SandboxFlags base, const SandboxFlags& extra) {
-  base.dirs.insert(base.dirs.end(), extra.dirs.begin(), extra.dirs.end());
-  base.read_only_dirs.insert(base.read_only_dirs.end(), extra.read_only_dirs.begin(), extra.read_only_dirs.end());
-  base.env.insert(base.env.end(), extra.env.begin(), extra.env.end());
-  base.inherit_env = base.inherit_env || extra.inherit_env;
-  if (!extra.max_memory.empty()) base.max_memory = extra.max_memory;
-  if (!extra.max_wasm_stack.empty()) base.max_wasm_stack = extra.max_wasm_stack;
-  if (!extra.timeout.empty()) base.timeout = extra.timeout;
-  if (!extra.fuel.empty()) base.fuel = extra.fuel;
-  return base;
-}
-
 class RunCommand final : public Command {
  public:
   void setup(CLI::App& app) override {

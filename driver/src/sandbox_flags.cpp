@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <ostream>
 #include <set>
 #include <unistd.h>
@@ -95,10 +96,42 @@ void add_changed_variables(runner::Policy& policy, const SandboxFlags& flags, co
   }
 }
 
+// `--env-file FILE`, as docker's: NAME=VALUE a line (the value verbatim),
+// NAME alone copies the host's value (left unset if it has none), blank
+// lines and # comments are skipped. A line that is none of these stops the
+// run, naming the file and line.
+void add_variables_from_file(runner::Policy& policy, const std::string& file, const Env& env) {
+  const fs::path path = fs::path(env.working_directory) / file;
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    bad_flag("--env-file", file, fs::exists(path, error) ? "not a regular file" : "no such file",
+             "for example: --env-file ./guest.env");
+  }
+  std::ifstream in(path);
+  if (!in) bad_flag("--env-file", file, std::strerror(errno), "for example: --env-file ./guest.env");
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.ends_with('\r')) line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto equals = line.find('=');
+    const std::string name = line.substr(0, equals);
+    if (name.empty() || name.find_first_of(" \t") != std::string::npos) {
+      throw Failure{fmt::format("{}:{}: expected NAME=VALUE or NAME, not '{}'", path.string(), number, capped(line)),
+                    {"a line each: NAME=VALUE, NAME (copied from the host), or # a comment"},
+                    kExitRunnerError};
+    }
+    const std::optional<std::string> value =
+        equals == std::string::npos ? env.get(name) : std::optional(line.substr(equals + 1));
+    if (value) set_variable(policy, name, *value);
+  }
+}
+
 void add_environment(runner::Policy& policy, const SandboxFlags& flags, const Env& env) {
   if (flags.inherit_env) {
     for (const auto& [name, value] : env.variables) policy.environment.emplace_back(name, value);
   }
+  for (const std::string& file : flags.env_files) add_variables_from_file(policy, file, env);
   for (const std::string& spec : flags.env) {
     const auto equals = spec.find('=');
     const std::string name = spec.substr(0, equals);
@@ -153,67 +186,102 @@ std::string capped(std::string_view text) {
   return std::string(text.substr(0, end)) + "...";
 }
 
+const std::vector<SandboxFlagSpec>& sandbox_flag_table() {
+  using V = FlagValue;
+  using F = SandboxFlags;
+  static const std::vector<SandboxFlagSpec> table = {
+      {"--dir", "dirs", V::grants, "HOST[::GUEST]", false,
+       "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)", &F::dirs},
+      {"--dir-ro", "dirs-ro", V::grants, "HOST[::GUEST]", false,
+       "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)", &F::read_only_dirs},
+      {"--dir-build", nullptr, V::grants, "HOST[::GUEST]", false,
+       "Grant a build directory read-write, but keep its build files (CMake, Ninja and Make files, CMakeFiles/, "
+       "scripts, executables) read-only (e.g. --dir-build .::.); tests use it",
+       &F::build_dirs},
+      {"--build-root", nullptr, V::names, "DIR", false,
+       "With --dir-build: the top directory of the Ninja build tree; every file its build graph reads or produces "
+       "stays read-only too (the toolchain file passes it)",
+       &F::build_root},
+      {"--host-cwd", nullptr, V::boolean, "", false,
+       "Grant the working directory (the grant whose guest path is `.`) also at its host path, with the same "
+       "access, and set PWD to that path: a program built by the toolchain file starts there, so `../x` resolves "
+       "as on the host (tests use it)",
+       &F::host_cwd},
+      {"--env", "env", V::env, "NAME[=VALUE]", false,
+       "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)", &F::env},
+      {"--env-file", "env-files", V::files, "FILE", false,
+       "Set the variables in a host file, NAME=VALUE (or NAME, copied from the host) a line, # comments; --env "
+       "wins (e.g. --env-file ./guest.env)",
+       &F::env_files},
+      {"--inherit-env", "inherit-env", V::boolean, "", false, "Give the guest every host environment variable",
+       &F::inherit_env},
+      {"--env-names-from", nullptr, V::names, "VAR", false,
+       "Copy the host variables named, comma-separated, in host variable VAR (e.g. --env-names-from "
+       "WASIBUILD_GUEST_ENV); CTest's ENVIRONMENT reaches tests this way",
+       &F::env_names_from},
+      {"--env-changed-since", nullptr, V::names, "VAR", false,
+       "Copy the host variables added or changed since the snapshot in host variable VAR, which `wasibuild binfmt "
+       "run` takes before a test's own script runs: what the script sets for the program",
+       &F::env_changed_since},
+      {"--private-tmp", nullptr, V::boolean, "", false,
+       "Give the guest a fresh empty /tmp, deleted after the run (tests use it)", &F::private_tmp},
+      {"--max-memory", "max-memory", V::size, "SIZE", true,
+       "Cap the guest's total memory: memories and tables (e.g. --max-memory 64MiB)", &F::max_memory},
+      {"--max-wasm-stack", "max-wasm-stack", V::size, "SIZE", true,
+       "Native stack for the guest's calls; deeper recursion traps (default 8MiB, e.g. --max-wasm-stack 64MiB)",
+       &F::max_wasm_stack},
+      {"--timeout", "timeout", V::duration, "DURATION", true,
+       "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)", &F::timeout},
+      {"--fuel", "fuel", V::count, "N", true,
+       "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)", &F::fuel},
+  };
+  return table;
+}
+
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
-  app.add_option("--dir", flags.dirs, "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)")
-      ->allow_extra_args(false)  // one value each time: `run --dir . ARG` keeps ARG for the program
-      ->type_name("HOST[::GUEST]")
-      ->group("Capabilities (none by default)");
-  app.add_option("--dir-ro", flags.read_only_dirs, "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)")
-      ->allow_extra_args(false)
-      ->type_name("HOST[::GUEST]")
-      ->group("Capabilities (none by default)");
-  app.add_option("--dir-build", flags.build_dirs,
-                 "Grant a build directory read-write, but keep its build files (CMake, Ninja and Make files, "
-                 "CMakeFiles/, scripts, executables) read-only (e.g. --dir-build .::.); tests use it")
-      ->allow_extra_args(false)
-      ->type_name("HOST[::GUEST]")
-      ->group("Capabilities (none by default)");
-  app.add_option("--build-root", flags.build_root,
-                 "With --dir-build: the top directory of the Ninja build tree; every file its build graph reads or "
-                 "produces stays read-only too (the toolchain file passes it)")
-      ->type_name("DIR")
-      ->group("Capabilities (none by default)");
-  app.add_flag("--host-cwd", flags.host_cwd,
-               "Grant the working directory (the grant whose guest path is `.`) also at its host path, with the same "
-               "access, and set PWD to that path: a program built by the toolchain file starts there, so `../x` "
-               "resolves as on the host (tests use it)")
-      ->group("Capabilities (none by default)");
-  app.add_option("--env", flags.env, "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)")
-      ->allow_extra_args(false)
-      ->type_name("NAME[=VALUE]")
-      ->group("Capabilities (none by default)");
-  app.add_flag("--inherit-env", flags.inherit_env, "Give the guest every host environment variable")
-      ->group("Capabilities (none by default)");
-  app.add_option("--env-names-from", flags.env_names_from,
-                 "Copy the host variables named, comma-separated, in host variable VAR (e.g. --env-names-from "
-                 "WASIBUILD_GUEST_ENV); CTest's ENVIRONMENT reaches tests this way")
-      ->type_name("VAR")
-      ->group("Capabilities (none by default)");
-  app.add_option("--env-changed-since", flags.env_changed_since,
-                 "Copy the host variables added or changed since the snapshot in host variable VAR, which "
-                 "`wasibuild binfmt run` takes before a test's own script runs: what the script sets for the program")
-      ->type_name("VAR")
-      ->group("Capabilities (none by default)");
-  app.add_flag("--private-tmp", flags.private_tmp,
-               "Give the guest a fresh empty /tmp, deleted after the run (tests use it)")
-      ->group("Capabilities (none by default)");
-  app.add_option("--max-memory", flags.max_memory, "Cap the guest's total memory: memories and tables (e.g. --max-memory 64MiB)")
-      ->type_name("SIZE")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Limits");
-  app.add_option("--max-wasm-stack", flags.max_wasm_stack,
-                 "Native stack for the guest's calls; deeper recursion traps (default 8MiB, e.g. --max-wasm-stack 64MiB)")
-      ->type_name("SIZE")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Limits");
-  app.add_option("--timeout", flags.timeout, "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)")
-      ->type_name("DURATION")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Limits");
-  app.add_option("--fuel", flags.fuel, "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)")
-      ->type_name("N")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Limits");
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    const char* group = spec.is_limit ? "Limits" : "Capabilities (none by default)";
+    std::visit(
+        [&](auto member) {
+          auto& target = flags.*member;
+          using Target = std::remove_reference_t<decltype(target)>;
+          if constexpr (std::is_same_v<Target, bool>) {
+            app.add_flag(spec.flag, target, spec.help)->group(group);
+          } else if constexpr (std::is_same_v<Target, std::string>) {
+            app.add_option(spec.flag, target, spec.help)
+                ->type_name(spec.type_name)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+                ->group(group);
+          } else {
+            // One value each time: `run --dir . ARG` keeps ARG for the program.
+            app.add_option(spec.flag, target, spec.help)
+                ->allow_extra_args(false)
+                ->type_name(spec.type_name)
+                ->group(group);
+          }
+        },
+        spec.field);
+  }
+}
+
+SandboxFlags merged(SandboxFlags base, const SandboxFlags& extra) {
+  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
+    std::visit(
+        [&](auto member) {
+          auto& into = base.*member;
+          const auto& from = extra.*member;
+          using Target = std::remove_cvref_t<decltype(into)>;
+          if constexpr (std::is_same_v<Target, bool>) {
+            into = into || from;
+          } else if constexpr (std::is_same_v<Target, std::string>) {
+            if (!from.empty()) into = from;
+          } else {
+            into.insert(into.end(), from.begin(), from.end());
+          }
+        },
+        spec.field);
+  }
+  return base;
 }
 
 runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {

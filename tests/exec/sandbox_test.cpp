@@ -1,6 +1,7 @@
 // Deny by default: every grant is tested by a real guest that tries to
 // escape it. Guest paths are explicit (wasi-libc resolves an absolute path
 // against the longest matching preopen, and treats "/" and "." alike).
+#include <sys/stat.h>
 #include <filesystem>
 
 #include "exec_helpers.hpp"
@@ -203,6 +204,39 @@ TEST_CASE("the guest gets no host environment unless granted") {
   CHECK(inherited.out.find("env:SECRET_TOKEN=hunter2\n") != std::string::npos);
   CHECK(inherited.out.find("env:PATH=/guest\n") != std::string::npos);
   CHECK(inherited.out.find("env:PATH=/usr/bin") == std::string::npos);
+}
+
+TEST_CASE("--env-file sets what its lines say and nothing else; --env wins; a bad line names file and line") {
+  Wasibuild wasibuild;
+  TempDir dir;
+  wasibuild.options.environment["SECRET_TOKEN"] = "hunter2";
+  wasibuild.options.environment["OTHER_SECRET"] = "swordfish";
+  write_file(dir / "guest.env",
+             "# settings for the guest\nLANG=C\n\n  \nGREETING=a = b # not a comment\nSECRET_TOKEN\nMISSING_ON_HOST\n"
+             "WINDOWS=crlf\r\nOVERRIDDEN=from file\n");
+  wasibuild.options.working_directory = dir.path();
+  const auto ran = wasibuild.exec({"--env-file", "guest.env", "--env", "OVERRIDDEN=from flag", fixture("args_env")});
+  INFO(ran.err);
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out == "arg[0]=args_env\nenv:LANG=C\nenv:GREETING=a = b # not a comment\nenv:SECRET_TOKEN=hunter2\n"
+                   "env:WINDOWS=crlf\nenv:OVERRIDDEN=from flag\n");
+
+  write_file(dir / "bad.env", "GOOD=1\n# fine\nnot a variable\n");
+  const auto bad = wasibuild.exec({"--env-file", "bad.env", fixture("args_env")});
+  CHECK(bad.exit_status == 125);
+  CHECK(bad.out.empty());
+  CHECK(bad.err == "wasibuild: error: " + (dir / "bad.env").string() +
+                       ":3: expected NAME=VALUE or NAME, not 'not a variable'\n"
+                       "help: a line each: NAME=VALUE, NAME (copied from the host), or # a comment\n");
+  const auto missing = wasibuild.exec({"--env-file", "nope.env", fixture("args_env")});
+  CHECK(missing.exit_status == 125);
+  CHECK(missing.err.starts_with("wasibuild: error: --env-file 'nope.env': no such file\n"));
+  // A FIFO would block the read: refused before opening.
+  REQUIRE(::mkfifo((dir / "fifo.env").c_str(), 0600) == 0);
+  wasibuild.options.kill_after = std::chrono::seconds(20);
+  const auto fifo = wasibuild.exec({"--env-file", "fifo.env", fixture("args_env")});
+  CHECK(fifo.exit_status == 125);
+  CHECK(fifo.err.starts_with("wasibuild: error: --env-file 'fifo.env': not a regular file\n"));
 }
 
 // wasibuild's descriptor imports (dup, pipe: runner/src/descriptors.hpp),

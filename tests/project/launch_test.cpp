@@ -503,8 +503,8 @@ TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is re
     const auto ran = run_process({WASIBUILD_BINARY, "binfmt", "run", "--allow-precompiled", "--", "/bin/echo"}, options);
     CHECK(ran.err ==
           "wasibuild: error: binfmt run: --allow-precompiled is not a grant or limit flag (only --dir, --dir-ro, "
-          "--dir-build, --build-root, --host-cwd, --env, --inherit-env, --env-names-from, --env-changed-since, "
-          "--private-tmp and limits)\n");
+          "--dir-build, --build-root, --host-cwd, --env, --env-file, --inherit-env, --env-names-from, --env-changed-since, "
+          "--private-tmp, --max-memory, --max-wasm-stack, --timeout, --fuel)\n");
   }
   SUBCASE("the module's start refuses it") {
     if (!binfmt_run_possible(options)) return;

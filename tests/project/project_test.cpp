@@ -562,7 +562,7 @@ TEST_CASE("attack: a wasibuild.toml planted in the build tree is not a project" 
   CHECK_FALSE(fs::exists(marker));
 }
 
-TEST_CASE("[test] in wasibuild.toml applies to every test: timeout, dirs-ro and env") {
+TEST_CASE("[test] in wasibuild.toml applies to every test: timeout, dirs-ro, env and env-files") {
   Workspace ws;
   REQUIRE(ws.in(ws.dir.path(), {"new", "limited"}).exit_status == 0);
   const fs::path project = ws.dir / "limited";
@@ -600,32 +600,36 @@ add_executable(probe tests/probe.cpp)
 add_test(NAME sleeps COMMAND probe sleep 6)
 add_test(NAME reads COMMAND probe read /fixtures/in.txt)
 add_test(NAME sees_env COMMAND probe env GREETING hi)
+add_test(NAME sees_file_env COMMAND probe env FROM_FILE yes)
 )cm");
+  write_file(project / "test.env", "# for every test\nFROM_FILE=yes\n");
   const std::string package = "[package]\nname = \"limited\"\n";
   write_file(project / "wasibuild.toml",
              // The timeout covers compiling each test too: room for a
              // sanitizer build on a loaded machine, well short of the sleep.
-             package + "[test]\ntimeout = \"4s\"\ndirs-ro = [\"fixtures::/fixtures\"]\nenv = [\"GREETING=hi\"]\n");
+             package + "[test]\ntimeout = \"4s\"\ndirs-ro = [\"fixtures::/fixtures\"]\nenv = [\"GREETING=hi\"]\n"
+                       "env-files = [\"test.env\"]\n");
   const auto tested = ws.in(project, {"test"});
   INFO(tested.out << tested.err);
   CHECK(tested.exit_status != 0);
-  CHECK(tested.out.find("80% tests passed, 1 tests failed out of 5") != std::string::npos);
+  CHECK(tested.out.find("83% tests passed, 1 tests failed out of 6") != std::string::npos);
   CHECK(tested.out.find(" - sleeps (Failed)") != std::string::npos);
   CHECK(tested.out.find("woke up") == std::string::npos);
   CHECK(tested.out.find("probe.wasm: timed out after 4000 ms (--timeout)") != std::string::npos);
 
   // A plain ctest in the build wasibuild configured applies them too.
   const auto plain = ws.run(project, {"/usr/bin/ctest", "--test-dir", (project / "build/wasm32-wasi/debug").string(),
-                                      "--output-on-failure", "-R", "reads|sees_env"});
+                                      "--output-on-failure", "-R", "reads|sees_env|sees_file_env"});
   INFO(plain.out);
   CHECK(plain.exit_status == 0);
-  CHECK(plain.out.find("100% tests passed, 0 tests failed out of 2") != std::string::npos);
+  CHECK(plain.out.find("100% tests passed, 0 tests failed out of 3") != std::string::npos);
 
   // Without them, the configure drops them again.
   write_file(project / "wasibuild.toml", package);
   const auto unlimited = ws.in(project, {"test"});
   INFO(unlimited.out << unlimited.err);
-  CHECK(unlimited.out.find("60% tests passed, 2 tests failed out of 5") != std::string::npos);
+  CHECK(unlimited.out.find("50% tests passed, 3 tests failed out of 6") != std::string::npos);
+  CHECK(unlimited.out.find(" - sees_file_env (Failed)") != std::string::npos);
   CHECK(unlimited.out.find(" - reads (Failed)") != std::string::npos);
   CHECK(unlimited.out.find(" - sees_env (Failed)") != std::string::npos);
 }
