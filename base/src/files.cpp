@@ -160,6 +160,15 @@ void replace_file_at(int dir, const std::string& name, std::string_view content,
   }
 }
 
+void replace_file(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+  const std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw FileError(directory, error.message());
+  const Fd dir = open_directory(directory);
+  replace_file_at(dir.get(), path.filename().string(), content, mode, path);
+}
+
 bool create_new_file_at(int dir, const std::string& name, std::string_view content, mode_t mode, const fs::path& shown) {
   Fd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) {

@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "paths.hpp"
 #include "spellcheck.hpp"
+#include "wasibuild/files.hpp"
 
 namespace wasibuild::driver {
 
@@ -85,16 +86,9 @@ void save_default_toolchain(const Env& env, const std::string& name) {
   toml::table table = read_table(file);
   if (!table.contains("toolchain")) table.insert("toolchain", toml::table{});
   table["toolchain"].as_table()->insert_or_assign("default", name);
-  std::error_code error;
-  fs::create_directories(file.parent_path(), error);
-  const fs::path temp = file.parent_path() / (".config.toml." + std::to_string(::getpid()));
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << table << "\n";
-    if (!out) throw Failure{fmt::format("{}: cannot write the config", temp.string())};
-  }
-  fs::rename(temp, file, error);
-  if (error) throw Failure{fmt::format("{}: {}", file.string(), error.message())};
+  std::ostringstream text;
+  text << table << "\n";
+  base::replace_file(file, text.str());
 }
 
 }  // namespace wasibuild::driver

@@ -10,6 +10,7 @@
 #include "config.hpp"
 #include "paths.hpp"
 #include "project.hpp"
+#include "wasibuild/files.hpp"
 
 namespace wasibuild::driver {
 
@@ -41,12 +42,12 @@ std::string read_file(const fs::path& file) {
   return text.str();
 }
 
+// A cache: failing to write it only costs the next run a probe.
 void write_file_atomically(const fs::path& file, const std::string& text) {
-  std::error_code error;
-  fs::create_directories(file.parent_path(), error);
-  const fs::path temp = file.string() + "." + std::to_string(::getpid());
-  std::ofstream(temp) << text;
-  fs::rename(temp, file, error);
+  try {
+    base::replace_file(file, text);
+  } catch (const base::FileError&) {
+  }
 }
 
 std::optional<tc::Toolchain> read_system_cache(const Env& env) {

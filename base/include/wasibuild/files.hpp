@@ -72,6 +72,10 @@ class Fd {
 void replace_file_at(int dir, const std::string& name, std::string_view content, mode_t mode,
                      const std::filesystem::path& shown);
 
+// replace_file_at for a file whose directory the caller trusts by its path
+// (the user's config and caches): creates the directories up to it first.
+void replace_file(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
+
 // Creates `name` in `dir` only if nothing (not even a dangling symbolic link)
 // has that name; returns whether it did.
 [[nodiscard]] bool create_new_file_at(int dir, const std::string& name, std::string_view content, mode_t mode,
