@@ -253,37 +253,47 @@ std::string target_of(const BuildFlags& flags, const Project& project, const std
 
 }  // namespace
 
+BuildPlan plan_build(const BuildFlags& flags, const Project& project, const tc::Toolchain* toolchain,
+                     const Env& env) {
+  BuildPlan plan;
+  plan.profile = &choose_profile(project, profile_name_of(flags));
+  // With no toolchain at all nothing was built; the name only has to be one.
+  plan.target = target_of(flags, project, toolchain != nullptr ? toolchain->default_target : "wasm32-wasi");
+  plan.build_dir = project.root / "build" / plan.target / plan.profile->name;
+  plan.state_dir = state_dir_of(project, plan.target, plan.profile->name);
+  if (toolchain == nullptr) return plan;
+  plan.configure = configure_command(project, *plan.profile, *toolchain, plan.target, plan.build_dir, env);
+  plan.configure.push_back("-DWASIBUILD_EXECUTABLES_FILE=" + (plan.state_dir / kExecutablesFile).string());
+  plan.stamp = joined(plan.configure);
+  return plan;
+}
+
 fs::path existing_build_dir(const BuildFlags& flags, const Project& project, Env& env) {
   auto resolved = resolve_toolchain(env, flags.toolchain.empty() ? std::nullopt : std::optional(flags.toolchain));
   if (!resolved) throw failure_of(resolved.error());
   const auto& toolchain = resolved.value().toolchain;
-  // With no toolchain at all nothing was built; the name only has to be one.
-  const std::string target = target_of(flags, project, toolchain ? toolchain->default_target : "wasm32-wasi");
-  return project.root / "build" / target / choose_profile(project, profile_name_of(flags)).name;
+  return plan_build(flags, project, toolchain ? &*toolchain : nullptr, env).build_dir;
 }
 
 namespace {
 
 // Configures when the stamp says so, builds, post-processes; fills `built`.
-void configure_and_build(const BuildFlags& flags, Env& env, BuiltProject& built, const std::string& target,
+void configure_and_build(const BuildFlags& flags, const BuildPlan& plan, Env& env, BuiltProject& built,
                          const base::LineSink* json_lines) {
   const Project& project = built.project;
-  const Profile& profile = choose_profile(project, profile_name_of(flags));
-  built.build_dir = project.root / "build" / target / profile.name;
-  const fs::path state_dir = state_dir_of(project, target, profile.name);
+  built.build_dir = plan.build_dir;
+  const fs::path& state_dir = plan.state_dir;
   fs::create_directories(state_dir);
-  auto configure = configure_command(project, profile, built.toolchain, target, built.build_dir, env);
-  configure.push_back("-DWASIBUILD_EXECUTABLES_FILE=" + (state_dir / kExecutablesFile).string());
-  const std::string stamp = joined(configure);
-  if (const Configure needed = configure_needed(built.build_dir, state_dir, stamp); needed != Configure::none) {
+  if (const Configure needed = configure_needed(built.build_dir, state_dir, plan.stamp); needed != Configure::none) {
+    std::vector<std::string> configure = plan.configure;
     if (needed == Configure::fresh) configure.push_back("--fresh");
     if (run_step({configure, project.root, true, json_lines}, env) != 0) {
       throw Failure{fmt::format("{}: CMake configuration failed (see its output above)", project.manifest.string())};
     }
     const base::Fd state = base::open_directory(state_dir);
-    base::replace_file_at(state.get(), kConfigureStamp, stamp, 0644, state_dir / kConfigureStamp);
+    base::replace_file_at(state.get(), kConfigureStamp, plan.stamp, 0644, state_dir / kConfigureStamp);
   }
-  const PostProcess post = plan_post_processing(profile, built.toolchain, env);
+  const PostProcess post = plan_post_processing(*plan.profile, built.toolchain, env);
   forget_outputs_of_other_settings(state_dir, built.build_dir, post);
   Step build = build_step(project, built.build_dir, flags, env);
   build.json_lines = json_lines;
@@ -319,16 +329,17 @@ void report_artifacts(const BuiltProject& built, JsonMessages& json) {
 BuiltProject build_project(const BuildFlags& flags, Env& env, bool list_outputs_too) {
   const auto start = std::chrono::steady_clock::now();
   BuiltProject built{load_project(env), {}, {}, {}, {}, {}};
-  const std::string profile = choose_profile(built.project, profile_name_of(flags)).name;
   built.toolchain = resolve_for_build(flags, env);
-  const std::string target = target_of(flags, built.project, built.toolchain.default_target);
+  const BuildPlan plan = plan_build(flags, built.project, &built.toolchain, env);
+  const std::string& profile = plan.profile->name;
+  const std::string& target = plan.target;
   const auto& targets = built.toolchain.capabilities.targets;
   if (!targets.empty() && std::find(targets.begin(), targets.end(), target) == targets.end()) {
     throw Failure{fmt::format("toolchain '{}' has no libc for target '{}'", built.toolchain.name, target),
                   {fmt::format("its targets: {}", fmt::join(targets, ", "))}};
   }
   if (!flags.json_messages) {
-    configure_and_build(flags, env, built, target, nullptr);
+    configure_and_build(flags, plan, env, built, nullptr);
     if (list_outputs_too && env.verbosity != Verbosity::quiet) list_outputs(built, env);
     print_status(env, "Finished", fmt::format("{} in {:.1f} s", profile, seconds_since(start)));
     return built;
@@ -338,7 +349,7 @@ BuiltProject build_project(const BuildFlags& flags, Env& env, bool list_outputs_
     if (auto diagnostic = parse_diagnostic(line)) json.diagnostic(*diagnostic);
   };
   try {
-    configure_and_build(flags, env, built, target, &diagnostics);
+    configure_and_build(flags, plan, env, built, &diagnostics);
   } catch (const Failure&) {
     json.build_finished(false, profile, target, seconds_since(start));
     throw;

@@ -29,6 +29,22 @@ void bind_build_flags(CLI::App& app, BuildFlags& flags);
 // --message-format human|json, for the commands that report to tools.
 void bind_message_format(CLI::App& app, BuildFlags& flags);
 
+// What a build of `project` with `flags` and `toolchain` is, computed
+// without running anything: `build`, `run`, `test` and `test --no-build`
+// all take the profile, target and directories from here, so they agree.
+struct BuildPlan {
+  const Profile* profile = nullptr;  // in the project
+  std::string target;                // --target, else [toolchain] target, else the toolchain's default
+  std::filesystem::path build_dir;   // build/<target>/<profile>
+  std::filesystem::path state_dir;   // build/.wasibuild/<target>/<profile>
+  std::vector<std::string> configure;  // the CMake command line (without --fresh)
+  std::string stamp;                   // what a changed configure is told apart by
+};
+// `toolchain` may be absent (nothing installed): the plan then names the
+// directories only (no configure command).
+[[nodiscard]] BuildPlan plan_build(const BuildFlags& flags, const Project& project,
+                                   const toolchain::Toolchain* toolchain, const Env& env);
+
 struct BuiltProject {
   Project project;
   std::filesystem::path build_dir;
@@ -44,8 +60,8 @@ struct BuiltProject {
 // `list_outputs` also lists the .wasm files with their sizes. Throws Failure.
 [[nodiscard]] BuiltProject build_project(const BuildFlags& flags, Env& env, bool list_outputs);
 
-// The build directory build_project would use, by the same rules (profile,
-// target, toolchain), without building or installing anything.
+// The build directory build_project would use (plan_build with the
+// toolchain it would resolve), without building or installing anything.
 [[nodiscard]] std::filesystem::path existing_build_dir(const BuildFlags& flags, const Project& project, Env& env);
 
 // The drop-in toolchain file shipped with this wasibuild.
