@@ -74,7 +74,8 @@ std::string describe(const Outcome& outcome) {
       Overloaded{
           [](const Exited&) { return std::string(); },
           [](const Trapped& trap) {
-            std::string text = fmt::format("wasibuild: error: {}: {}\n", trap.file.string(), trap.reason);
+            std::string text = fmt::format("{}wasibuild: error: {}: {}\n", trap.after_partial_line ? "\n" : "",
+                                           trap.file.string(), trap.reason);
             if (!trap.backtrace.empty()) text += "wasm backtrace:\n" + trap.backtrace;
             // Last, where it is seen after a long backtrace.
             if (trap.exhausted_stack_bytes) {
@@ -84,8 +85,8 @@ std::string describe(const Outcome& outcome) {
             return text;
           },
           [](const TimedOut& timeout) {
-            return fmt::format("wasibuild: error: {}: timed out after {} ms (--timeout)\n", timeout.file.string(),
-                               timeout.limit.count());
+            return fmt::format("{}wasibuild: error: {}: timed out after {} ms (--timeout)\n",
+                               timeout.after_partial_line ? "\n" : "", timeout.file.string(), timeout.limit.count());
           },
           [](const Error& error) {
             std::string text = fmt::format("wasibuild: error: {}\n", error.message());

@@ -259,6 +259,26 @@ std::string default_argv0(const fs::path& module) {
   return extension == ".wasm" || extension == ".cwasm" ? module.stem().string() : module.filename().string();
 }
 
+// Whether the guest's last byte on stderr was not a newline, so that the
+// runner's own error (a trap, a timeout) starts a line of its own rather
+// than finishing the guest's ("partial messagewasibuild: error: ..."). Known
+// only where stderr is not a terminal (logs, CTest, pipes): there the runner
+// writes the guest's stderr itself. A terminal stays Wasmtime's own, so
+// that the guest's isatty(2) is still true.
+std::atomic<bool> guest_stderr_mid_line{false};
+
+ptrdiff_t write_guest_stderr(void* /*unused*/, const unsigned char* bytes, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t wrote = ::write(STDERR_FILENO, bytes + done, size - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote < 0) return -errno;
+    done += static_cast<std::size_t>(wrote);
+  }
+  if (size > 0) guest_stderr_mid_line.store(bytes[size - 1] != '\n', std::memory_order_relaxed);
+  return static_cast<ptrdiff_t>(size);
+}
+
 wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
   wasmtime::WasiConfig wasi;
   std::vector<std::string> argv{program.argv0.value_or(default_argv0(program.module))};
@@ -267,7 +287,11 @@ wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
   wasi.env(policy.environment);
   wasi.inherit_stdin();
   wasi.inherit_stdout();
-  wasi.inherit_stderr();
+  if (::isatty(STDERR_FILENO) == 1) {
+    wasi.inherit_stderr();
+  } else {
+    wasi_config_set_stderr_custom(wasi.capi(), write_guest_stderr, nullptr, nullptr);
+  }
   return wasi;
 }
 
@@ -303,6 +327,7 @@ class Deadline {
     engine_.increment_epoch();
     if (wake_.wait_for(lock, kGrace, [this] { return done_; })) return;
     // Still blocked in the host: nothing can unwind the guest's thread.
+    if (guest_stderr_mid_line.load(std::memory_order_relaxed)) (void)!::write(STDERR_FILENO, "\n", 1);
     (void)!::write(STDERR_FILENO, message_.data(), message_.size());
     ::_exit(exit_status(TimedOut{}));
   }
@@ -565,6 +590,9 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     return Error{Error::Kind::instantiation_failed, program.module,
                  fmt::format("cannot start a thread with a {} byte stack for the guest", limits.max_wasm_stack_bytes)};
   }
+  const bool mid_line = guest_stderr_mid_line.exchange(false, std::memory_order_relaxed);
+  if (auto* trapped = std::get_if<Trapped>(&*outcome)) trapped->after_partial_line = mid_line;
+  if (auto* timed_out = std::get_if<TimedOut>(&*outcome)) timed_out->after_partial_line = mid_line;
   if (finished && guest_ran) finish(*outcome);
   return *outcome;
 }

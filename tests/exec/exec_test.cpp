@@ -104,6 +104,20 @@ TEST_CASE("traps exit 134 with the reason and a symbolized backtrace") {
   }
 }
 
+TEST_CASE("wasibuild's error starts a line of its own after a guest's unfinished stderr line") {
+  Wasibuild wasibuild;
+  const auto trapped = wasibuild.exec({fixture("traps"), "said", "unreachable"});
+  CHECK(trapped.exit_status == 134);
+  CHECK(trapped.err.starts_with("partial message\nwasibuild: error: "));
+  wasibuild.options.kill_after = std::chrono::seconds(30);
+  const auto timed_out = wasibuild.exec({"--timeout", "300ms", fixture("traps"), "said", "spin"});
+  CHECK(timed_out.exit_status == 124);
+  CHECK(timed_out.err == "partial message\nwasibuild: error: " + fixture("traps") + ": timed out after 300 ms (--timeout)\n");
+  // A guest whose last line ended needs no extra one.
+  const auto usage = wasibuild.exec({"--timeout", "5s", fixture("traps"), "unreachable"});
+  CHECK(usage.err.starts_with("wasibuild: error: "));
+}
+
 TEST_CASE("a trap backtrace names the function and its file:line from DWARF") {
   Wasibuild wasibuild;
   const auto result = wasibuild.exec({fixture("traps"), "divide"});

@@ -136,10 +136,12 @@ struct Trapped {
   std::string reason;     // e.g. "wasm trap: integer divide by zero"
   std::string backtrace;  // symbolized frames, one per line
   std::optional<std::uint64_t> exhausted_stack_bytes;  // set when the trap is a call-stack overflow
+  bool after_partial_line = false;  // the guest's stderr ended mid-line: describe() starts a new one
 };
 struct TimedOut {
   std::filesystem::path file;
   std::chrono::milliseconds limit;
+  bool after_partial_line = false;
 };
 
 using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
