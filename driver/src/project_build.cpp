@@ -89,7 +89,8 @@ int run_step(const Step& step, const Env& env) {
     on_line = [&kept](std::string_view line) { kept.append(line).push_back('\n'); };
   } else if (!step.chatter.empty() && env.verbosity != Verbosity::verbose) {
     on_line = [&](std::string_view line) {
-      if (std::ranges::find(step.chatter, line) == step.chatter.end()) *env.out << line << "\n";
+      // Flushed a line at a time: a long build shows its progress as it goes.
+      if (std::ranges::find(step.chatter, line) == step.chatter.end()) *env.out << line << "\n" << std::flush;
     };
   }
   if (on_line) {

@@ -148,6 +148,24 @@ TEST_CASE("chatter lines are hidden unless -v, and the rest reaches stdout with 
   CHECK(verbose.recorder.spawned[0].output == base::ChildOutput::inherit);  // all of it, as it comes
 }
 
+TEST_CASE("a build's lines reach the user as they come, each flushed, not when the build ends") {
+  // Counts flushes, and what was written by the time of each.
+  struct FlushCounter : std::stringbuf {
+    std::vector<std::string> seen_at_flush;
+    int sync() override {
+      seen_at_flush.push_back(str());
+      return 0;
+    }
+  };
+  StepRun step(Verbosity::normal);
+  FlushCounter counter;
+  std::ostream out(&counter);
+  step.env.out = &out;
+  step.recorder.lines = {"[1/2] Building C object a.o", "[2/2] Linking C executable a.wasm"};
+  CHECK(run_step({{"ninja"}, "/b", false, nullptr, {"ninja: no work to do."}}, step.env) == 0);
+  CHECK(std::ranges::find(counter.seen_at_flush, "[1/2] Building C object a.o\n") != counter.seen_at_flush.end());
+}
+
 TEST_CASE("-q keeps a chatty step's output and shows it only when the step fails") {
   StepRun quiet(Verbosity::quiet);
   quiet.recorder.lines = {"-- Configuring done", "-- Generating done"};
