@@ -8,10 +8,10 @@
 #include <sstream>
 
 #include "command.hpp"
-#include "spellcheck.hpp"
 #include "terminal.hpp"
 #include "wasibuild/files.hpp"
 #include "wasibuild/runner.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -19,10 +19,7 @@ namespace {
 
 // Messages quote names and values from files and guests; none of them gets
 // to print megabytes.
-std::string capped(const std::string& text) {
-  constexpr std::size_t kMaxLine = 2000;
-  return text.size() <= kMaxLine ? text : text.substr(0, kMaxLine) + "...";
-}
+std::string capped(const std::string& text) { return base::capped(text, 2000); }
 
 void report(const Env& env, const Failure& failure) {
   *env.err << "wasibuild: " << styled(env, Style::error, "error:") << " " << capped(failure.message) << "\n";
@@ -32,7 +29,7 @@ void report(const Env& env, const Failure& failure) {
 
 // For "The following argument was not expected: --relase": the flag of
 // `app` closest to the first unexpected one that looks like a flag.
-std::optional<std::string> mistyped_flag(const CLI::App& app, const CLI::ParseError& error) {
+std::optional<std::string> mistyped_flag_help(const CLI::App& app, const CLI::ParseError& error) {
   if (dynamic_cast<const CLI::ExtrasError*>(&error) == nullptr) return std::nullopt;
   const std::string message = error.what();
   const auto colon = message.find(": ");
@@ -47,7 +44,7 @@ std::optional<std::string> mistyped_flag(const CLI::App& app, const CLI::ParseEr
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& name : option->get_lnames()) flags.push_back("--" + name);
   }
-  return closest_match(token, flags);
+  return base::did_you_mean(token, flags);
 }
 
 // CLI11 prints help and errors to the streams it is given.
@@ -65,7 +62,7 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error, const Env& e
     path = parent->get_name() + " " + path;
   }
   Failure failure{error.what(), {}, usage_status};
-  if (auto guess = mistyped_flag(*failing, error)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+  if (auto guess = mistyped_flag_help(*failing, error)) failure.help.push_back(*guess);
   failure.help.push_back(fmt::format("run '{} --help' to see the usage", path));
   report(env, failure);
   return usage_status;
@@ -115,7 +112,7 @@ Failure unknown_command(const std::string& word) {
   std::vector<std::string> names;
   for (const CommandEntry& entry : command_table()) names.emplace_back(entry.name);
   Failure failure{fmt::format("unknown command '{}'", word), {}, kExitUsage};
-  if (auto guess = closest_match(word, names)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+  if (auto guess = base::did_you_mean(word, names)) failure.help.push_back(*guess);
   failure.help.push_back("run 'wasibuild --help' to see the commands");
   return failure;
 }
@@ -178,7 +175,7 @@ std::optional<Failure> unknown_global_option(const CLI::App& app, const std::vec
       for (const std::string& long_name : option->get_lnames()) flags.push_back("--" + long_name);
     }
     Failure failure{fmt::format("unknown option '{}'", name), {}, kExitUsage};
-    if (auto guess = closest_match(name, flags)) failure.help.push_back(fmt::format("did you mean '{}'?", *guess));
+    if (auto guess = base::did_you_mean(name, flags)) failure.help.push_back(*guess);
     failure.help.push_back("options before the command are -q, -v, --color WHEN, -V and -h; run 'wasibuild --help'");
     return failure;
   }

@@ -4,16 +4,11 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
 namespace {
-
-std::string human_size(std::uint64_t bytes) {
-  if (bytes >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
-  if (bytes >= (1u << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
-  return fmt::format("{} B", bytes);
-}
 
 class CacheCommand final : public Command {
  public:
@@ -33,12 +28,12 @@ class CacheCommand final : public Command {
       case Action::info: {
         const auto usage = runner::cache_usage(cache);
         *env.out << fmt::format("{}: {} modules, {} (limit {})\n", cache.directory.string(), usage.entries,
-                                human_size(usage.bytes), human_size(cache.max_bytes));
+                                base::size_text(usage.bytes), base::size_text(cache.max_bytes));
         break;
       }
       case Action::clean: {
         const auto removed = runner::clean_cache(cache);
-        *env.out << fmt::format("removed {} modules ({}) from {}\n", removed.entries, human_size(removed.bytes),
+        *env.out << fmt::format("removed {} modules ({}) from {}\n", removed.entries, base::size_text(removed.bytes),
                                 cache.directory.string());
         break;
       }

@@ -8,21 +8,16 @@
 #include <vector>
 
 #include "wasibuild/driver.hpp"
+#include "wasibuild/failure.hpp"
 
 namespace wasibuild::driver {
 
-// Exit statuses of the driver itself (the runner's are in docs/exit-status.md).
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitRunnerError = 125;
-
-// A command that cannot go on. `main` prints it once as
-// "wasibuild: error: <message>" followed by "help: <line>" lines.
-struct Failure {
-  std::string message;
-  std::vector<std::string> help = {};
-  int exit_status = kExitFailure;
-};
+// A command that cannot go on throws base's Failure (failure.hpp); `main`
+// prints it once.
+using base::Failure;
+using base::kExitFailure;
+using base::kExitRunnerError;
+using base::kExitUsage;
 
 class Command {
  public:

@@ -11,8 +11,8 @@
 
 #include "command.hpp"
 #include "paths.hpp"
-#include "spellcheck.hpp"
 #include "wasibuild/files.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -41,7 +41,7 @@ void reject_unknown_keys(const toml::table& table, const fs::path& file) {
     if (name != "toolchain") {
       Failure failure{fmt::format("{}:{}:{}: unknown section '{}'", file.string(), key.source().begin.line,
                                   key.source().begin.column, name)};
-      if (auto guess = closest_match(name, kSections)) failure.help.push_back("did you mean '" + *guess + "'?");
+      if (auto guess = base::did_you_mean(name, kSections)) failure.help.push_back(*guess);
       throw failure;
     }
     if (const auto* section = value.as_table()) {
@@ -56,9 +56,7 @@ void reject_unknown_keys(const toml::table& table, const fs::path& file) {
         }
         Failure failure{fmt::format("{}:{}:{}: unknown key 'toolchain.{}'", file.string(), inner.source().begin.line,
                                     inner.source().begin.column, inner_name)};
-        if (auto guess = closest_match(inner_name, kToolchainKeys)) {
-          failure.help.push_back("did you mean '" + *guess + "'?");
-        }
+        if (auto guess = base::did_you_mean(inner_name, kToolchainKeys)) failure.help.push_back(*guess);
         throw failure;
       }
     }

@@ -1,7 +1,7 @@
 #include "paths.hpp"
 
 #include "command.hpp"
-#include "units.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -37,7 +37,7 @@ runner::CacheOptions module_cache(const Env& env) {
     options.directory = directories(env).cache / "modules";
   }
   if (auto limit = env.get("WASIBUILD_CACHE_MAX_SIZE"); limit && !limit->empty()) {
-    auto bytes = parse_size(*limit);
+    auto bytes = base::parse_size(*limit);
     if (!bytes) {
       throw Failure{"WASIBUILD_CACHE_MAX_SIZE: '" + *limit + "' is not a size",
                     {"use a size such as 512MiB or 2GiB"}, kExitRunnerError};

@@ -1,90 +1,26 @@
-// A wasibuild project: the nearest wasibuild.toml and what it says.
-//
-//   [package]   name, version
-//   [toolchain] name (or version), target
-//   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
-//   [profile.NAME] inherits, build-type, cmake-args, definitions, strip, wasm-opt  (debug and release exist)
-//   [run]       dirs, dirs-ro, env, env-files, inherit-env, max-memory, max-wasm-stack, timeout, fuel (sandbox_flag_table)
-//   [test]      the same, and jobs
-//
-// Every value is checked when the file is loaded. Errors name the file,
-// line, column and key; an unknown key suggests the closest valid one; what
-// the file says is quoted at most ~100 characters long.
+// The project library (project/) as the driver's commands use it: its
+// types under the driver's names, and the project of an Env.
 #pragma once
 
-#include <filesystem>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "sandbox_flags.hpp"
 #include "wasibuild/driver.hpp"
+#include "wasibuild/project.hpp"
 
 namespace wasibuild::driver {
 
-struct Profile {
-  std::string name;
-  std::string build_type;  // CMAKE_BUILD_TYPE
-  std::vector<std::string> cmake_args;
-  std::map<std::string, std::string> definitions;
-  // Drop DWARF from the .wasm after the build, keeping the `name` section
-  // so trap backtraces still name functions (release: on).
-  bool strip = false;
-  // Run binaryen's `wasm-opt -LEVEL` on the .wasm after the build; empty:
-  // never. Release: "Os" when a wasm-opt is found. When wasibuild.toml asks
-  // for it (wasm_opt_requested), a missing wasm-opt is warned about.
-  std::string wasm_opt;
-  bool wasm_opt_requested = false;
-};
+using project::choose_profile;
+using project::find_project_file;
+using project::kDefaultWasmOptLevel;
+using project::kProjectFile;
+using project::parse_project;
+using project::Profile;
+using project::Project;
+using project::ProjectSearch;
+using project::read_project;
+using project::test_grants;
+using project::wasm_opt_levels;
 
-struct Project {
-  std::filesystem::path root;  // the directory holding wasibuild.toml
-  std::filesystem::path manifest;
-  std::string name;
-  std::string version;
-  std::optional<std::string> toolchain;
-  std::optional<std::string> target;
-  std::string generator = "Ninja";
-  std::optional<std::string> launcher;
-  std::vector<std::string> cmake_args;
-  std::map<std::string, std::string> definitions;
-  std::map<std::string, Profile> profiles;  // resolved: inheritance applied
-  SandboxFlags run;   // checked: parse_size, parse_duration, HOST[::GUEST], NAME[=VALUE]
-  SandboxFlags test;  // the same; applied to every test (test_grants)
-  std::optional<int> test_jobs;
-};
-
-// [test] as `wasibuild exec` flags, one word each (`--dir-ro=/abs::guest`,
-// `--env=NAME=VALUE`, `--timeout=1s`): the configure passes them to the
-// toolchain file as WASIBUILD_TEST_EXTRA_GRANTS, which adds them to every
-// test's grants. Relative host paths are made absolute against the root.
-[[nodiscard]] std::vector<std::string> test_grants(const Project& project);
-
-inline constexpr const char* kProjectFile = "wasibuild.toml";
-
-// Where the search for a project from a directory ended. A wasibuild.toml
-// inside a CMake build tree (at or below a directory holding CMakeCache.txt)
-// is never a project: tests run there and may have written it. The search
-// passes over it to the project above, as cargo finds its workspace root.
-struct ProjectSearch {
-  std::optional<std::filesystem::path> manifest;  // the nearest wasibuild.toml outside any build tree
-  struct Skipped {
-    std::filesystem::path manifest;
-    std::filesystem::path build_tree;  // the nearest directory at or above it holding CMakeCache.txt
-  };
-  std::vector<Skipped> skipped;  // nearest first
-};
-[[nodiscard]] ProjectSearch find_project_file(const std::filesystem::path& start);
-
-// The project of the working directory (find_project_file); warns on env.err
-// about each wasibuild.toml passed over. Throws Failure when there is none,
-// naming one passed over, or when the file is malformed.
+// The project of the working directory; warns on env.err about each
+// wasibuild.toml passed over (project::load_project).
 [[nodiscard]] Project load_project(const Env& env);
-[[nodiscard]] Project parse_project(const std::string& text, const std::filesystem::path& manifest);
-
-// The profile to build: --profile NAME, --release, or debug. Throws Failure
-// for an unknown name (with a "did you mean").
-[[nodiscard]] const Profile& choose_profile(const Project& project, const std::string& name);
 
 }  // namespace wasibuild::driver

@@ -18,6 +18,7 @@
 #include "toolchains.hpp"
 #include "post_process.hpp"
 #include "wasibuild/files.hpp"
+#include "wasibuild/text.hpp"
 
 extern char** environ;
 
@@ -111,7 +112,7 @@ namespace {
 // WASI SDK (design.md, decision 7), unless offline.
 tc::Toolchain install_default_sdk(Env& env) {
   const tc::Release* release = tc::builtin_manifest().default_release(tc::host_platform());
-  const bool offline = env.get("WASIBUILD_OFFLINE").value_or("") == "1";
+  const bool offline = toolchain_sources(env).offline;
   if (release == nullptr || offline) {
     throw Failure{"no WASI toolchain is installed and none was found on this system",
                   {offline ? "WASIBUILD_OFFLINE=1 forbids installing one now; run without it, or install one: "
@@ -227,11 +228,6 @@ Step build_step(const Project& project, const fs::path& build_dir, const BuildFl
   return step;
 }
 
-std::string human_size(std::uintmax_t bytes) {
-  if (bytes >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
-  return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
-}
-
 // clangd reads the build's compile_commands.json, which carries --target.
 // Written only where nothing has the name yet, not even a dangling link.
 void write_clangd_config(const fs::path& root, const fs::path& build_dir) {
@@ -314,7 +310,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void list_outputs(const BuiltProject& built, const Env& env) {
   for (const auto& wasm : built.executables) {
     *env.out << fmt::format("  {} ({}{})\n", wasm.lexically_relative(env.working_directory).string(),
-                            human_size(fs::file_size(wasm)), built.notes.at(wasm));
+                            base::size_text(fs::file_size(wasm)), built.notes.at(wasm));
   }
 }
 

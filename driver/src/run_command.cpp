@@ -11,7 +11,7 @@
 #include "project_build.hpp"
 #include "terminal.hpp"
 #include "sandbox_flags.hpp"
-#include "spellcheck.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -94,7 +94,7 @@ class RunCommand final : public Command {
       names.push_back(program.stem().string());
     }
     Failure failure{fmt::format("no executable named '{}'", bin_), {}, kExitUsage};
-    if (auto guess = closest_match(bin_, names)) failure.help.push_back("did you mean '" + *guess + "'?");
+    if (auto guess = base::did_you_mean(bin_, names)) failure.help.push_back(*guess);
     failure.help.push_back(fmt::format("executables: {}", fmt::join(names, ", ")));
     throw failure;
   }

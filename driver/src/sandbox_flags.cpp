@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "command.hpp"
-#include "units.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -178,66 +178,6 @@ std::string environment_snapshot(const Env& env) {
   return snapshot;
 }
 
-std::string capped(std::string_view text) {
-  if (text.size() <= kQuoteLimit) return std::string(text);
-  std::size_t end = kQuoteLimit;
-  // Not inside a UTF-8 sequence: back up over continuation bytes.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end)) + "...";
-}
-
-const std::vector<SandboxFlagSpec>& sandbox_flag_table() {
-  using V = FlagValue;
-  using F = SandboxFlags;
-  static const std::vector<SandboxFlagSpec> table = {
-      {"--dir", "dirs", V::grants, "HOST[::GUEST]", false,
-       "Grant a directory read-write, as HOST or HOST::GUEST (e.g. --dir ./out::/out)", &F::dirs},
-      {"--dir-ro", "dirs-ro", V::grants, "HOST[::GUEST]", false,
-       "Grant a directory read-only (e.g. --dir-ro ./assets::/assets)", &F::read_only_dirs},
-      {"--dir-build", nullptr, V::grants, "HOST[::GUEST]", false,
-       "Grant a build directory read-write, but keep its build files (CMake, Ninja and Make files, CMakeFiles/, "
-       "scripts, executables) read-only (e.g. --dir-build .::.); tests use it",
-       &F::build_dirs},
-      {"--build-root", nullptr, V::names, "DIR", false,
-       "With --dir-build: the top directory of the Ninja build tree; every file its build graph reads or produces "
-       "stays read-only too (the toolchain file passes it)",
-       &F::build_root},
-      {"--host-cwd", nullptr, V::boolean, "", false,
-       "Grant the working directory (the grant whose guest path is `.`) also at its host path, with the same "
-       "access, and set PWD to that path: a program built by the toolchain file starts there, so `../x` resolves "
-       "as on the host (tests use it)",
-       &F::host_cwd},
-      {"--env", "env", V::env, "NAME[=VALUE]", false,
-       "Set a variable, or copy one from the host (e.g. --env LANG=C --env HOME)", &F::env},
-      {"--env-file", "env-files", V::files, "FILE", false,
-       "Set the variables in a host file, NAME=VALUE (or NAME, copied from the host) a line, # comments; --env "
-       "wins (e.g. --env-file ./guest.env)",
-       &F::env_files},
-      {"--inherit-env", "inherit-env", V::boolean, "", false, "Give the guest every host environment variable",
-       &F::inherit_env},
-      {"--env-names-from", nullptr, V::names, "VAR", false,
-       "Copy the host variables named, comma-separated, in host variable VAR (e.g. --env-names-from "
-       "WASIBUILD_GUEST_ENV); CTest's ENVIRONMENT reaches tests this way",
-       &F::env_names_from},
-      {"--env-changed-since", nullptr, V::names, "VAR", false,
-       "Copy the host variables added or changed since the snapshot in host variable VAR, which `wasibuild binfmt "
-       "run` takes before a test's own script runs: what the script sets for the program",
-       &F::env_changed_since},
-      {"--private-tmp", nullptr, V::boolean, "", false,
-       "Give the guest a fresh empty /tmp, deleted after the run (tests use it)", &F::private_tmp},
-      {"--max-memory", "max-memory", V::size, "SIZE", true,
-       "Cap the guest's total memory: memories and tables (e.g. --max-memory 64MiB)", &F::max_memory},
-      {"--max-wasm-stack", "max-wasm-stack", V::size, "SIZE", true,
-       "Native stack for the guest's calls; deeper recursion traps (default 8MiB, e.g. --max-wasm-stack 64MiB)",
-       &F::max_wasm_stack},
-      {"--timeout", "timeout", V::duration, "DURATION", true,
-       "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)", &F::timeout},
-      {"--fuel", "fuel", V::count, "N", true,
-       "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)", &F::fuel},
-  };
-  return table;
-}
-
 void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
     const char* group = spec.is_limit ? "Limits" : "Capabilities (none by default)";
@@ -262,26 +202,6 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
         },
         spec.field);
   }
-}
-
-SandboxFlags merged(SandboxFlags base, const SandboxFlags& extra) {
-  for (const SandboxFlagSpec& spec : sandbox_flag_table()) {
-    std::visit(
-        [&](auto member) {
-          auto& into = base.*member;
-          const auto& from = extra.*member;
-          using Target = std::remove_cvref_t<decltype(into)>;
-          if constexpr (std::is_same_v<Target, bool>) {
-            into = into || from;
-          } else if constexpr (std::is_same_v<Target, std::string>) {
-            if (!from.empty()) into = from;
-          } else {
-            into.insert(into.end(), from.begin(), from.end());
-          }
-        },
-        spec.field);
-  }
-  return base;
 }
 
 runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
@@ -314,7 +234,7 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
 runner::Limits limits_from(const SandboxFlags& flags) {
   runner::Limits limits;
   if (!flags.max_memory.empty()) {
-    limits.max_memory_bytes = parse_size(flags.max_memory);
+    limits.max_memory_bytes = base::parse_size(flags.max_memory);
     if (!limits.max_memory_bytes) {
       bad_flag("--max-memory", flags.max_memory, "not a size", "for example: --max-memory 64MiB");
     }
@@ -322,7 +242,7 @@ runner::Limits limits_from(const SandboxFlags& flags) {
   if (!flags.max_wasm_stack.empty()) {
     constexpr std::uint64_t kMin = std::uint64_t{64} << 10;
     constexpr std::uint64_t kMax = std::uint64_t{1} << 30;
-    const auto size = parse_size(flags.max_wasm_stack);
+    const auto size = base::parse_size(flags.max_wasm_stack);
     if (!size || *size < kMin || *size > kMax) {
       bad_flag("--max-wasm-stack", flags.max_wasm_stack, "not a size from 64KiB to 1GiB",
                "for example: --max-wasm-stack 64MiB");
@@ -330,7 +250,7 @@ runner::Limits limits_from(const SandboxFlags& flags) {
     limits.max_wasm_stack_bytes = *size;
   }
   if (!flags.timeout.empty()) {
-    limits.timeout = parse_duration(flags.timeout);
+    limits.timeout = base::parse_duration(flags.timeout);
     if (!limits.timeout || limits.timeout->count() == 0) {
       bad_flag("--timeout", flags.timeout, "not a positive duration", "for example: --timeout 250ms or --timeout 2s");
     }
@@ -359,16 +279,29 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
   // Landlock confines the whole process: only one that ends with the guest.
   runner::Policy confined = policy;
   confined.confine_process = env.owns_process;
-  const runner::Outcome outcome = runner::run(program, confined, limits, cache, [&](const runner::Outcome& done) {
-    report(done);
-    if (!env.owns_process) return;
-    // The guest's output is already written: Wasmtime's WASI flushes each
-    // write to the descriptor. Flush ours and end.
+  // The guest's output is already written: Wasmtime's WASI flushes each
+  // write to the descriptor. Flush ours and end.
+  const auto end_process = [&env](const runner::Outcome& done) {
     env.out->flush();
     env.err->flush();
     std::fflush(nullptr);
     ::_exit(runner::exit_status(done));
-  });
+  };
+  const auto finished = [&](const runner::Outcome& done) {
+    report(done);
+    if (env.owns_process) end_process(done);
+  };
+  // A guest blocked in a host call past its deadline cannot be unwound:
+  // a process of its own ends, reporting the timeout (exit 124). In-process
+  // callers (tests) wait for the call to return instead.
+  runner::Stuck stuck;
+  if (env.owns_process) {
+    stuck = [&](const runner::Outcome& timed_out) {
+      *env.err << runner::describe(timed_out);
+      end_process(timed_out);
+    };
+  }
+  const runner::Outcome outcome = runner::run(program, confined, limits, cache, finished, stuck);
   if (!reported) report(outcome);
   return runner::exit_status(outcome);
 }

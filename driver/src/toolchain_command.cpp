@@ -7,8 +7,8 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "paths.hpp"
-#include "spellcheck.hpp"
 #include "toolchains.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -102,10 +102,13 @@ std::string name_from_source(const std::string& source) {
   return name;
 }
 
-bool is_hex_sha256(const std::string& text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+// --sha256 as the request's expected hash, when given.
+void apply_sha256_flag(tc::InstallRequest& request, const std::string& sha256) {
+  if (sha256.empty()) return;
+  if (!tc::is_sha256_hex(sha256)) {
+    throw Failure{fmt::format("--sha256 '{}': expected 64 lowercase hex digits", sha256), {}, kExitUsage};
+  }
+  request.sha256 = sha256;
 }
 
 class ToolchainCommand final : public Command {
@@ -230,15 +233,10 @@ class ToolchainCommand final : public Command {
     tc::InstallRequest request = base_install_request(env);
     request.replace_existing = force_;
     request.allow_unpinned = allow_unpinned_;
-    if (!sha256_.empty()) {
-      if (!is_hex_sha256(sha256_)) {
-        throw Failure{fmt::format("--sha256 '{}': expected 64 lowercase hex digits", sha256_), {}, kExitUsage};
-      }
-      request.sha256 = sha256_;
-    }
+    apply_sha256_flag(request, sha256_);
     if (!from_.empty()) {
       if (!version_.empty()) throw Failure{"give a VERSION or --from, not both", {}, kExitUsage};
-      const bool is_url = from_.find("://") != std::string::npos;
+      const bool is_url = tc::is_url(from_);
       request.source = is_url ? from_ : (env.working_directory / from_).lexically_normal().string();
       request.name = name_.empty() ? name_from_source(from_) : name_;
       request.provider = tc::Provider::custom;
@@ -286,18 +284,13 @@ class ToolchainCommand final : public Command {
     tc::InstallRequest request = binaryen_install_request(env);
     request.replace_existing = force_;
     if (!from_.empty()) {
-      const bool is_url = from_.find("://") != std::string::npos;
+      const bool is_url = tc::is_url(from_);
       request.source = is_url ? from_ : (env.working_directory / from_).lexically_normal().string();
       if (!is_url && !fs::exists(request.source)) {
         throw Failure{fmt::format("{}: no such file", request.source), {}, kExitFailure};
       }
     }
-    if (!sha256_.empty()) {
-      if (!is_hex_sha256(sha256_)) {
-        throw Failure{fmt::format("--sha256 '{}': expected 64 lowercase hex digits", sha256_), {}, kExitUsage};
-      }
-      request.sha256 = sha256_;
-    }
+    apply_sha256_flag(request, sha256_);
     if (!force_) {
       if (auto existing = tc::load_tool(request.toolchains_dir, release.name)) {
         *env.out << fmt::format("{} {} is already installed in {}\n", release.name, existing.value().version,
@@ -305,12 +298,8 @@ class ToolchainCommand final : public Command {
         return 0;
       }
     }
-    const bool offline = offline_ || env.get("WASIBUILD_OFFLINE").value_or("") == "1";
-    if (offline && request.source.find("://") != std::string::npos &&
-        !fs::exists(request.download_cache / *request.sha256)) {
-      throw failure_of(tc::Error{tc::Error::Kind::offline, request.source, {}, {}, {},
-                                 {"run it again without --offline (WASIBUILD_OFFLINE), or install a local copy "
-                                  "with --from FILE"}});
+    if (auto refusal = tc::install_refusal(request, toolchain_sources(env, offline_), "--from FILE")) {
+      throw failure_of(*refusal);
     }
     ProgressRenderer progress(*env.err, env.err_is_terminal, env.verbosity == Verbosity::quiet);
     auto installed = installer_module(env).install_tool(request, release, progress);
@@ -332,25 +321,14 @@ class ToolchainCommand final : public Command {
         return 0;
       }
     }
-    if (!request.sha256 && !request.allow_unpinned) {
-      throw failure_of(tc::Error{tc::Error::Kind::checksum_required, request.source, {}, {}, {},
-                                 {"pass the archive's SHA-256 with --sha256 HEX",
-                                  "or accept it unverified and record its hash with --allow-unpinned"}});
-    }
-    const bool offline = offline_ || env.get("WASIBUILD_OFFLINE").value_or("") == "1";
-    if (offline && request.source.find("://") != std::string::npos) {
-      const bool cached = request.sha256 && fs::exists(request.download_cache / *request.sha256);
-      if (!cached) {
-        throw failure_of(tc::Error{tc::Error::Kind::offline, request.source, {}, {}, {},
-                                   {"run it again without --offline (WASIBUILD_OFFLINE), or install a local copy "
-                                    "with --from FILE --sha256 HEX"}});
-      }
+    if (auto refusal = tc::install_refusal(request, toolchain_sources(env, offline_), "--from FILE --sha256 HEX")) {
+      throw failure_of(*refusal);
     }
     ProgressRenderer progress(*env.err, env.err_is_terminal, env.verbosity == Verbosity::quiet);
     auto installed = installer_module(env).install(request, progress);
     if (!installed) throw failure_of(installed.error());
     const tc::Toolchain& toolchain = installed.value();
-    if (!toolchain.pinned && request.source.find("://") != std::string::npos) {
+    if (!toolchain.pinned && tc::is_url(request.source)) {
       *env.err << fmt::format("warning: {} had no pinned SHA-256; recorded {} from this download\n", request.source,
                               toolchain.sha256);
     }
@@ -446,9 +424,7 @@ class ToolchainCommand final : public Command {
     if (error.kind != tc::Error::Kind::not_installed) return failure;
     std::vector<std::string> names = {"system"};
     for (const auto& toolchain : toolchain_store(env).installed()) names.push_back(toolchain.name);
-    if (auto guess = closest_match(error.subject, names); guess && *guess != error.subject) {
-      failure.help.insert(failure.help.begin(), fmt::format("did you mean '{}'?", *guess));
-    }
+    if (auto guess = base::did_you_mean(error.subject, names)) failure.help.insert(failure.help.begin(), *guess);
     if (failure.help.empty()) failure.help.emplace_back("see what is installed: wasibuild toolchain list");
     return failure;
   }

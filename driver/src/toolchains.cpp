@@ -3,14 +3,12 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "config.hpp"
 #include "paths.hpp"
 #include "project.hpp"
-#include "wasibuild/files.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::driver {
 
@@ -30,107 +28,30 @@ tc::SystemSearch system_search(const Env& env) {
   return search;
 }
 
-namespace {
-
-fs::path system_cache_file(const Env& env) { return directories(env).cache / "system-toolchain.toml"; }
-fs::path system_key_file(const Env& env) { return directories(env).cache / "system-toolchain.key"; }
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A cache: failing to write it only costs the next run a probe.
-void write_file_atomically(const fs::path& file, const std::string& text) {
-  try {
-    base::replace_file(file, text);
-  } catch (const base::FileError&) {
-  }
-}
-
-std::optional<tc::Toolchain> read_system_cache(const Env& env) {
-  const std::string text = read_file(system_cache_file(env));
-  if (text.empty()) return std::nullopt;
-  auto cached = tc::toolchain_from_toml(text, system_cache_file(env));
-  if (!cached) return std::nullopt;
-  return cached.value();
-}
-
-std::optional<tc::Toolchain> cached_system_toolchain(const Env& env, const tc::Toolchain& found) {
-  auto cached = read_system_cache(env);
-  if (!cached) return std::nullopt;
-  if (cached->clang != found.clang || cached->version != found.version || cached->sysroot != found.sysroot) {
-    return std::nullopt;
-  }
-  return cached;
-}
-
-// What discovering the system toolchain depends on, from stat() calls only:
-// the search inputs, each PATH directory's modification time (installing or
-// removing a clang, clang++ or wasm-ld changes it), the toolchain's clang
-// binary, and its sysroot's per-target libc directories. While it stays the
-// same, discovery would find the same toolchain, so the clang runs it takes
-// (--version, -print-libgcc-file-name: ~100 ms) are skipped.
-std::string discovery_key(const tc::SystemSearch& search, const tc::Toolchain& toolchain) {
-  std::error_code error;
-  const auto stamp = [&error](const fs::path& path) {
-    const auto time = fs::last_write_time(path, error);
-    return error ? std::string("-") : std::to_string(time.time_since_epoch().count());
-  };
-  std::string key = "wasibuild-system-toolchain-key-v1\n";
-  for (const fs::path& dir : search.path) key += fmt::format("path {} {}\n", dir.string(), stamp(dir));
-  key += fmt::format("wasi-sysroot {}\n", search.wasi_sysroot ? search.wasi_sysroot->string() : "-");
-  const fs::path clang = fs::canonical(toolchain.clang, error);
-  const std::uintmax_t size = error ? 0 : fs::file_size(clang, error);
-  key += fmt::format("clang {} {} {}\n", clang.string(), size, stamp(clang));
-  for (const auto& target : toolchain.capabilities.targets) {
-    key += fmt::format("libc {} {}\n", target, fs::is_directory(toolchain.sysroot / "lib" / target, error));
-  }
-  return key;
-}
-
-}  // namespace
-
 tc::Result<tc::Toolchain> system_toolchain(const Env& env) {
-  const tc::SystemSearch search = system_search(env);
-  if (auto cached = read_system_cache(env); cached && read_file(system_key_file(env)) == discovery_key(search, *cached)) {
-    return *cached;
-  }
-  auto found = tc::discover_system(search);
-  if (!found) return found;
-  tc::Toolchain toolchain = found.value();
-  if (auto cached = cached_system_toolchain(env, toolchain)) {
-    toolchain = *cached;
-  } else {
-    const fs::path scratch = directories(env).cache / ("probe-" + std::to_string(::getpid()));
-    toolchain.capabilities = tc::probe_capabilities(toolchain, scratch);
-    std::error_code error;
-    fs::remove_all(scratch, error);
-    write_file_atomically(system_cache_file(env), tc::to_toml(toolchain));
-  }
-  write_file_atomically(system_key_file(env), discovery_key(search, toolchain));
-  return toolchain;
+  return tc::cached_system_toolchain(system_search(env), directories(env).cache);
+}
+
+tc::Sources toolchain_sources(const Env& env, bool offline_flag) {
+  const auto set = [&env](const char* name) -> std::optional<std::string> {
+    auto value = env.get(name);
+    return value && !value->empty() ? value : std::nullopt;
+  };
+  tc::Sources sources;
+  sources.mirror = set("WASIBUILD_MIRROR");
+  if (!sources.mirror) sources.mirror = load_user_config(env).mirror;
+  sources.npm_registry = set("WASIBUILD_NPM_REGISTRY");
+  sources.offline = offline_flag || env.get("WASIBUILD_OFFLINE").value_or("") == "1";
+  return sources;
 }
 
 // The project's [toolchain], from the same wasibuild.toml load_project()
-// takes: never one inside a build tree, where a test may have written it.
+// takes (never one inside a build tree, where a test may have written it),
+// checked against the whole schema like every load.
 std::optional<std::string> project_toolchain(const Env& env) {
   const auto file = find_project_file(env.working_directory).manifest;
   if (!file) return std::nullopt;
-  std::ifstream in(*file);
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    const toml::table table = toml::parse(text.str(), std::string_view(file->string()));
-    if (auto name = table["toolchain"]["name"].value<std::string>()) return *name;
-    if (auto version = table["toolchain"]["version"].value<std::int64_t>()) return std::to_string(*version);
-    return std::nullopt;
-  } catch (const toml::parse_error& error) {
-    throw Failure{fmt::format("{}:{}:{}: {}", file->string(), error.source().begin.line, error.source().begin.column,
-                              error.description())};
-  }
+  return read_project(*file).toolchain;
 }
 
 tc::Result<tc::Resolution> resolve_toolchain(const Env& env, const std::optional<std::string>& flag) {
@@ -178,23 +99,7 @@ tc::InstallRequest base_install_request(const Env& env) {
 }
 
 tc::InstallRequest release_install_request(const Env& env, const tc::Release& release) {
-  const UserConfig config = load_user_config(env);
-  std::string base = tc::builtin_manifest().base_url;
-  if (auto mirror = env.get("WASIBUILD_MIRROR"); mirror && !mirror->empty()) {
-    base = *mirror;
-  } else if (config.mirror) {
-    base = *config.mirror;
-  }
-  const std::string host = tc::host_platform();
-  tc::InstallRequest request = base_install_request(env);
-  request.source = release.url(base, host);
-  request.name = "wasi-sdk-" + std::to_string(release.version);
-  request.provider = tc::Provider::wasi_sdk;
-  request.version = std::to_string(release.version);
-  request.top_directory = release.top_directory(host);
-  request.default_target = release.default_target;
-  if (auto pinned = release.sha256.find(host); pinned != release.sha256.end()) request.sha256 = pinned->second;
-  return request;
+  return tc::release_request(base_install_request(env), release, tc::host_platform(), toolchain_sources(env));
 }
 
 fs::path tools_directory(const Env& env) { return directories(env).data / "tools"; }
@@ -207,27 +112,14 @@ std::optional<fs::path> installed_wasm_opt(const Env& env) {
 }
 
 tc::InstallRequest binaryen_install_request(const Env& env) {
-  const tc::ToolRelease& release = tc::binaryen_release();
-  std::string registry = tc::kNpmRegistry;
-  if (auto mirror = env.get("WASIBUILD_NPM_REGISTRY"); mirror && !mirror->empty()) registry = *mirror;
-  while (registry.ends_with('/')) registry.pop_back();
   tc::InstallRequest request = base_install_request(env);
   request.toolchains_dir = tools_directory(env);
-  request.name = release.name;
-  request.version = release.version;
-  request.source = registry + release.registry_path;
-  request.sha256 = release.sha256;
-  request.top_directory = release.top_directory;
-  return request;
+  return tc::binaryen_request(std::move(request), toolchain_sources(env));
 }
 
 Failure failure_of(const tc::Error& error, int exit_status) {
   return Failure{error.message(), error.help, exit_status};
 }
-
-namespace {
-std::string mebibytes(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
-}  // namespace
 
 void ProgressRenderer::begin(std::string_view label, std::optional<std::uint64_t>) {
   label_ = label;
@@ -240,14 +132,14 @@ void ProgressRenderer::advance(std::uint64_t bytes_so_far) {
   // Overprint at most every 256 KiB on a terminal; never when piped.
   if (quiet_ || !terminal_ || bytes_ - last_shown_ < (256u << 10)) return;
   last_shown_ = bytes_;
-  out_ << "\r\033[Kdownloading " << label_ << "  " << mebibytes(bytes_) << std::flush;
+  out_ << "\r\033[Kdownloading " << label_ << "  " << base::size_text(bytes_) << std::flush;
 }
 
 void ProgressRenderer::end(bool succeeded) {
   if (quiet_) return;
   if (terminal_) out_ << "\r\033[K";
   // A failure is reported once, by the error that follows.
-  if (succeeded) out_ << "downloaded " << label_ << " (" << mebibytes(bytes_) << ")\n";
+  if (succeeded) out_ << "downloaded " << label_ << " (" << base::size_text(bytes_) << ")\n";
   out_ << std::flush;
 }
 

@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "wasibuild/driver.hpp"
 #include "wasibuild/installer_module.hpp"
+#include "wasibuild/sources.hpp"
 #include "wasibuild/toolchain.hpp"
 
 namespace wasibuild::driver {
@@ -16,10 +17,14 @@ namespace wasibuild::driver {
 [[nodiscard]] toolchain::Store toolchain_store(const Env& env);
 [[nodiscard]] toolchain::SystemSearch system_search(const Env& env);
 
-// The system toolchain with its capabilities; probing compiles a few
-// programs, so the result is cached under the cache dir and reused while
-// clang, its version and the sysroot stay the same.
+// The system toolchain with its capabilities, cached under the cache dir
+// (toolchain::cached_system_toolchain).
 [[nodiscard]] toolchain::Result<toolchain::Toolchain> system_toolchain(const Env& env);
+
+// Where archives come from for this Env: WASIBUILD_MIRROR (else the user
+// config's mirror), WASIBUILD_NPM_REGISTRY, and offline mode
+// (`offline_flag`, or WASIBUILD_OFFLINE=1).
+[[nodiscard]] toolchain::Sources toolchain_sources(const Env& env, bool offline_flag = false);
 
 // The [toolchain] name of the nearest wasibuild.toml above the working
 // directory, if any.

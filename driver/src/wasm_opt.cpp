@@ -45,11 +45,6 @@ class TempOutput {
 
 }  // namespace
 
-const std::vector<std::string>& wasm_opt_levels() {
-  static const std::vector<std::string> levels = {"O1", "O2", "O3", "O4", "Os", "Oz"};
-  return levels;
-}
-
 std::optional<fs::path> find_on_path(const Env& env, const std::string& name) {
   std::stringstream path(env.get("PATH").value_or("/usr/bin:/bin"));
   for (std::string dir; std::getline(path, dir, ':');) {

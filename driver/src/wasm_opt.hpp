@@ -12,10 +12,6 @@
 
 namespace wasibuild::driver {
 
-// The levels a profile's `wasm-opt` key accepts ("Os" runs `wasm-opt -Os`).
-[[nodiscard]] const std::vector<std::string>& wasm_opt_levels();
-inline constexpr const char* kDefaultWasmOptLevel = "Os";
-
 // NAME in one of the Env's PATH directories, if executable there.
 [[nodiscard]] std::optional<std::filesystem::path> find_on_path(const Env& env, const std::string& name);
 

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "wasibuild/text.hpp"
+
 namespace wasibuild::runner {
 
 namespace {
@@ -116,14 +118,7 @@ std::string one_line_uncapped(const std::string& wasmtime_message) {
 
 }  // namespace
 
-std::string capped(std::string text) {
-  if (text.size() <= kMaxLineLength) return text;
-  std::size_t end = kMaxLineLength;
-  // Do not cut a UTF-8 sequence: back up over continuation bytes.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
-  text.resize(end);
-  return text + "...";
-}
+std::string capped(std::string text) { return base::capped(text, kMaxLineLength); }
 
 std::string one_line(const std::string& wasmtime_message) { return capped(one_line_uncapped(wasmtime_message)); }
 

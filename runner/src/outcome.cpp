@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "wasibuild/runner.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::runner {
 
@@ -43,13 +44,6 @@ std::string problem(const Error& error) {
   return error.detail;
 }
 
-// 8 MiB, 512 KiB, or the bytes.
-std::string size_text(std::uint64_t bytes) {
-  if (bytes != 0 && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes != 0 && bytes % (1u << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} bytes", bytes);
-}
-
 }  // namespace
 
 // The flag's name leads where the problem is the grant's, not a file's.
@@ -80,7 +74,7 @@ std::string describe(const Outcome& outcome) {
             // Last, where it is seen after a long backtrace.
             if (trap.exhausted_stack_bytes) {
               text += fmt::format("help: the guest used its whole call stack ({}); raise it with --max-wasm-stack\n",
-                                  size_text(*trap.exhausted_stack_bytes));
+                                  base::size_text(*trap.exhausted_stack_bytes));
             }
             return text;
           },

@@ -27,6 +27,7 @@
 #include "sha256.hpp"
 #include "store_limits.hpp"
 #include "wasibuild/runner.hpp"
+#include "wasibuild/text.hpp"
 
 namespace wasibuild::runner {
 
@@ -297,12 +298,16 @@ wasmtime::WasiConfig make_wasi(const Program& program, const Policy& policy) {
 
 // Ends a run at its wall-clock deadline. An epoch tick stops a guest that is
 // executing wasm; a guest blocked in a host call (sleep, a stdin read) never
-// sees the tick, so after a short grace period the process is ended outright
-// with the same message and status a normal timeout gives.
+// sees the tick, so after a short grace period the caller's `stuck` hook
+// gets the timeout (run()'s contract says what it may do).
 class Deadline {
  public:
-  Deadline(const wasmtime::Engine& engine, std::chrono::milliseconds limit, std::string message)
-      : engine_(engine), limit_(limit), message_(std::move(message)), thread_([this] { watch(); }) {}
+  Deadline(const wasmtime::Engine& engine, std::chrono::milliseconds limit, TimedOut timed_out, Stuck stuck)
+      : engine_(engine),
+        limit_(limit),
+        timed_out_(std::move(timed_out)),
+        stuck_(std::move(stuck)),
+        thread_([this] { watch(); }) {}
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
   ~Deadline() {
@@ -327,14 +332,19 @@ class Deadline {
     engine_.increment_epoch();
     if (wake_.wait_for(lock, kGrace, [this] { return done_; })) return;
     // Still blocked in the host: nothing can unwind the guest's thread.
-    if (guest_stderr_mid_line.load(std::memory_order_relaxed)) (void)!::write(STDERR_FILENO, "\n", 1);
-    (void)!::write(STDERR_FILENO, message_.data(), message_.size());
-    ::_exit(exit_status(TimedOut{}));
+    if (stuck_) {
+      timed_out_.after_partial_line = guest_stderr_mid_line.load(std::memory_order_relaxed);
+      lock.unlock();
+      stuck_(timed_out_);
+      lock.lock();
+    }
+    wake_.wait(lock, [this] { return done_; });
   }
 
   const wasmtime::Engine& engine_;
   std::chrono::milliseconds limit_;
-  std::string message_;
+  TimedOut timed_out_;
+  Stuck stuck_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool done_ = false;
@@ -425,21 +435,6 @@ Outcome outcome_of_instantiation_failure(const Program& program, const Limits& l
   return outcome_of_failure(program, limits, failure, exit_request);
 }
 
-// "8.1 MiB", "56 KiB": a need rounded up (asking for it is enough), an
-// allowance rounded down, what the user gave to the nearest tenth.
-enum class Rounding { up, down, nearest };
-std::string approximate_size(std::uint64_t bytes, Rounding rounding) {
-  constexpr std::uint64_t kKiB = 1024;
-  constexpr std::uint64_t kMiB = kKiB * kKiB;
-  const auto divided = [rounding](std::uint64_t value, std::uint64_t unit) {
-    if (rounding == Rounding::nearest) return (value + unit / 2) / unit;
-    return rounding == Rounding::up ? (value + unit - 1) / unit : value / unit;
-  };
-  if (bytes < kMiB) return fmt::format("{} KiB", divided(bytes, kKiB));
-  const std::uint64_t tenths = divided(bytes * 10, kMiB);
-  return tenths % 10 == 0 ? fmt::format("{} MiB", tenths / 10) : fmt::format("{}.{} MiB", tenths / 10, tenths % 10);
-}
-
 // Wasmtime would say only "memory minimum size of 129 pages exceeds memory
 // limits": say how much the module needs, and what --max-memory gives it.
 std::optional<Error> memory_below_declared_minimum(const Program& program, const std::optional<ModuleShape>& shape,
@@ -451,17 +446,17 @@ std::optional<Error> memory_below_declared_minimum(const Program& program, const
   return Error{Error::Kind::memory_limit_too_small, program.module,
                fmt::format("its memory starts at {} (its declared minimum), more than --max-memory {} allows one "
                            "memory ({}; docs/exit-status.md#limits)",
-                           approximate_size(shape->memory_minimum_bytes, Rounding::up),
-                           approximate_size(*limits.max_memory_bytes, Rounding::nearest),
-                           approximate_size(static_cast<std::uint64_t>(bounds.memory_bytes), Rounding::down)),
+                           base::size_text(shape->memory_minimum_bytes, base::Rounding::up),
+                           base::size_text(*limits.max_memory_bytes, base::Rounding::nearest),
+                           base::size_text(static_cast<std::uint64_t>(bounds.memory_bytes), base::Rounding::down)),
                {fmt::format("give it at least --max-memory {}",
-                            approximate_size(smallest_budget_for(*shape), Rounding::up))}};
+                            base::size_text(smallest_budget_for(*shape), base::Rounding::up))}};
 }
 
 }  // namespace
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
-            const std::optional<CacheOptions>& cache, const Finished& finished) {
+            const std::optional<CacheOptions>& cache, const Finished& finished, const Stuck& stuck) {
   // First, while the process has one thread: the private /tmp forks its
   // reaper, and the build guard enters a mount namespace of its own.
   std::vector<DirectoryGrant> grants = policy.directories;
@@ -497,7 +492,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   // instantiating (a start function that loops or sleeps) and running.
   std::optional<Deadline> deadline;
   if (limits.timeout) {
-    deadline.emplace(engine, *limits.timeout, describe(TimedOut{program.module, *limits.timeout}));
+    deadline.emplace(engine, *limits.timeout, TimedOut{program.module, *limits.timeout}, stuck);
   }
 
   // Text is turned into a binary first: the limits below read its sections.

@@ -14,6 +14,7 @@
 #include "archive_rules.hpp"
 #include "layout.hpp"
 #include "wasibuild/installer.hpp"
+#include "wasibuild/sources.hpp"
 
 namespace wasibuild::toolchain {
 
@@ -210,7 +211,7 @@ std::optional<Error> move_into_place(const fs::path& from, const fs::path& to) {
 // (copy_archive says why), and checked against the expected hash. An
 // unpinned download is checked against the hash it had while streaming.
 Result<ArchiveCopy> fetch(const InstallRequest& request, ProgressSink& progress) {
-  const bool is_url = request.source.find("://") != std::string::npos;
+  const bool is_url = toolchain::is_url(request.source);
   std::optional<std::string> expected = request.sha256;
   fs::path file = request.source;
   if (is_url) {

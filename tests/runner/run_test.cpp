@@ -39,6 +39,22 @@ TEST_CASE("two traps in one process: Wasmtime's handlers stay installed") {
   CHECK(exit_status(run_fixture("exit_code", {"0"})) == 0);
 }
 
+TEST_CASE("a guest blocked in a host call past its deadline is reported through the stuck hook, never by exiting") {
+  Limits limits;
+  limits.timeout = 100ms;
+  std::optional<Outcome> reported;
+  const auto started = std::chrono::steady_clock::now();
+  const auto outcome = run(Program{fixture("blocking"), {"sleep", "2"}, false}, Policy{{}, {}, false}, limits,
+                           std::nullopt, {}, [&](const Outcome& stuck) { reported = stuck; });
+  // The hook came while the guest slept; it returned, so run() waited for
+  // the sleep to end and the guest stopped at its next instruction.
+  REQUIRE(reported);
+  REQUIRE(std::holds_alternative<TimedOut>(*reported));
+  CHECK(exit_status(*reported) == 124);
+  CHECK(std::holds_alternative<TimedOut>(outcome));
+  CHECK(std::chrono::steady_clock::now() - started >= 2s);
+}
+
 TEST_CASE("a timeout maps to 124") {
   Limits limits;
   limits.timeout = 100ms;

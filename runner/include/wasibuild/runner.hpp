@@ -148,9 +148,12 @@ using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
 
 // Runs `program` to completion. Guest stdio is the process's own stdio.
 // With a timeout, a guest blocked in a host call (sleep, a stdin read) cannot
-// be interrupted by Wasmtime; if it is still running a short grace period
-// after the deadline, the whole process ends with the timeout message and
-// exit status 124 (the runner is meant to own its process, as `exec` does).
+// be interrupted by Wasmtime. If it is still running a short grace period
+// after the deadline, `stuck` is called on the deadline's own thread with
+// the TimedOut outcome: a caller that owns its process (`exec`) reports it
+// and ends the process there, with status 124. The runner itself never
+// prints or exits; without `stuck` (or if it returns), run() waits for the
+// host call to return, and the guest stops at its next wasm instruction.
 //
 // `finished`, when given, is called with the outcome once the guest has run,
 // while the engine, module and store still exist: a caller that owns its
@@ -158,8 +161,10 @@ using Outcome = std::variant<Exited, Trapped, TimedOut, Error>;
 // teardown (unmapping the memory reservations and code) to the kernel. The
 // private /tmp is removed before it is called.
 using Finished = std::function<void(const Outcome&)>;
+using Stuck = std::function<void(const Outcome&)>;
 [[nodiscard]] Outcome run(const Program& program, const Policy& policy, const Limits& limits,
-                          const std::optional<CacheOptions>& cache, const Finished& finished = {});
+                          const std::optional<CacheOptions>& cache, const Finished& finished = {},
+                          const Stuck& stuck = {});
 
 // The process exit status for an outcome, as documented in docs/exit-status.md:
 // the guest's code, 134 for a trap, 124 for a timeout, 125 for a runner error.

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "wasibuild/failure.hpp"
+
 namespace wasibuild::toolchain {
 
 // ---- Errors ----------------------------------------------------------------
@@ -47,21 +49,9 @@ struct Error {
   [[nodiscard]] std::string message() const;
 };
 
-// A value or the reason there is none.
+// A value or the reason there is none (base's one result type).
 template <class T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : state_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}        // NOLINT
-  [[nodiscard]] bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  [[nodiscard]] T& value() { return std::get<0>(state_); }
-  [[nodiscard]] const T& value() const { return std::get<0>(state_); }
-  [[nodiscard]] const Error& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, Error> state_;
-};
+using Result = base::Result<T, Error>;
 
 // ---- What a toolchain is -----------------------------------------------------
 

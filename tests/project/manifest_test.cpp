@@ -3,11 +3,12 @@
 
 #include <sstream>
 
-#include "command.hpp"
 #include "process.hpp"
-#include "project.hpp"
+#include "wasibuild/failure.hpp"
+#include "wasibuild/project.hpp"
 
-using namespace wasibuild::driver;
+using namespace wasibuild::project;
+using wasibuild::base::Failure;
 using wasibuild::testing::TempDir;
 using wasibuild::testing::write_file;
 namespace fs = std::filesystem;
@@ -26,12 +27,8 @@ std::string failure_of(const std::string& text) {
 }
 
 std::string load_failure(const fs::path& where) {
-  std::ostringstream err;
-  Env env;
-  env.working_directory = where;
-  env.err = &err;
   try {
-    (void)load_project(env);
+    (void)load_project(where, [](const std::string&) {});
   } catch (const Failure& failure) {
     std::string all = failure.message;
     for (const auto& help : failure.help) all += "\nhelp: " + help;
@@ -281,19 +278,16 @@ TEST_CASE("attack: a wasibuild.toml inside a build tree is passed over for the p
   CHECK(search.skipped[0].build_tree == build);
   CHECK(search.skipped[1].manifest == build / "wasibuild.toml");
 
-  std::ostringstream err;
-  Env env;
-  env.working_directory = build / "tests";
-  env.err = &err;
-  const Project loaded = load_project(env);
+  std::vector<std::string> warnings;
+  const Project loaded = load_project(build / "tests", [&](const std::string& line) { warnings.push_back(line); });
   CHECK(loaded.name == "app");
   CHECK(loaded.root == project);
-  CHECK(err.str() == "wasibuild: warning: ignoring " + (build / "tests/wasibuild.toml").string() +
-                         ": it is inside the CMake build tree " + build.string() + ", where tests run; using " +
-                         (project / "wasibuild.toml").string() + "\n" +
-                         "wasibuild: warning: ignoring " + (build / "wasibuild.toml").string() +
-                         ": it is inside the CMake build tree " + build.string() + ", where tests run; using " +
-                         (project / "wasibuild.toml").string() + "\n");
+  CHECK(warnings == std::vector<std::string>{
+                        "ignoring " + (build / "tests/wasibuild.toml").string() +
+                            ": it is inside the CMake build tree " + build.string() + ", where tests run; using " +
+                            (project / "wasibuild.toml").string(),
+                        "ignoring " + (build / "wasibuild.toml").string() + ": it is inside the CMake build tree " +
+                            build.string() + ", where tests run; using " + (project / "wasibuild.toml").string()});
 
   // With no project above, a clear refusal.
   fs::remove(project / "wasibuild.toml");
