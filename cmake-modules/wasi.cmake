@@ -96,6 +96,16 @@ if(NOT WASIBUILD_TARGET)
     set(WASIBUILD_TARGET wasm32-wasi)
   endif()
 endif()
+# wasm32-wasi and wasm32-wasip1 name one ABI: a cache or preset written for
+# one builds with a sysroot that has only the other (WASI SDK 34 dropped the
+# old name; Debian 12 has only it), as the driver's build plan does.
+if(WASIBUILD_TARGET STREQUAL "wasm32-wasi" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi"
+   AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1")
+  set(WASIBUILD_TARGET wasm32-wasip1)
+elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasip1" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1"
+       AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi")
+  set(WASIBUILD_TARGET wasm32-wasi)
+endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)
 endif()

@@ -1,6 +1,7 @@
 // `wasibuild doctor`: what wasibuild will use here, what is missing, and how
 // to fix it. Exit 0 when everything needed is present, 1 otherwise.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "command.hpp"
 #include "commands.hpp"
@@ -16,6 +17,21 @@ namespace fs = std::filesystem;
 namespace tc = wasibuild::toolchain;
 
 namespace {
+
+// Which of a toolchain's targets the embedded runner runs: a toolchain may
+// build what `run` and `test` cannot start yet (components, threads).
+std::string runnable_targets(const std::vector<std::string>& targets) {
+  std::vector<std::string> runs;
+  std::vector<std::string> not_yet;
+  for (const std::string& target : targets) {
+    const std::string why = runner::why_target_cannot_run(target);
+    if (why.empty()) runs.push_back(target);
+    else not_yet.push_back(fmt::format("{} ({})", target, why));
+  }
+  std::string text = fmt::format("          runs here: {}", runs.empty() ? "none" : fmt::format("{}", fmt::join(runs, ", ")));
+  if (!not_yet.empty()) text += fmt::format("; builds, but does not run here yet: {}", fmt::join(not_yet, ", "));
+  return text + "\n";
+}
 
 class DoctorCommand final : public Command {
  public:
@@ -40,6 +56,7 @@ class DoctorCommand final : public Command {
       *env.out << fmt::format("          targets {}; C++ exceptions {}, <filesystem> {}, threads {}, setjmp {}\n",
                               targets, caps.exceptions ? "yes" : "no", caps.filesystem ? "yes" : "no",
                               caps.threads ? "yes" : "no", caps.setjmp ? "yes" : "no");
+      *env.out << runnable_targets(caps.targets);
     } else if (!resolved) {
       // A choice that names what is not there (a removed default): the
       // fixes are the resolver's, the system toolchain among them.

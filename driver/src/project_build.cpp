@@ -1,6 +1,7 @@
 #include "project_build.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -248,6 +249,27 @@ std::string target_of(const BuildFlags& flags, const Project& project, const std
   return !flags.target.empty() ? flags.target : project.target ? *project.target : toolchain_default;
 }
 
+// `requested` in the toolchain's own spelling. wasm32-wasi and wasm32-wasip1
+// name one ABI: WASI SDK 34 has only the new name, Debian 12's sysroot only
+// the old, and a project written for one builds with the other. A target
+// whose libc the toolchain lacks stops here with the toolchain's list, not
+// deep in CMake's compiler check. A toolchain that lists no targets (one
+// installed before they were probed) is taken at its word.
+std::string target_in(const tc::Toolchain& toolchain, const std::string& requested) {
+  const std::vector<std::string>& targets = toolchain.capabilities.targets;
+  const auto has = [&targets](const std::string& name) {
+    return std::find(targets.begin(), targets.end(), name) != targets.end();
+  };
+  if (targets.empty() || has(requested)) return requested;
+  if (requested == "wasm32-wasi" && has("wasm32-wasip1")) return "wasm32-wasip1";
+  if (requested == "wasm32-wasip1" && has("wasm32-wasi")) return "wasm32-wasi";
+  Failure failure{fmt::format("toolchain '{}' has no libc for target '{}'", toolchain.name, project::capped(requested))};
+  if (auto guess = base::did_you_mean(requested, targets)) failure.help.push_back(*guess);
+  failure.help.push_back(fmt::format("its targets: {}", fmt::join(targets, ", ")));
+  failure.help.push_back("see which toolchain has it: wasibuild toolchain list");
+  throw failure;
+}
+
 }  // namespace
 
 BuildPlan plan_build(const BuildFlags& flags, const Project& project, const tc::Toolchain* toolchain,
@@ -256,6 +278,7 @@ BuildPlan plan_build(const BuildFlags& flags, const Project& project, const tc::
   plan.profile = &choose_profile(project, profile_name_of(flags));
   // With no toolchain at all nothing was built; the name only has to be one.
   plan.target = target_of(flags, project, toolchain != nullptr ? toolchain->default_target : "wasm32-wasi");
+  if (toolchain != nullptr) plan.target = target_in(*toolchain, plan.target);
   plan.build_dir = project.root / "build" / plan.target / plan.profile->name;
   plan.state_dir = state_dir_of(project, plan.target, plan.profile->name);
   if (toolchain == nullptr) return plan;

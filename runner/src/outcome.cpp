@@ -35,6 +35,12 @@ std::string problem(const Error& error) {
     case Kind::native_program:
       return "a native program (ELF), not a WebAssembly module; wasibuild runs .wasm and .wat files, and .cwasm "
              "files made by `wasibuild compile`";
+    case Kind::component:
+      return "a WebAssembly component (built for wasm32-wasip2 or wasm32-wasip3); wasibuild runs core modules, "
+             "built for wasm32-wasip1 (or wasm32-wasi)";
+    case Kind::needs_threads:
+      return "built for wasm32-wasip1-threads (it imports " + error.detail +
+             "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or wasm32-wasi)";
     case Kind::bad_grant: return error.detail;
     case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;
     case Kind::output_failure: return "cannot write it: " + error.detail;

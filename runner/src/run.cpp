@@ -92,7 +92,16 @@ bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) 
 
 std::variant<Format, Error> classify(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return Error{Error::Kind::empty_file, path, {}};
-  if (starts_with(bytes, kWasmMagic)) return Format::binary;
+  if (starts_with(bytes, kWasmMagic)) {
+    // The version field: 1 for a core module; a component has layer 1 in
+    // its upper half (0d 00 01 00 today).
+    if (bytes.size() >= 8 && bytes[6] == 0x01 && bytes[7] == 0x00) {
+      return Error{Error::Kind::component, path, {},
+                   {"build it for wasm32-wasip1: --target wasm32-wasip1, or target = \"wasm32-wasip1\" in "
+                    "[toolchain] of wasibuild.toml"}};
+    }
+    return Format::binary;
+  }
   // Wasmtime's precompiled artifacts are ELF images with a section of the
   // engine's settings; any other ELF file is a native program. One whose
   // sections cannot be read (a cut .cwasm) is left to Wasmtime to refuse.
@@ -103,6 +112,15 @@ std::variant<Format, Error> classify(const fs::path& path, std::span<const std::
   }
   if (looks_like_text(path, bytes)) return Format::text;
   return Error{Error::Kind::not_webassembly, path, {}};
+}
+
+// A module built for wasm32-wasip1-threads, refused before compiling: the
+// engine has no shared memories, and would only say that.
+std::optional<Error> threads_refusal(const fs::path& path, const std::optional<ModuleShape>& shape) {
+  if (!shape || shape->threads_import.empty()) return std::nullopt;
+  return Error{Error::Kind::needs_threads, path, shape->threads_import,
+               {"build it without threads: --target wasm32-wasip1; find_package(Threads) then gives "
+                "single-threaded pthreads (docs/posix.md#threads-single-threaded-pthreads)"}};
 }
 
 std::string cache_key(std::span<const std::uint8_t> bytes, const EngineSettings& settings) {
@@ -505,6 +523,9 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     bytes = converted;
     format = Format::binary;
   }
+  const std::optional<ModuleShape> shape =
+      std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
+  if (auto error = threads_refusal(program.module, shape)) return *error;
   auto loaded = artifact ? std::variant<wasmtime::Module, Error>(std::move(*artifact))
                          : load_module(engine, settings, program, std::get<Format>(format), bytes, cache);
   if (auto* error = std::get_if<Error>(&loaded)) return *error;
@@ -512,8 +533,6 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (!exports_start(module)) return Error{Error::Kind::not_a_command, program.module, {}};
 
   wasmtime::Store store(engine);
-  const std::optional<ModuleShape> shape =
-      std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
   StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
   // Each shadow of Wasmtime's functions may instantiate its trampoline.
   if (imports_link_reading(module) && bounds.instances >= 0) ++bounds.instances;
@@ -600,6 +619,9 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output, c
   if (std::get<Format>(format) == Format::precompiled) {
     return Error{Error::Kind::invalid_module, input, "it is already a precompiled .cwasm"};
   }
+  if (std::get<Format>(format) == Format::binary) {
+    if (auto error = threads_refusal(input, module_shape(file.bytes()))) return *error;
+  }
   wasmtime::Engine engine =
       make_engine({.consume_fuel = options.fuel_support, .epoch_interruption = options.timeout_support});
   auto module = compile(engine, std::get<Format>(format), file.bytes());
@@ -611,6 +633,13 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output, c
     return Error{Error::Kind::output_failure, output, *error};
   }
   return std::nullopt;
+}
+
+std::string why_target_cannot_run(std::string_view triple) {
+  if (triple == "wasm32-wasi" || triple == "wasm32-wasip1") return "";
+  if (triple == "wasm32-wasip2" || triple == "wasm32-wasip3") return "a component";
+  if (triple.ends_with("-threads")) return "threads";
+  return "not a WASI preview 1 target";
 }
 
 std::string engine_version() { return WASMTIME_VERSION; }

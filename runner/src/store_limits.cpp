@@ -1,12 +1,14 @@
 #include "store_limits.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace wasibuild::runner {
 
 namespace {
 
 constexpr std::uint8_t kTypeSection = 1;
+constexpr std::uint8_t kImportSection = 2;
 constexpr std::uint8_t kTableSection = 4;
 constexpr std::uint8_t kMemorySection = 5;
 constexpr std::uint8_t kTagSection = 13;
@@ -90,6 +92,56 @@ std::optional<std::uint64_t> largest_memory_minimum(Reader& section, std::uint32
   return largest;
 }
 
+// The import section's first import that only a wasi-threads host provides
+// ("wasi::thread-spawn", or "a shared memory": limits flag bit 1), or "".
+// An entry it cannot read ends the scan quietly: the validator says what is
+// wrong with it.
+std::string threads_import(Reader section) {
+  const auto name = [&section]() -> std::optional<std::string_view> {
+    const auto length = section.leb();
+    if (!length) return std::nullopt;
+    const auto bytes = section.take(*length);
+    if (!bytes) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  };
+  const auto count = section.leb();
+  for (std::uint32_t i = 0; count && i < *count; ++i) {
+    const auto module = name();
+    const auto field = name();
+    const auto kind = section.byte();
+    if (!module || !field || !kind) return "";
+    switch (*kind) {
+      case 0:  // a function: its type index
+        if (*module == "wasi" && *field == "thread-spawn") return "wasi::thread-spawn";
+        if (!section.leb()) return "";
+        break;
+      case 1: {  // a table: its reference type, then limits
+        const auto type = section.byte();
+        if (!type || ((*type == kRefNull || *type == kRef) && !section.leb())) return "";
+        if (!largest_memory_minimum(section, 1)) return "";
+        break;
+      }
+      case 2: {  // a memory: limits
+        Reader peek = section;
+        const auto flags = peek.byte();
+        if (flags && (*flags & 0x02) != 0) return "a shared memory";
+        if (!largest_memory_minimum(section, 1)) return "";
+        break;
+      }
+      case 3: {  // a global: its value type and mutability
+        const auto type = section.byte();
+        if (!type || ((*type == kRefNull || *type == kRef) && !section.leb()) || !section.byte()) return "";
+        break;
+      }
+      case 4:  // a tag: attribute and type index
+        if (!section.byte() || !section.leb()) return "";
+        break;
+      default: return "";
+    }
+  }
+  return "";
+}
+
 bool skip_value_types(Reader& reader) {
   const auto count = reader.leb();
   if (!count) return false;
@@ -145,6 +197,8 @@ std::optional<ModuleShape> module_shape(std::span<const std::uint8_t> binary) {
         if (!minimum) return std::nullopt;
         shape.memory_minimum_bytes = *minimum;
       }
+    } else if (*id == kImportSection) {
+      shape.threads_import = threads_import(section);
     } else if (*id == kTagSection) {
       shape.may_use_gc_heap = true;
     } else if (*id == kTypeSection) {

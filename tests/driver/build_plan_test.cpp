@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "command.hpp"
 #include "project.hpp"
 #include "project_build.hpp"
 
@@ -96,6 +97,32 @@ TEST_CASE("the target is --target, else [toolchain] target, else the toolchain's
   const BuildPlan none = plan_build({}, plain, nullptr, env_at());
   CHECK(none.build_dir == "/src/demo/build/wasm32-wasi/debug");
   CHECK(none.configure.empty());
+}
+
+TEST_CASE("a target is taken in the toolchain's spelling, and one it has no libc for stops the plan") {
+  tc::Toolchain sdk34 = toolchain();
+  sdk34.name = "wasi-sdk-34";
+  sdk34.capabilities.targets = {"wasm32-wasip1", "wasm32-wasip2", "wasm32-wasip1-threads"};
+  tc::Toolchain debian = toolchain();
+  debian.name = "system";
+  debian.capabilities.targets = {"wasm32-wasi"};
+  const Project old_name = project_from("[toolchain]\ntarget = \"wasm32-wasi\"\n");
+  const Project new_name = project_from("[toolchain]\ntarget = \"wasm32-wasip1\"\n");
+  CHECK(plan_build({}, old_name, &sdk34, env_at()).target == "wasm32-wasip1");
+  CHECK(plan_build({}, new_name, &debian, env_at()).target == "wasm32-wasi");
+  CHECK(plan_build({}, new_name, &debian, env_at()).build_dir == "/src/demo/build/wasm32-wasi/debug");
+
+  BuildFlags p3;
+  p3.target = "wasm32-wasip3";
+  try {
+    (void)plan_build(p3, old_name, &sdk34, env_at());
+    FAIL("no failure");
+  } catch (const Failure& failure) {
+    CHECK(failure.message == "toolchain 'wasi-sdk-34' has no libc for target 'wasm32-wasip3'");
+    CHECK(failure.help == std::vector<std::string>{"did you mean 'wasm32-wasip1'?",
+                                                   "its targets: wasm32-wasip1, wasm32-wasip2, wasm32-wasip1-threads",
+                                                   "see which toolchain has it: wasibuild toolchain list"});
+  }
 }
 
 TEST_CASE("the stamp changes with what the configure depends on, and only then") {

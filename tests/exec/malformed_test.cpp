@@ -187,6 +187,47 @@ TEST_CASE("a native program is called what it is, not a precompiled module") {
   }
 }
 
+TEST_CASE("a component and a threads module are called what they are, with the target that runs") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  // The component header alone is a whole (empty) component.
+  write_file(temp / "component.wasm", std::string("\0asm\x0d\x00\x01\x00", 8));
+  const auto component = wasibuild.exec({(temp / "component.wasm").string()});
+  CHECK(component.exit_status == 125);
+  CHECK(component.err ==
+        "wasibuild: error: " + (temp / "component.wasm").string() +
+            ": a WebAssembly component (built for wasm32-wasip2 or wasm32-wasip3); wasibuild runs core modules, built "
+            "for wasm32-wasip1 (or wasm32-wasi)\nhelp: build it for wasm32-wasip1: --target wasm32-wasip1, or target "
+            "= \"wasm32-wasip1\" in [toolchain] of wasibuild.toml\n");
+  CHECK(wasibuild({"compile", (temp / "component.wasm").string(), "-o", (temp / "c.cwasm").string()})
+            .err.find("a WebAssembly component") != std::string::npos);
+
+  // What wasm-ld makes for wasm32-wasip1-threads: a shared memory import,
+  // and the thread-spawn import once a thread is created (here after a
+  // table, a global and a tag import, which the scan reads past).
+  write_file(temp / "spawn.wat", R"((module
+    (import "env" "table" (table 1 funcref))
+    (import "env" "g" (global (mut i32)))
+    (import "env" "t" (tag (param i32)))
+    (import "wasi" "thread-spawn" (func (param i32) (result i32)))
+    (memory 1)
+    (func (export "_start"))))");
+  write_file(temp / "shared.wat",
+             R"((module (import "env" "memory" (memory 1 2 shared)) (func (export "_start"))))");
+  for (const auto& [file, what] : {std::pair{"spawn.wat", "wasi::thread-spawn"}, {"shared.wat", "a shared memory"}}) {
+    const auto refused = wasibuild.exec({(temp / file).string()});
+    CHECK(refused.exit_status == 125);
+    CHECK(refused.err == "wasibuild: error: " + (temp / file).string() + ": built for wasm32-wasip1-threads (it imports " +
+                             what + "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or "
+                             "wasm32-wasi)\nhelp: build it without threads: --target wasm32-wasip1; "
+                             "find_package(Threads) then gives single-threaded pthreads "
+                             "(docs/posix.md#threads-single-threaded-pthreads)\n");
+  }
+  // A plain shared-nothing module with the same other imports is not refused for threads.
+  write_file(temp / "plain.wat", R"((module (import "env" "memory" (memory 1 2)) (func (export "_start"))))");
+  CHECK(wasibuild.exec({(temp / "plain.wat").string()}).err.find("wasm32-wasip1-threads") == std::string::npos);
+}
+
 TEST_CASE("command-line mistakes are runner errors with a pointer to --help") {
   Wasibuild wasibuild;
   const auto unknown = wasibuild.exec({"--bogus", fixture("exit_code")});

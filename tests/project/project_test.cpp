@@ -416,6 +416,7 @@ TEST_CASE("doctor says what is there and how to fix what is not") {
   CHECK(healthy.exit_status == 0);
   CHECK(healthy.out.find("  ok      toolchain system (the system toolchain, as nothing is installed), clang 19.") !=
         std::string::npos);
+  CHECK(healthy.out.find("\n          runs here: wasm32-wasi\n") != std::string::npos);  // Debian 12: wasm32-wasi only
   CHECK(healthy.out.ends_with("everything wasibuild needs is here\n"));
   CHECK(healthy.out.find("  ok      test sandbox: private mount namespaces") != std::string::npos);
   ws.wasibuild.options.environment["PATH"] = "/nonexistent";

@@ -206,6 +206,25 @@ TEST_CASE("explicit toolchain variables: a WASI SDK-style bin/clang gets its bin
   CHECK(tested.exit_status == 0);
 }
 
+TEST_CASE("WASIBUILD_TARGET=wasm32-wasip1 builds with a sysroot that has only the old name, wasm32-wasi") {
+  TempDir dir;
+  ProcessOptions options;
+  options.environment = {{"PATH", "/usr/bin:/bin"}, {"HOME", (dir / "home").string()}};
+  const fs::path source = dir / "src";
+  fs::create_directories(source);
+  write_file(source / "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(p1 C)\nenable_testing()\n"
+             "add_executable(hi hi.c)\nadd_test(NAME hi COMMAND hi)\n"
+             "set_tests_properties(hi PROPERTIES PASS_REGULAR_EXPRESSION \"hi from p1\")\n");
+  write_file(source / "hi.c", "#include <stdio.h>\nint main(void) { puts(\"hi from p1\"); return 0; }\n");
+  // The system toolchain is Debian 12's: lib/wasm32-wasi only.
+  configure_and_build(source, dir / "build", options, {"-DWASIBUILD_TARGET=wasm32-wasip1"});
+  const auto tested = run_process({"/usr/bin/ctest", "--test-dir", (dir / "build").string(), "--output-on-failure"},
+                                  options);
+  INFO(tested.out << tested.err);
+  CHECK(tested.exit_status == 0);
+}
+
 namespace {
 
 // How many times `instruction` occurs in the disassembly of `module`.

@@ -5,11 +5,11 @@
 
 using namespace wasibuild::toolchain;
 
-TEST_CASE("the builtin manifest lists WASI SDK 20 to 33") {
+TEST_CASE("the builtin manifest lists WASI SDK 20 to 34") {
   const Manifest& manifest = builtin_manifest();
-  REQUIRE(manifest.releases.size() == 14);
+  REQUIRE(manifest.releases.size() == 15);
   CHECK(manifest.releases.front().version == 20);
-  CHECK(manifest.releases.back().version == 33);
+  CHECK(manifest.releases.back().version == 34);
   CHECK(manifest.base_url == "https://github.com/WebAssembly/wasi-sdk/releases/download");
 }
 
@@ -56,10 +56,25 @@ TEST_CASE("only confirmed hashes are pinned") {
   }
 }
 
+TEST_CASE("WASI SDK 34: the new target names only, and its x86_64 Linux pin") {
+  const Release* sdk34 = builtin_manifest().find(34);
+  REQUIRE(sdk34 != nullptr);
+  CHECK(sdk34->url(builtin_manifest().base_url, "x86_64-linux") ==
+        "https://github.com/WebAssembly/wasi-sdk/releases/download/wasi-sdk-34/wasi-sdk-34.0-x86_64-linux.tar.gz");
+  CHECK(sdk34->top_directory("x86_64-linux") == "wasi-sdk-34.0-x86_64-linux");
+  CHECK(sdk34->targets ==
+        std::vector<std::string>{"wasm32-wasip1", "wasm32-wasip2", "wasm32-wasip3", "wasm32-wasip1-threads"});
+  CHECK(sdk34->default_target == "wasm32-wasip1");
+  CHECK(sdk34->sha256.at("x86_64-linux") == "b761e3a0721dbae9c09a0059e5fdb2bf917d1b4a8a7b430fb3b5aafb0984b2c4");
+  CHECK_FALSE(sdk34->sha256.contains("arm64-linux"));  // needs --sha256 there
+}
+
 TEST_CASE("the default release is the newest pinned one for the host") {
   const Manifest& manifest = builtin_manifest();
   CHECK(manifest.default_release("x86_64-linux")->version == 33);
   CHECK(manifest.default_release("arm64-macos")->version == 33);
+  // 34 is pinned but not the default (its archive was never unpacked here).
+  CHECK(manifest.find(34)->sha256.contains("x86_64-linux"));
   CHECK(manifest.default_release("riscv64-linux") == nullptr);
 }
 

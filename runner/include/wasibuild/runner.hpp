@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -116,6 +117,8 @@ struct Error {
     instantiation_failed,    // detail: e.g. the unknown import
     memory_limit_too_small,  // detail: the declared minimum and the cap; help: the --max-memory it needs
     native_program,          // an ELF file that is not a Wasmtime .cwasm
+    component,               // a WebAssembly component (wasm32-wasip2/p3), not a core module
+    needs_threads,           // detail: what it imports that only wasi-threads gives (wasm32-wasip1-threads)
     bad_grant,               // detail: the host path and the OS error
     confinement_failed,      // detail: the Landlock step and the OS error
     build_guard_failed,      // file: the build_files grant; detail: why its files cannot stay read-only
@@ -190,6 +193,12 @@ struct PrecompileOptions {
 [[nodiscard]] CacheUsage cache_usage(const CacheOptions& cache);
 // Removes every entry; returns what was removed.
 [[nodiscard]] CacheUsage clean_cache(const CacheOptions& cache);
+
+// Whether what a toolchain builds for `triple` runs here, and if not, why:
+// core preview-1 modules (wasm32-wasi, wasm32-wasip1) run; components
+// (wasm32-wasip2, wasm32-wasip3) and wasi-threads modules
+// (wasm32-wasip1-threads) do not yet. Empty: it runs.
+[[nodiscard]] std::string why_target_cannot_run(std::string_view triple);
 
 // The Wasmtime version linked into this binary.
 [[nodiscard]] std::string engine_version();
