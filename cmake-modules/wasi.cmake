@@ -289,6 +289,11 @@ if(WASIBUILD_SUPPORT_LIBRARY)
     __wasi_fd_fdstat_get __wasi_fd_fdstat_set_flags __wasi_fd_filestat_get __wasi_fd_renumber)
   list(JOIN _wasibuild_wrapped " -Wl,--wrap=" _wasibuild_wrap_flags)
   string(APPEND _wasibuild_standard_libraries " -Wl,--wrap=${_wasibuild_wrap_flags} \"${WASIBUILD_SUPPORT_LIBRARY}\"")
+  # support/resource_usage.c calls wasi-libc's getrusage(), whose archive
+  # came before the support library on the line: name it again after.
+  if(EXISTS "${_wasibuild_libs}/libwasi-emulated-process-clocks.a")
+    string(APPEND _wasibuild_standard_libraries " -lwasi-emulated-process-clocks")
+  endif()
   # The POSIX gap layer's declarations (mkstemp, tmpfile, tzset...), ahead of
   # the sysroot's headers, which they include (docs/posix.md).
   foreach(lang C CXX)

@@ -65,14 +65,12 @@ describe_project() {
     json-c)
       # Clang 19 rejects `f()` declarations under the project's -Werror;
       # test_util_file needs dup2() (the runner's descriptor table) and
-      # /dev/null (the support library's devices);
-      # the json_parse app prints ru_maxrss, which wasi-libc's emulated
-      # struct rusage lacks (it has only the two times).
+      # /dev/null (the support library's devices); the json_parse app
+      # prints ru_maxrss (the gap layer's struct rusage has Linux's fields).
       # Its test scripts run the program under valgrind unless told not
       # to; test_strerror's script hands the program a variable, which
       # reaches the guest as one its script set (--env-changed-since).
       package=json-c version=0.16 min_tests=23 cmake_args=(-DDISABLE_WERROR=ON)
-      unbuildable=(apps/json_parse.c)
       test_env=(USE_VALGRIND=0) ;;
     expat)
       # Its CTest tests run `bash run.sh <path of the .wasm>`, and run.sh

@@ -459,7 +459,8 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
 
 // Signal sets and masks (support/signal_mask.c), handlers through
 // sigaction() and an alternate stack (support/signal_action.c), resource
-// limits (support/resource_limits.c) and file owners (support/owners.c), each result checked by the program, with both
+// limits (support/resource_limits.c), resource usage with Linux's struct
+// rusage (support/resource_usage.c) and file owners (support/owners.c), each result checked by the program, with both
 // toolchains; configure checks find them.
 namespace {
 
@@ -468,6 +469,7 @@ constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -549,9 +551,25 @@ static void limits(void) {
   EXPECT(getpriority(9, 0) == -1 && errno == EINVAL);
 }
 
+// Linux's struct rusage: the peak memory in KiB is the linear memory's
+// size, the times are wasi-libc's, counters WASI lacks are 0.
+static void usage(void) {
+  struct rusage self;
+  memset(&self, 0xff, sizeof self);
+  EXPECT(getrusage(RUSAGE_SELF, &self) == 0);
+  EXPECT(self.ru_maxrss == (long)(__builtin_wasm_memory_size(0) * 64) && self.ru_maxrss >= 64);
+  EXPECT(self.ru_minflt == 0 && self.ru_majflt == 0 && self.ru_nvcsw == 0 && self.ru_nivcsw == 0);
+  EXPECT(self.ru_utime.tv_sec >= 0 && self.ru_utime.tv_usec >= 0 && self.ru_utime.tv_usec < 1000000);
+  struct rusage children;
+  EXPECT(getrusage(RUSAGE_CHILDREN, &children) == 0 && children.ru_maxrss == 0);
+  errno = 0;
+  EXPECT(getrusage(12345, &self) == -1 && errno == EINVAL);
+}
+
 int main(void) {
   handlers();
   limits();
+  usage();
   sigset_t set, old, pending;
   EXPECT(sigemptyset(&set) == 0 && sigismember(&set, SIGINT) == 0);
   EXPECT(sigaddset(&set, SIGINT) == 0 && sigaddset(&set, SIGTERM) == 0);
@@ -607,6 +625,10 @@ check_symbol_exists(sigaction signal.h HAVE_SIGACTION)
 check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
 check_symbol_exists(setrlimit sys/resource.h HAVE_SETRLIMIT)
 check_symbol_exists(setpriority sys/resource.h HAVE_SETPRIORITY)
+check_symbol_exists(getrusage sys/resource.h HAVE_GETRUSAGE)
+include(CheckStructHasMember)
+check_struct_has_member("struct rusage" ru_maxrss sys/resource.h HAVE_RU_MAXRSS)
+message(STATUS "getrusage=${HAVE_GETRUSAGE} ru_maxrss=${HAVE_RU_MAXRSS}")
 message(STATUS "pthread_sigmask=${HAVE_PTHREAD_SIGMASK} sigprocmask=${HAVE_SIGPROCMASK} chown=${HAVE_CHOWN} chmod=${HAVE_CHMOD}")
 message(STATUS "sigaction=${HAVE_SIGACTION} sigaltstack=${HAVE_SIGALTSTACK} setrlimit=${HAVE_SETRLIMIT} setpriority=${HAVE_SETPRIORITY}")
 enable_testing()
@@ -623,6 +645,7 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   const auto configured = configure_build_and_ctest(project, definitions, 1);
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1 chmod=1\n") != std::string::npos);
   CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1 setpriority=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- getrusage=1 ru_maxrss=1\n") != std::string::npos);
 }
 
 }  // namespace

@@ -3,8 +3,48 @@
  * defines (support/resource_limits.c) and wasi-libc's <sys/resource.h> hides
  * with struct rlimit and the RLIMIT_ and PRIO_ constants. wasi-libc's header stops with an #error unless
  * _WASI_EMULATED_PROCESS_CLOCKS is defined (the toolchain file defines it
- * where the sysroot has the emulation). */
+ * where the sysroot has the emulation).
+ *
+ * It also gives struct rusage Linux's (musl's) fields: wasi-libc's has only
+ * the two times, so code that reads ru_maxrss or ru_minflt did not compile.
+ * wasi-libc's struct and getrusage() are renamed while its header is read;
+ * getrusage() here is support/resource_usage.c's, under its own symbol. */
+#if !defined(__WASIBUILD_RUSAGE) && !defined(__wasilibc___struct_rusage_h)
+#define __WASIBUILD_RUSAGE 1
+#define rusage __wasilibc_rusage
+#define getrusage __wasilibc_getrusage
 #include_next <sys/resource.h>
+#undef rusage
+#undef getrusage
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct rusage {
+  struct timeval ru_utime;
+  struct timeval ru_stime;
+  long ru_maxrss; /* KiB: the linear memory's size */
+  long ru_ixrss;
+  long ru_idrss;
+  long ru_isrss;
+  long ru_minflt;
+  long ru_majflt;
+  long ru_nswap;
+  long ru_inblock;
+  long ru_oublock;
+  long ru_msgsnd;
+  long ru_msgrcv;
+  long ru_nsignals;
+  long ru_nvcsw;
+  long ru_nivcsw;
+  long __reserved[16];
+};
+int getrusage(int, struct rusage *) __asm__("__wasibuild_getrusage");
+#ifdef __cplusplus
+}
+#endif
+#else
+#include_next <sys/resource.h>
+#endif
 
 #ifndef __WASIBUILD_SYS_RESOURCE_H
 #define __WASIBUILD_SYS_RESOURCE_H
