@@ -15,3 +15,16 @@ __attribute__((weak)) int fchmodat(int directory, const char* path, mode_t mode,
 __attribute__((weak)) int chmod(const char* path, mode_t mode) { return fchmodat(-1, path, mode, 0); }
 
 __attribute__((weak)) int fchmod(int descriptor, mode_t mode) { return fchmodat(descriptor, "", mode, 0); }
+
+// The file mode creation mask, as process state: set and read back, 022 at
+// start (the usual login default). Files a module creates get no mode bits
+// from it, since WASI has none to give; programs that set a mask around a
+// file's creation and restore it (installers, archivers, test fixtures)
+// then build and run unchanged.
+static mode_t creation_mask = 022;
+
+__attribute__((weak)) mode_t umask(mode_t mask) {
+  const mode_t previous = creation_mask;
+  creation_mask = mask & 0777;
+  return previous;
+}

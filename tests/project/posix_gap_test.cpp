@@ -460,7 +460,9 @@ TEST_CASE("with clang 22 and a newer wasi-libc its own pthread.h and pthreads wi
 // Signal sets and masks (support/signal_mask.c), handlers through
 // sigaction() and an alternate stack (support/signal_action.c), resource
 // limits (support/resource_limits.c), resource usage with Linux's struct
-// rusage (support/resource_usage.c) and file owners (support/owners.c), each result checked by the program, with both
+// rusage (support/resource_usage.c), file owners (support/owners.c), the
+// creation mask (support/modes.c), qsort_r (support/sort.c) and syslog
+// (support/syslog.c), each result checked by the program, with both
 // toolchains; configure checks find them.
 namespace {
 
@@ -469,9 +471,11 @@ constexpr const char* kMasksAndOwners = R"(#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static int failures;
@@ -566,10 +570,53 @@ static void usage(void) {
   EXPECT(getrusage(12345, &self) == -1 && errno == EINVAL);
 }
 
+// The creation mask is process state; qsort_r passes its argument on, also
+// to a sort nested in a comparator.
+static int by_key(const void* left, const void* right, void* key) {
+  const int l = *(const int*)left, r = *(const int*)right;
+  if (*(int*)key == 1) {  // sorting within a comparison: the inner sort gets its own key
+    int inner[] = {3, 1, 2}, descending = -1;
+    qsort_r(inner, 3, sizeof inner[0], by_key, &descending);
+    EXPECT(inner[0] == 3 && inner[2] == 1);
+  }
+  return *(int*)key * ((l > r) - (l < r));
+}
+static void masks_and_sorting(void) {
+  EXPECT(umask(077) == 022);
+  EXPECT(umask(0) == 077);
+  EXPECT(umask(01777) == 0 && umask(022) == 0777);
+  int values[] = {5, 2, 9, 1}, ascending = 1;
+  qsort_r(values, 4, sizeof values[0], by_key, &ascending);
+  EXPECT(values[0] == 1 && values[1] == 2 && values[2] == 5 && values[3] == 9);
+}
+
+// syslog without a system logger: dropped, except with LOG_PERROR, within the mask.
+static void logging(void) {
+  FILE* captured = tmpfile();
+  const int saved = dup(2);
+  EXPECT(captured != NULL && saved >= 0 && dup2(fileno(captured), 2) == 2);
+  syslog(LOG_ERR, "dropped: no LOG_PERROR");
+  openlog("probe", LOG_PERROR | LOG_PID, LOG_USER);
+  errno = ENOENT;
+  syslog(LOG_ERR, "disk %d: %m, 100%% full", 7);
+  EXPECT(setlogmask(LOG_UPTO(LOG_WARNING)) == 0xff);
+  syslog(LOG_INFO, "dropped: below the mask");
+  syslog(LOG_WARNING, "kept\n");
+  closelog();
+  EXPECT(dup2(saved, 2) == 2);
+  char text[256] = {0};
+  rewind(captured);
+  EXPECT(fread(text, 1, sizeof text - 1, captured) > 0);
+  EXPECT(strcmp(text, "probe: disk 7: No such file or directory, 100% full\nprobe: kept\n") == 0);
+  fclose(captured);
+}
+
 int main(void) {
   handlers();
   limits();
   usage();
+  masks_and_sorting();
+  logging();
   sigset_t set, old, pending;
   EXPECT(sigemptyset(&set) == 0 && sigismember(&set, SIGINT) == 0);
   EXPECT(sigaddset(&set, SIGINT) == 0 && sigaddset(&set, SIGTERM) == 0);
@@ -626,6 +673,10 @@ check_symbol_exists(sigaltstack signal.h HAVE_SIGALTSTACK)
 check_symbol_exists(setrlimit sys/resource.h HAVE_SETRLIMIT)
 check_symbol_exists(setpriority sys/resource.h HAVE_SETPRIORITY)
 check_symbol_exists(getrusage sys/resource.h HAVE_GETRUSAGE)
+check_symbol_exists(umask sys/stat.h HAVE_UMASK)
+check_symbol_exists(qsort_r stdlib.h HAVE_QSORT_R)
+check_symbol_exists(syslog syslog.h HAVE_SYSLOG)
+message(STATUS "umask=${HAVE_UMASK} qsort_r=${HAVE_QSORT_R} syslog=${HAVE_SYSLOG}")
 include(CheckStructHasMember)
 check_struct_has_member("struct rusage" ru_maxrss sys/resource.h HAVE_RU_MAXRSS)
 message(STATUS "getrusage=${HAVE_GETRUSAGE} ru_maxrss=${HAVE_RU_MAXRSS}")
@@ -646,6 +697,7 @@ void check_masks_and_owners(const std::vector<std::string>& definitions) {
   CHECK(configured.out.find("-- pthread_sigmask=1 sigprocmask=1 chown=1 chmod=1\n") != std::string::npos);
   CHECK(configured.out.find("-- sigaction=1 sigaltstack=1 setrlimit=1 setpriority=1\n") != std::string::npos);
   CHECK(configured.out.find("-- getrusage=1 ru_maxrss=1\n") != std::string::npos);
+  CHECK(configured.out.find("-- umask=1 qsort_r=1 syslog=1\n") != std::string::npos);
 }
 
 }  // namespace

@@ -16,6 +16,12 @@ int mkostemp(char *, int);
 char *mkdtemp(char *);
 #endif
 
+/* GNU's qsort_r (support/sort.c), which Debian 12's wasi-libc lacks and
+ * newer ones declare without defining. */
+#if defined(_GNU_SOURCE)
+void qsort_r(void *, size_t, size_t, int (*)(const void *, const void *, void *), void *);
+#endif
+
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 char *mktemp(char *);
 int mkstemps(char *, int);
