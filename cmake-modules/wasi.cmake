@@ -96,7 +96,8 @@ if(NOT WASIBUILD_TARGET)
     set(WASIBUILD_TARGET wasm32-wasi)
   endif()
 endif()
-# wasm32-wasi and wasm32-wasip1 name one ABI: a cache or preset written for
+# wasm32-wasi and wasm32-wasip1 name one ABI (and so do the -threads
+# pair): a cache or preset written for
 # one builds with a sysroot that has only the other (WASI SDK 34 dropped the
 # old name; Debian 12 has only it), as the driver's build plan does.
 if(WASIBUILD_TARGET STREQUAL "wasm32-wasi" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi"
@@ -105,6 +106,12 @@ if(WASIBUILD_TARGET STREQUAL "wasm32-wasi" AND NOT EXISTS "${WASIBUILD_SYSROOT}/
 elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasip1" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1"
        AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi")
   set(WASIBUILD_TARGET wasm32-wasi)
+elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasi-threads" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi-threads"
+       AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1-threads")
+  set(WASIBUILD_TARGET wasm32-wasip1-threads)
+elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasip1-threads" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1-threads"
+       AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi-threads")
+  set(WASIBUILD_TARGET wasm32-wasi-threads)
 endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)

@@ -49,10 +49,8 @@ std::uint64_t divided(std::uint64_t value, std::uint64_t unit, Rounding rounding
 
 // "9.3 MiB", "8 MiB": tenths of `unit`, ".0" left out.
 std::string in_tenths(std::uint64_t bytes, std::uint64_t unit, std::string_view name, Rounding rounding) {
-  // bytes * 10 fits below 1.6 EiB; above, a tenth of a GiB is exact enough.
-  const std::uint64_t tenths = bytes <= std::numeric_limits<std::uint64_t>::max() / 10
-                                   ? divided(bytes * 10, unit, rounding)
-                                   : bytes / (unit / 10);
+  // Whole units and the rest apart: the rest times ten always fits.
+  const std::uint64_t tenths = bytes / unit * 10 + divided(bytes % unit * 10, unit, rounding);
   if (tenths % 10 == 0) return std::to_string(tenths / 10) + " " + std::string(name);
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " " + std::string(name);
 }

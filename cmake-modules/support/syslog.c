@@ -32,23 +32,40 @@ __attribute__((weak)) int setlogmask(int mask) {
   return previous;
 }
 
-// `format` with each %m replaced by the message of `saved_errno`.
+// Appends `piece` (length `length`) to `out` if all of it fits; a format is
+// only ever cut between whole pieces, never inside a conversion.
+static int append(char* out, size_t size, size_t* used, const char* piece, size_t length) {
+  if (*used + length + 1 > size) return 0;
+  memcpy(out + *used, piece, length);
+  *used += length;
+  return 1;
+}
+
+// `format` with each %m replaced by the message of `saved_errno`, its own
+// '%' signs doubled so that it stays text. A format longer than `size`
+// is cut before the first piece (a character, or a whole conversion such
+// as %-10.3ld) that does not fit.
 static void expand_errno(char* out, size_t size, const char* format, int saved_errno) {
   size_t used = 0;
-  for (const char* at = format; *at != '\0' && used + 1 < size; ++at) {
+  const char* at = format;
+  while (*at != '\0') {
+    size_t length = 1;
     if (at[0] == '%' && at[1] == 'm') {
-      used += (size_t)snprintf(out + used, size - used, "%s", strerror(saved_errno));
-      if (used >= size) used = size - 1;
-      ++at;
-    } else if (at[0] == '%' && at[1] == '%') {
-      if (used + 2 < size) {
-        out[used++] = '%';
-        out[used++] = '%';
+      const char* message = strerror(saved_errno);
+      int fits = 1;
+      for (const char* c = message; *c != '\0' && fits; ++c) {
+        fits = *c == '%' ? append(out, size, &used, "%%", 2) : append(out, size, &used, c, 1);
       }
-      ++at;
-    } else {
-      out[used++] = *at;
+      if (!fits) break;
+      at += 2;
+      continue;
     }
+    if (at[0] == '%') {  // a whole conversion: '%', flags, width, precision, length, the letter
+      length = 1 + strspn(at + 1, "-+ #0123456789.*'hlLjztq");
+      if (at[length] != '\0') ++length;
+    }
+    if (!append(out, size, &used, at, length)) break;
+    at += length;
   }
   out[used] = '\0';
 }

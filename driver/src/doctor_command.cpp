@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <optional>
+
 #include "command.hpp"
 #include "commands.hpp"
 #include "paths.hpp"
@@ -45,8 +47,21 @@ class DoctorCommand final : public Command {
     };
     *env.out << fmt::format("wasibuild 0.1.0 (Wasmtime {})\n", runner::engine_version());
 
-    auto resolved = resolve_toolchain(env, std::nullopt);
-    if (resolved && resolved.value().toolchain) {
+    const auto missing = [&](const Failure& failure) {
+      ++problems;
+      line(false, failure.message, failure.help.empty() ? std::string() : failure.help.front());
+      for (std::size_t i = 1; i < failure.help.size(); ++i) *env.out << fmt::format("          {}\n", failure.help[i]);
+    };
+    // A wasibuild.toml that does not load is one problem among the others.
+    std::optional<tc::Result<tc::Resolution>> attempt;
+    try {
+      attempt.emplace(resolve_toolchain(env, std::nullopt));
+    } catch (const Failure& failure) {
+      missing(failure);
+    }
+    if (!attempt) {
+      // reported above
+    } else if (auto& resolved = *attempt; resolved && resolved.value().toolchain) {
       const tc::Toolchain& toolchain = *resolved.value().toolchain;
       line(true, fmt::format("toolchain {} ({}), clang {}", toolchain.name,
                              tc::rule_description(resolved.value().rule), toolchain.version));
@@ -60,10 +75,7 @@ class DoctorCommand final : public Command {
     } else if (!resolved) {
       // A choice that names what is not there (a removed default): the
       // fixes are the resolver's, the system toolchain among them.
-      ++problems;
-      const Failure failure = failure_of(resolved.error());
-      line(false, failure.message, failure.help.empty() ? std::string() : failure.help.front());
-      for (std::size_t i = 1; i < failure.help.size(); ++i) *env.out << fmt::format("          {}\n", failure.help[i]);
+      missing(failure_of(resolved.error()));
     } else {
       ++problems;
       line(false, "a WASI toolchain", "wasibuild toolchain install, or apt-get install clang-19 lld-19 wasi-libc "
@@ -89,8 +101,8 @@ class DoctorCommand final : public Command {
                             wasm_opt && version ? "" : "; apt-get install binaryen");
     // `toolchain install binaryen`: setjmp/longjmp for a toolchain without
     // them (docs/setjmp.md). Its wasm-opt is a node script.
-    const bool needs_binaryen = resolved && resolved.value().toolchain &&
-                                !resolved.value().toolchain->capabilities.setjmp;
+    const bool needs_binaryen = attempt && *attempt && attempt->value().toolchain &&
+                                !attempt->value().toolchain->capabilities.setjmp;
     if (const auto binaryen = installed_wasm_opt(env)) {
       const auto node = find_on_path(env, "node");
       if (!node) ++problems;

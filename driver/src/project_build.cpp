@@ -250,7 +250,7 @@ std::string target_of(const BuildFlags& flags, const Project& project, const std
 }
 
 // `requested` in the toolchain's own spelling. wasm32-wasi and wasm32-wasip1
-// name one ABI: WASI SDK 34 has only the new name, Debian 12's sysroot only
+// name one ABI (as do wasm32-wasi-threads and wasm32-wasip1-threads): WASI SDK 34 has only the new name, Debian 12's sysroot only
 // the old, and a project written for one builds with the other. A target
 // whose libc the toolchain lacks stops here with the toolchain's list, not
 // deep in CMake's compiler check. A toolchain that lists no targets (one
@@ -261,8 +261,12 @@ std::string target_in(const tc::Toolchain& toolchain, const std::string& request
     return std::find(targets.begin(), targets.end(), name) != targets.end();
   };
   if (targets.empty() || has(requested)) return requested;
-  if (requested == "wasm32-wasi" && has("wasm32-wasip1")) return "wasm32-wasip1";
-  if (requested == "wasm32-wasip1" && has("wasm32-wasi")) return "wasm32-wasi";
+  static const std::pair<const char*, const char*> kSameAbi[] = {{"wasm32-wasi", "wasm32-wasip1"},
+                                                                 {"wasm32-wasi-threads", "wasm32-wasip1-threads"}};
+  for (const auto& [old_name, new_name] : kSameAbi) {
+    if (requested == old_name && has(new_name)) return new_name;
+    if (requested == new_name && has(old_name)) return old_name;
+  }
   Failure failure{fmt::format("toolchain '{}' has no libc for target '{}'", toolchain.name, project::capped(requested))};
   if (auto guess = base::did_you_mean(requested, targets)) failure.help.push_back(*guess);
   failure.help.push_back(fmt::format("its targets: {}", fmt::join(targets, ", ")));

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <ostream>
 #include <set>
+#include <poll.h>
 #include <unistd.h>
 
 #include "command.hpp"
@@ -297,8 +298,12 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
   runner::Stuck stuck;
   if (env.owns_process) {
     stuck = [&](const runner::Outcome& timed_out) {
-      *env.err << runner::describe(timed_out);
-      end_process(timed_out);
+      // The guest may be the one blocked, writing to a full stderr pipe:
+      // the report is written only if stderr takes it soon, and the process
+      // ends either way, without flushing what could block again.
+      pollfd err{STDERR_FILENO, POLLOUT, 0};
+      if (::poll(&err, 1, 100) == 1 && (err.revents & POLLOUT) != 0) *env.err << runner::describe(timed_out) << std::flush;
+      ::_exit(runner::exit_status(timed_out));
     };
   }
   const runner::Outcome outcome = runner::run(program, confined, limits, cache, finished, stuck);

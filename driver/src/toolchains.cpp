@@ -58,7 +58,9 @@ tc::Result<tc::Resolution> resolve_toolchain(const Env& env, const std::optional
   tc::ResolveInputs inputs;
   inputs.flag = flag;
   inputs.environment = env.get("WASIBUILD_TOOLCHAIN");
-  inputs.project = project_toolchain(env);
+  // The project's choice is read (and its file checked) only when it counts:
+  // a mistake elsewhere in wasibuild.toml does not stop `--toolchain X`.
+  if (!inputs.flag && !(inputs.environment && !inputs.environment->empty())) inputs.project = project_toolchain(env);
   inputs.user_default = load_user_config(env).default_toolchain;
   inputs.installed = toolchain_store(env).installed();
   if (auto system = system_toolchain(env)) inputs.system = system.value();

@@ -399,6 +399,10 @@ Project parse_project(const std::string& text, const fs::path& manifest) {
   }
   const Checker checker(manifest);
   checker.check(root);
+  if (const auto* version = root["toolchain"]["version"].node(); version && root["toolchain"]["name"].node()) {
+    checker.fail(version->source(), "give [toolchain] name or version, not both",
+                 {"version = 33 is short for name = \"wasi-sdk-33\""});
+  }
   Project project;
   project.manifest = manifest;
   project.root = manifest.parent_path();

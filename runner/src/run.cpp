@@ -90,16 +90,19 @@ bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) 
   return first != bytes.end() && (*first == '(' || *first == ';');
 }
 
+// A WebAssembly component, by its header: the version field is 1 for a core
+// module; a component has layer 1 in its upper half (0d 00 01 00 today).
+std::optional<Error> component_refusal(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 8 || !starts_with(bytes, kWasmMagic) || bytes[6] != 0x01 || bytes[7] != 0x00) return std::nullopt;
+  return Error{Error::Kind::component, path, {},
+               {"build it for wasm32-wasip1: --target wasm32-wasip1, or target = \"wasm32-wasip1\" in [toolchain] of "
+                "wasibuild.toml"}};
+}
+
 std::variant<Format, Error> classify(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return Error{Error::Kind::empty_file, path, {}};
   if (starts_with(bytes, kWasmMagic)) {
-    // The version field: 1 for a core module; a component has layer 1 in
-    // its upper half (0d 00 01 00 today).
-    if (bytes.size() >= 8 && bytes[6] == 0x01 && bytes[7] == 0x00) {
-      return Error{Error::Kind::component, path, {},
-                   {"build it for wasm32-wasip1: --target wasm32-wasip1, or target = \"wasm32-wasip1\" in "
-                    "[toolchain] of wasibuild.toml"}};
-    }
+    if (auto error = component_refusal(path, bytes)) return *error;
     return Format::binary;
   }
   // Wasmtime's precompiled artifacts are ELF images with a section of the
@@ -344,11 +347,25 @@ class Deadline {
   // short enough that a guest blocked in the host ends soon after its limit.
   static constexpr auto kGrace = 500ms;
 
+  // Past the limit the epoch keeps ticking: a store's deadline counts from
+  // the epoch when it was set, so a store made after the first tick (a
+  // compile that outlasted the limit) still sees one.
+  static constexpr auto kTick = 10ms;
+
+  // Ticks until the guest is done or `span` has passed; true when done.
+  bool tick_for(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::duration span) {
+    const auto until = std::chrono::steady_clock::now() + span;
+    do {
+      engine_.increment_epoch();
+      if (wake_.wait_for(lock, kTick, [this] { return done_; })) return true;
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+  }
+
   void watch() {
     std::unique_lock lock(mutex_);
     if (wake_.wait_for(lock, limit_, [this] { return done_; })) return;
-    engine_.increment_epoch();
-    if (wake_.wait_for(lock, kGrace, [this] { return done_; })) return;
+    if (tick_for(lock, kGrace)) return;
     // Still blocked in the host: nothing can unwind the guest's thread.
     if (stuck_) {
       timed_out_.after_partial_line = guest_stderr_mid_line.load(std::memory_order_relaxed);
@@ -356,7 +373,8 @@ class Deadline {
       stuck_(timed_out_);
       lock.lock();
     }
-    wake_.wait(lock, [this] { return done_; });
+    while (!tick_for(lock, 1s)) {
+    }
   }
 
   const wasmtime::Engine& engine_;
@@ -522,6 +540,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     converted = std::move(binary.ok());
     bytes = converted;
     format = Format::binary;
+    if (auto error = component_refusal(program.module, bytes)) return *error;  // (component ...) text
   }
   const std::optional<ModuleShape> shape =
       std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;

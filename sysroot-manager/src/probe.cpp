@@ -64,7 +64,7 @@ bool has_libc(const fs::path& lib_dir) {
 
 std::vector<std::string> sysroot_targets(const fs::path& sysroot) {
   std::vector<std::string> targets;
-  for (const char* triple : {"wasm32-wasi", "wasm32-wasip1", "wasm32-wasip2", "wasm32-wasi-threads",
+  for (const char* triple : {"wasm32-wasi", "wasm32-wasip1", "wasm32-wasip2", "wasm32-wasip3", "wasm32-wasi-threads",
                              "wasm32-wasip1-threads"}) {
     if (has_libc(sysroot / "lib" / triple)) targets.emplace_back(triple);
   }

@@ -1,7 +1,7 @@
 #include "wasibuild/sources.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <algorithm>
 
@@ -111,6 +111,22 @@ std::string discovery_key(const SystemSearch& search, const Toolchain& toolchain
   return key;
 }
 
+// Probes in a directory made for this probe alone (mkdtemp: new, unique,
+// 0700), never one a name could have been planted at; in the system's
+// temp directory when the cache cannot hold one.
+Capabilities probe_in_fresh_directory(const Toolchain& toolchain, const fs::path& cache_dir) {
+  std::error_code error;
+  fs::create_directories(cache_dir, error);
+  for (const fs::path& parent : {cache_dir, fs::temp_directory_path(error)}) {
+    std::string pattern = (parent / "probe-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) continue;
+    const Capabilities capabilities = probe_capabilities(toolchain, pattern);
+    fs::remove_all(pattern, error);
+    return capabilities;
+  }
+  return {};
+}
+
 // The cached capabilities still describe `found` when clang, its version
 // and the sysroot are the same.
 bool still_describes(const Toolchain& cached, const Toolchain& found) {
@@ -128,10 +144,7 @@ Result<Toolchain> cached_system_toolchain(const SystemSearch& search, const fs::
   if (cached && still_describes(*cached, toolchain)) {
     toolchain = *cached;
   } else {
-    const fs::path scratch = cache_dir / ("probe-" + std::to_string(::getpid()));
-    toolchain.capabilities = probe_capabilities(toolchain, scratch);
-    std::error_code error;
-    fs::remove_all(scratch, error);
+    toolchain.capabilities = probe_in_fresh_directory(toolchain, cache_dir);
     write_cache_file(cache_dir, kSystemCacheFile, to_toml(toolchain));
   }
   write_cache_file(cache_dir, kSystemKeyFile, discovery_key(search, toolchain));

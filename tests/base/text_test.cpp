@@ -48,7 +48,9 @@ TEST_CASE("sizes shown to a user: whole KiB below a MiB, tenths above, rounded a
   CHECK(size_text(9'700'000, Rounding::up) == "9.3 MiB");
   CHECK(size_text(9'700'000, Rounding::down) == "9.2 MiB");
   CHECK(size_text(std::uint64_t{3} << 29) == "1.5 GiB");
-  CHECK(size_text(UINT64_MAX).starts_with("171798692"));  // 16 EiB, no overflow
+  CHECK(size_text(UINT64_MAX, Rounding::down) == "17179869183.9 GiB");  // 16 EiB, no overflow
+  CHECK(size_text(UINT64_MAX, Rounding::up) == "17179869184 GiB");
+  CHECK(size_text(1844674407370955161) == "1717986918.4 GiB");  // where bytes * 10 would wrap
 }
 
 TEST_CASE("quoted text is cut at a character boundary") {

@@ -112,8 +112,15 @@ TEST_CASE("a target is taken in the toolchain's spelling, and one it has no libc
   CHECK(plan_build({}, new_name, &debian, env_at()).target == "wasm32-wasi");
   CHECK(plan_build({}, new_name, &debian, env_at()).build_dir == "/src/demo/build/wasm32-wasi/debug");
 
+  tc::Toolchain sdk34_p3 = sdk34;
+  sdk34_p3.capabilities.targets.push_back("wasm32-wasip3");
+  BuildFlags threads_old_name;
+  threads_old_name.target = "wasm32-wasi-threads";
+  CHECK(plan_build(threads_old_name, old_name, &sdk34, env_at()).target == "wasm32-wasip1-threads");
+
   BuildFlags p3;
   p3.target = "wasm32-wasip3";
+  CHECK(plan_build(p3, old_name, &sdk34_p3, env_at()).target == "wasm32-wasip3");
   try {
     (void)plan_build(p3, old_name, &sdk34, env_at());
     FAIL("no failure");

@@ -173,6 +173,14 @@ TEST_CASE("a wasm-opt value that is no level is reported where it is") {
         "/p/wasibuild.toml:2:1: unknown key 'profile.release.wasmopt'\nhelp: did you mean 'wasm-opt'?");
 }
 
+TEST_CASE("[toolchain] takes a name or a version, not both") {
+  CHECK(parse_project("[toolchain]\nversion = 33\n", "/p/wasibuild.toml").toolchain == "33");
+  CHECK(parse_project("[toolchain]\nname = \"mine\"\n", "/p/wasibuild.toml").toolchain == "mine");
+  CHECK(failure_of("[toolchain]\nname = \"mine\"\nversion = 33\n") ==
+        "/p/wasibuild.toml:3:11: give [toolchain] name or version, not both\n"
+        "help: version = 33 is short for name = \"wasi-sdk-33\"");
+}
+
 TEST_CASE("choosing an unknown profile suggests the closest") {
   const Project project = parse_project("[profile.bench]\n", "/p/wasibuild.toml");
   CHECK(choose_profile(project, "bench").build_type == "Debug");

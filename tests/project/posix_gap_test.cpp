@@ -602,12 +602,21 @@ static void logging(void) {
   EXPECT(setlogmask(LOG_UPTO(LOG_WARNING)) == 0xff);
   syslog(LOG_INFO, "dropped: below the mask");
   syslog(LOG_WARNING, "kept\n");
+  // A format longer than the layer's buffer is cut between whole pieces,
+  // never inside a conversion.
+  static char long_format[1400];
+  memset(long_format, 'a', 1020);
+  strcpy(long_format + 1020, "%-8ld tail");
+  syslog(LOG_WARNING, long_format, 5L);
   closelog();
   EXPECT(dup2(saved, 2) == 2);
-  char text[256] = {0};
+  static char text[4096];
   rewind(captured);
   EXPECT(fread(text, 1, sizeof text - 1, captured) > 0);
-  EXPECT(strcmp(text, "probe: disk 7: No such file or directory, 100% full\nprobe: kept\n") == 0);
+  const char* expected = "probe: disk 7: No such file or directory, 100% full\nprobe: kept\nprobe: aaa";
+  EXPECT(strncmp(text, expected, strlen(expected)) == 0);
+  const char* last = strstr(text, "probe: aaa");
+  EXPECT(last != NULL && strlen(last) == strlen("probe: ") + 1020 + 1 && strchr(last, '%') == NULL);
   fclose(captured);
 }
 

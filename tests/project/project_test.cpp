@@ -424,6 +424,21 @@ TEST_CASE("doctor says what is there and how to fix what is not") {
   CHECK(broken.exit_status == 1);
   CHECK(broken.out.find("  missing cmake\n          fix: apt-get install cmake\n") != std::string::npos);
   CHECK(broken.out.find("  missing a WASI toolchain\n") != std::string::npos);
+
+  // A wasibuild.toml that does not load is reported with the rest, and does
+  // not stop a command whose toolchain a flag names.
+  ws.wasibuild.options.environment["PATH"] = "/usr/bin:/bin";
+  write_file(ws.dir / "wasibuild.toml", "[run]\ntimeout = \"abc\"\n");
+  const auto malformed = ws.in(ws.dir.path(), {"doctor"});
+  CHECK(malformed.exit_status == 1);
+  CHECK(malformed.out.find("  missing " + (ws.dir / "wasibuild.toml").string() + ":2:11: 'run.timeout' must be a "
+                           "positive duration") != std::string::npos);
+  CHECK(malformed.out.find("  ok      cmake (") != std::string::npos);
+  const auto named = ws.in(ws.dir.path(), {"toolchain", "which", "--toolchain", "system"});
+  CHECK(named.exit_status == 0);
+  const auto unnamed = ws.in(ws.dir.path(), {"toolchain", "which"});
+  CHECK(unnamed.exit_status == 1);
+  CHECK(unnamed.err.find((ws.dir / "wasibuild.toml").string() + ":2:11: 'run.timeout'") != std::string::npos);
 }
 
 TEST_CASE("doctor reports a system where tests cannot guard their build files") {
