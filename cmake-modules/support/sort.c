@@ -2,7 +2,8 @@
 // and newer ones declare it without a definition. It sorts with the libc's
 // own qsort() through a comparator that passes on the caller's argument,
 // kept per thread and saved around each call, so a comparator that sorts
-// again inside itself gets its own argument back. Weak, as the whole layer.
+// again inside itself gets its own argument back (unless it leaves that
+// inner sort with longjmp). Weak, as the whole layer.
 #define _GNU_SOURCE
 #include <stdlib.h>
 

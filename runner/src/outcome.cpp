@@ -39,7 +39,7 @@ std::string problem(const Error& error) {
       return "a WebAssembly component (built for wasm32-wasip2 or wasm32-wasip3); wasibuild runs core modules, "
              "built for wasm32-wasip1 (or wasm32-wasi)";
     case Kind::needs_threads:
-      return "built for wasm32-wasip1-threads (it imports " + error.detail +
+      return "built for wasm32-wasip1-threads (it " + error.detail +
              "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or wasm32-wasi)";
     case Kind::bad_grant: return error.detail;
     case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;

@@ -120,8 +120,8 @@ std::variant<Format, Error> classify(const fs::path& path, std::span<const std::
 // A module built for wasm32-wasip1-threads, refused before compiling: the
 // engine has no shared memories, and would only say that.
 std::optional<Error> threads_refusal(const fs::path& path, const std::optional<ModuleShape>& shape) {
-  if (!shape || shape->threads_import.empty()) return std::nullopt;
-  return Error{Error::Kind::needs_threads, path, shape->threads_import,
+  if (!shape || shape->threads_need.empty()) return std::nullopt;
+  return Error{Error::Kind::needs_threads, path, shape->threads_need,
                {"build it without threads: --target wasm32-wasip1; find_package(Threads) then gives "
                 "single-threaded pthreads (docs/posix.md#threads-single-threaded-pthreads)"}};
 }

@@ -93,7 +93,8 @@ std::optional<std::uint64_t> largest_memory_minimum(Reader& section, std::uint32
 }
 
 // The import section's first import that only a wasi-threads host provides
-// ("wasi::thread-spawn", or "a shared memory": limits flag bit 1), or "".
+// ("imports wasi::thread-spawn", or "imports a shared memory": limits flag
+// bit 1), or "".
 // An entry it cannot read ends the scan quietly: the validator says what is
 // wrong with it.
 std::string threads_import(Reader section) {
@@ -112,7 +113,7 @@ std::string threads_import(Reader section) {
     if (!module || !field || !kind) return "";
     switch (*kind) {
       case 0:  // a function: its type index
-        if (*module == "wasi" && *field == "thread-spawn") return "wasi::thread-spawn";
+        if (*module == "wasi" && *field == "thread-spawn") return "imports wasi::thread-spawn";
         if (!section.leb()) return "";
         break;
       case 1: {  // a table: its reference type, then limits
@@ -124,7 +125,7 @@ std::string threads_import(Reader section) {
       case 2: {  // a memory: limits
         Reader peek = section;
         const auto flags = peek.byte();
-        if (flags && (*flags & 0x02) != 0) return "a shared memory";
+        if (flags && (*flags & 0x02) != 0) return "imports a shared memory";
         if (!largest_memory_minimum(section, 1)) return "";
         break;
       }
@@ -140,6 +141,19 @@ std::string threads_import(Reader section) {
     }
   }
   return "";
+}
+
+// Whether one of the memory section's `count` entries is shared (limits
+// flag bit 1): clang links one with -pthread unless the memory is imported.
+bool defines_shared_memory(Reader section, std::uint32_t count) {
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Reader peek = section;
+    const auto flags = peek.byte();
+    if (!flags) return false;
+    if ((*flags & 0x02) != 0) return true;
+    if (!largest_memory_minimum(section, 1)) return false;
+  }
+  return false;
 }
 
 bool skip_value_types(Reader& reader) {
@@ -193,12 +207,15 @@ std::optional<ModuleShape> module_shape(std::span<const std::uint8_t> binary) {
       if (!count) return std::nullopt;
       (*id == kTableSection ? shape.tables : shape.memories) = *count;
       if (*id == kMemorySection) {
+        if (shape.threads_need.empty() && defines_shared_memory(section, *count)) {
+          shape.threads_need = "defines a shared memory";
+        }
         const auto minimum = largest_memory_minimum(section, *count);
         if (!minimum) return std::nullopt;
         shape.memory_minimum_bytes = *minimum;
       }
     } else if (*id == kImportSection) {
-      shape.threads_import = threads_import(section);
+      shape.threads_need = threads_import(section);
     } else if (*id == kTagSection) {
       shape.may_use_gc_heap = true;
     } else if (*id == kTypeSection) {

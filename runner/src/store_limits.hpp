@@ -34,10 +34,10 @@ struct ModuleShape {
   bool may_use_gc_heap = false;
   // The largest initial size the module declares for a memory it defines.
   std::uint64_t memory_minimum_bytes = 0;
-  // What it imports that only a wasi-threads host provides (built for
-  // wasm32-wasip1-threads): "wasi::thread-spawn" or "a shared memory";
-  // empty when neither.
-  std::string threads_import = {};
+  // Why it needs a wasi-threads host (built for wasm32-wasip1-threads, or
+  // with -pthread): "imports wasi::thread-spawn", "imports a shared memory"
+  // or "defines a shared memory"; empty when it does not.
+  std::string threads_need = {};
 };
 
 // Reads the section headers of a WebAssembly binary (and the entries of its

@@ -214,10 +214,13 @@ TEST_CASE("a component and a threads module are called what they are, with the t
     (func (export "_start"))))");
   write_file(temp / "shared.wat",
              R"((module (import "env" "memory" (memory 1 2 shared)) (func (export "_start"))))");
-  for (const auto& [file, what] : {std::pair{"spawn.wat", "wasi::thread-spawn"}, {"shared.wat", "a shared memory"}}) {
+  // What clang links with -pthread when the memory is not imported.
+  write_file(temp / "own.wat", R"((module (memory 1 2) (memory 1 2 shared) (func (export "_start"))))");
+  for (const auto& [file, what] : {std::pair{"spawn.wat", "imports wasi::thread-spawn"},
+                                   {"shared.wat", "imports a shared memory"}, {"own.wat", "defines a shared memory"}}) {
     const auto refused = wasibuild.exec({(temp / file).string()});
     CHECK(refused.exit_status == 125);
-    CHECK(refused.err == "wasibuild: error: " + (temp / file).string() + ": built for wasm32-wasip1-threads (it imports " +
+    CHECK(refused.err == "wasibuild: error: " + (temp / file).string() + ": built for wasm32-wasip1-threads (it " +
                              what + "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or "
                              "wasm32-wasi)\nhelp: build it without threads: --target wasm32-wasip1; "
                              "find_package(Threads) then gives single-threaded pthreads "

@@ -118,7 +118,7 @@ struct Error {
     memory_limit_too_small,  // detail: the declared minimum and the cap; help: the --max-memory it needs
     native_program,          // an ELF file that is not a Wasmtime .cwasm
     component,               // a WebAssembly component (wasm32-wasip2/p3), not a core module
-    needs_threads,           // detail: what it imports that only wasi-threads gives (wasm32-wasip1-threads)
+    needs_threads,           // detail: why it needs wasi-threads, "imports wasi::thread-spawn" (wasm32-wasip1-threads)
     bad_grant,               // detail: the host path and the OS error
     confinement_failed,      // detail: the Landlock step and the OS error
     build_guard_failed,      // file: the build_files grant; detail: why its files cannot stay read-only
