@@ -131,7 +131,7 @@ class DoctorCommand final : public Command {
     *env.out << fmt::format(
         "  {:<8}{}\n", landlock > 0 ? "ok" : "absent",
         landlock > 0 ? fmt::format("kernel confinement: Landlock ABI {} (exec confines itself to its grants{})", landlock,
-                                   landlock >= 4 ? ", no TCP" : "")
+                                   landlock >= 4 ? ", TCP only on granted ports" : "")
                      : std::string("kernel confinement: this kernel has no Landlock; the runner's grants still hold, "
                                    "without the kernel as a second wall"));
     const Directories dirs = directories(env);

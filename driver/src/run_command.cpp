@@ -48,6 +48,7 @@ class RunCommand final : public Command {
     for (const auto& pair : extra.environment) policy.environment.push_back(pair);
     policy.build_graph = extra.build_graph;
     policy.private_tmp_in = extra.private_tmp_in;
+    policy.network = network_from(merged(built.project.run, sandbox_));
     const runner::Limits limits = limits_from(merged(built.project.run, sandbox_));
     std::vector<std::string> arguments = positional_;
     arguments.insert(arguments.end(), arguments_.begin(), arguments_.end());

@@ -205,6 +205,38 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags) {
   }
 }
 
+// The network grants, each flag's HOST:PORT checked here (bad_flag names
+// the flag and the problem); --trace-denials prints each refusal.
+runner::NetworkPolicy network_from(const SandboxFlags& flags) {
+  runner::NetworkPolicy network;
+  const std::pair<const char*, const std::vector<std::string>*> kinds[] = {
+      {"--allow-tcp-connect", &flags.tcp_connect}, {"--allow-tcp-listen", &flags.tcp_listen}, {"--allow-udp", &flags.udp}};
+  const runner::NetworkUse uses[] = {runner::NetworkUse::tcp_connect, runner::NetworkUse::tcp_listen,
+                                     runner::NetworkUse::udp};
+  for (std::size_t kind = 0; kind < std::size(kinds); ++kind) {
+    for (const std::string& text : *kinds[kind].second) {
+      auto parsed = runner::parse_network_grant(uses[kind], text);
+      if (auto* problem = std::get_if<std::string>(&parsed)) {
+        bad_flag(kinds[kind].first, text, *problem, "for example: " + std::string(kinds[kind].first) + " 127.0.0.1:8080");
+      }
+      auto& grants = std::get<std::vector<runner::NetworkGrant>>(parsed);
+      network.grants.insert(network.grants.end(), grants.begin(), grants.end());
+    }
+  }
+  network.name_lookup = flags.allow_dns;
+  if (flags.trace_denials) {
+    // Straight to the process's stderr, a whole line in one write: the
+    // engine may call it from any of its threads, mid-run.
+    network.on_denial = [](const runner::Denial& denial) {
+      std::string line = fmt::format("wasibuild: denied: {} {}", denial.action, denial.address);
+      if (!denial.grant.empty()) line += fmt::format(" (grant it with {})", denial.grant);
+      line += '\n';
+      (void)!::write(STDERR_FILENO, line.data(), line.size());
+    };
+  }
+  return network;
+}
+
 runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
   runner::Policy policy;
   for (const auto& spec : flags.dirs) {
@@ -229,6 +261,7 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
   add_environment(policy, flags, env);
   if (flags.host_cwd) add_host_cwd(policy, env);  // its PWD wins over an inherited one
   if (flags.private_tmp) policy.private_tmp_in = env.get("TMPDIR").value_or("/tmp");
+  policy.network = network_from(flags);
   return policy;
 }
 
@@ -275,6 +308,13 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
     *env.err << runner::describe(outcome) << std::flush;
     reported = true;
   };
+  // Core modules have no sockets (preview 1 has none to grant): say so
+  // rather than let a grant look as if it did something.
+  if (!policy.network.empty() && !runner::is_component_file(program.module)) {
+    *env.err << fmt::format("wasibuild: warning: {}: network grants apply to components (wasm32-wasip2) only; this "
+                            "core module has no sockets\n",
+                            program.module.string());
+  }
   // The guest writes to the process's stdout: flush what we buffered first.
   env.out->flush();
   // Landlock confines the whole process: only one that ends with the guest.

@@ -31,6 +31,10 @@ void bind_sandbox_flags(CLI::App& app, SandboxFlags& flags);
 inline constexpr const char* kHarnessEnvironment = "WASIBUILD_HARNESS_ENV";
 [[nodiscard]] std::string environment_snapshot(const Env& env);
 
+// The network grants alone (--allow-tcp-connect, ...; --trace-denials):
+// they hold no paths, so a project's and the command line's merge first.
+[[nodiscard]] runner::NetworkPolicy network_from(const SandboxFlags& flags);
+
 // Throw Failure (exit 125) naming the flag and the bad value. The policy
 // holds the whole sandbox as data; the runner sets it up (the private /tmp
 // in TMPDIR, the build-directory guard, Landlock).

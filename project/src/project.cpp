@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "wasibuild/failure.hpp"
+#include "wasibuild/network_grant.hpp"
 #include "wasibuild/text.hpp"
 
 namespace wasibuild::project {
@@ -33,6 +34,7 @@ enum class Kind {
   jobs,      // an integer from 1 to kMaxJobs
   grants,    // strings: HOST or HOST::GUEST
   env,       // strings: NAME=VALUE or NAME
+  addresses, // strings: HOST:PORT (base::parse_network_grant)
 };
 
 constexpr std::int64_t kMaxJobs = 1024;
@@ -59,6 +61,7 @@ Kind kind_of(FlagValue value) {
     case FlagValue::duration: return Kind::duration;
     case FlagValue::count: return Kind::fuel;
     case FlagValue::files: return Kind::strings;
+    case FlagValue::addresses: return Kind::addresses;
     case FlagValue::names: return Kind::string;
   }
   return Kind::string;
@@ -238,6 +241,15 @@ class Checker {
                  {"for example: env = [\"LANG=C\", \"HOME\"] (NAME=VALUE, or NAME to copy the host's)"});
           }
           no_semicolon(item, spec);
+        });
+        break;
+      case Kind::addresses:
+        check_entries(value, key, [&](const toml::node& item, const std::string& spec) {
+          const auto parsed = base::parse_network_grant(base::NetworkUse::tcp_connect, spec);
+          if (const auto* problem = std::get_if<std::string>(&parsed)) {
+            fail(item.source(), fmt::format("'{}' entry \"{}\": {}", qualified, capped(spec), *problem),
+                 {fmt::format("for example: {} = [\"127.0.0.1:8080\"]", qualified.substr(qualified.find('.') + 1))});
+          }
         });
         break;
     }

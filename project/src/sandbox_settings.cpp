@@ -43,6 +43,23 @@ const std::vector<SandboxFlagSpec>& sandbox_flag_table() {
        &F::env_changed_since},
       {"--private-tmp", nullptr, V::boolean, "", false,
        "Give the guest a fresh empty /tmp, deleted after the run (tests use it)", &F::private_tmp},
+      {"--allow-tcp-connect", "allow-tcp-connect", V::addresses, "HOST:PORT", false,
+       "Let a component connect to an address: IPv4, [IPv6], a CIDR block, localhost or *, and a port, FIRST-LAST "
+       "or * (e.g. --allow-tcp-connect 127.0.0.1:8080)",
+       &F::tcp_connect},
+      {"--allow-tcp-listen", "allow-tcp-listen", V::addresses, "HOST:PORT", false,
+       "Let a component bind and listen on an address, and accept connections (e.g. --allow-tcp-listen "
+       "127.0.0.1:8000-8099)",
+       &F::tcp_listen},
+      {"--allow-udp", "allow-udp", V::addresses, "HOST:PORT", false,
+       "Let a component bind a UDP socket on the address and exchange datagrams with it (e.g. --allow-udp "
+       "127.0.0.1:5353)",
+       &F::udp},
+      {"--allow-dns", "allow-dns", V::boolean, "", false,
+       "Let a component resolve host names (getaddrinfo) through the host's resolver", &F::allow_dns},
+      {"--trace-denials", "trace-denials", V::boolean, "", false,
+       "Print each socket address the grants refused on stderr, with the flag that would allow it",
+       &F::trace_denials},
       {"--max-memory", "max-memory", V::size, "SIZE", true,
        "Cap the guest's total memory: memories and tables (e.g. --max-memory 64MiB)", &F::max_memory},
       {"--max-wasm-stack", "max-wasm-stack", V::size, "SIZE", true,

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define WASIBUILD_LEAK_CHECK_AVAILABLE 1
@@ -30,6 +31,7 @@ constexpr std::uint64_t kFsTruncate = 1ULL << 14;  // ABI 3
 constexpr std::uint64_t kFsIoctlDev = 1ULL << 15;  // ABI 5
 constexpr std::uint64_t kNetBindTcp = 1ULL << 0;   // ABI 4
 constexpr std::uint64_t kNetConnectTcp = 1ULL << 1;
+constexpr int kRuleNetPort = 2;                   // ABI 4: LANDLOCK_RULE_NET_PORT
 constexpr std::uint64_t kScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
 constexpr std::uint64_t kScopeSignal = 1ULL << 1;
 
@@ -39,6 +41,55 @@ struct RulesetAttr {
   std::uint64_t handled_access_net = 0;
   std::uint64_t scoped = 0;
 };
+
+// struct landlock_net_port_attr (ABI 4), packed as the kernel has it.
+struct __attribute__((packed)) NetPortAttr {
+  std::uint64_t allowed_access;
+  std::uint64_t port;
+};
+
+// Landlock knows TCP ports, not addresses (the engine's check does those).
+// A grant of more ports than this is not spelled out port by port: the
+// access it needs is then left unhandled by Landlock, so the engine's
+// check alone decides, as on a kernel without ABI 4.
+constexpr unsigned kMostPortRules = 1024;
+
+struct TcpPorts {
+  std::vector<std::uint16_t> bind, connect;
+  bool any_bind = false, any_connect = false;
+};
+
+// The TCP ports Landlock must let the process bind and connect to, for the
+// network grants: a connect grant its ports (and port 0: a socket bound to
+// an ephemeral port first), a listen grant its ports and port 0 (listen's
+// implicit bind). UDP is not Landlock's (no ABI handles it).
+TcpPorts tcp_ports(const std::vector<NetworkGrant>& network) {
+  TcpPorts ports;
+  for (const NetworkGrant& grant : network) {
+    if (grant.use == NetworkUse::udp) continue;
+    const bool connect = grant.use == NetworkUse::tcp_connect;
+    auto& list = connect ? ports.connect : ports.bind;
+    bool& any = connect ? ports.any_connect : ports.any_bind;
+    ports.bind.push_back(0);
+    if (unsigned{grant.last_port} - grant.first_port + 1 > kMostPortRules) {
+      any = true;
+      continue;
+    }
+    for (unsigned port = grant.first_port; port <= grant.last_port; ++port) list.push_back(static_cast<std::uint16_t>(port));
+  }
+  return ports;
+}
+
+// Adds one rule per port; false (errno set) when the kernel refuses one.
+bool allow_ports(int ruleset, std::uint64_t access, const std::vector<std::uint16_t>& ports) {
+  for (const std::uint16_t port : ports) {
+    NetPortAttr rule{access, port};
+    if (::syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &rule, 0) != 0) return false;
+  }
+  return true;
+}
+
+constexpr std::uint16_t kDnsPort = 53;
 
 constexpr std::uint64_t kReadOnly = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 
@@ -55,6 +106,23 @@ std::uint64_t handled_fs_access(int abi) {
 std::uint64_t read_write_access(int abi) {
   return handled_fs_access(abi) &
          ~(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK | kFsIoctlDev);
+}
+
+// What the host's resolver reads when --allow-dns lets the guest look up
+// names (glibc's files and dns sources are part of libc since 2.34). A
+// file that does not exist is skipped.
+bool allow_resolver_files(int ruleset) {
+  for (const char* file : {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf"}) {
+    const int fd = ::open(file, O_PATH | O_CLOEXEC);
+    if (fd < 0) continue;
+    landlock_path_beneath_attr rule{};
+    rule.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+    rule.parent_fd = fd;
+    const long added = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    ::close(fd);
+    if (added != 0) return false;
+  }
+  return true;
 }
 
 std::string failed(const char* step) { return std::string(step) + ": " + std::strerror(errno); }
@@ -76,14 +144,18 @@ int landlock_version() {
   return version > 0 ? static_cast<int>(version) : 0;
 }
 
-std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& grants) {
+std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& grants,
+                                             const NetworkPolicy& network) {
   const int abi = landlock_version();
   if (abi == 0) return std::nullopt;
   RulesetAttr attr;
   attr.handled_access_fs = handled_fs_access(abi);
   std::size_t size = sizeof attr.handled_access_fs;
+  TcpPorts ports = tcp_ports(network.grants);
+  if (network.name_lookup) ports.connect.push_back(kDnsPort);  // the resolver's fallback to TCP
   if (abi >= 4) {
-    attr.handled_access_net = kNetBindTcp | kNetConnectTcp;  // no rule: no TCP at all
+    // Without a rule, no TCP at all; with grants, their ports only.
+    attr.handled_access_net = (ports.any_bind ? 0 : kNetBindTcp) | (ports.any_connect ? 0 : kNetConnectTcp);
     size += sizeof attr.handled_access_net;
   }
   if (abi >= 6) {
@@ -111,6 +183,12 @@ std::optional<std::string> confine_to_grants(const std::vector<DirectoryGrant>& 
       error = failed("landlock_add_rule");
       break;
     }
+  }
+  if (!error && network.name_lookup && !allow_resolver_files(ruleset)) error = failed("landlock_add_rule (resolver)");
+  if (!error && abi >= 4 &&
+      (!allow_ports(ruleset, kNetBindTcp, ports.any_bind ? std::vector<std::uint16_t>{} : ports.bind) ||
+       !allow_ports(ruleset, kNetConnectTcp, ports.any_connect ? std::vector<std::uint16_t>{} : ports.connect))) {
+    error = failed("landlock_add_rule (a TCP port)");
   }
   if (!error) check_leaks_before_confinement();
   if (!error && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) error = failed("prctl(PR_SET_NO_NEW_PRIVS)");

@@ -29,15 +29,17 @@ std::string problem(const Error& error) {
     case Kind::precompiled_not_allowed:
       return "is a precompiled module, which is native code outside the sandbox; pass --allow-precompiled to run it";
     case Kind::incompatible_precompiled: return "cannot load the precompiled module: " + error.detail;
-    case Kind::not_a_command: return "not a WASI command: the module exports no `_start` function";
+    case Kind::not_a_command:
+      if (!error.detail.empty()) return "not a WASI command component: " + error.detail;
+      return "not a WASI command: the module exports no `_start` function";
     case Kind::instantiation_failed: return "cannot instantiate the module: " + error.detail;
     case Kind::memory_limit_too_small: return error.detail;
     case Kind::native_program:
       return "a native program (ELF), not a WebAssembly module; wasibuild runs .wasm and .wat files, and .cwasm "
              "files made by `wasibuild compile`";
     case Kind::component:
-      return "a WebAssembly component (built for wasm32-wasip2 or wasm32-wasip3); wasibuild runs core modules, "
-             "built for wasm32-wasip1 (or wasm32-wasi)";
+      return "a WASI 0.3 component (built for wasm32-wasip3), which the embedded Wasmtime cannot link yet; "
+             "wasibuild runs WASI 0.2 components (wasm32-wasip2) and core modules (wasm32-wasip1): " + error.detail;
     case Kind::needs_threads:
       return "built for wasm32-wasip1-threads (it " + error.detail +
              "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or wasm32-wasi)";

@@ -16,13 +16,15 @@
 
 #include "atomic_file.hpp"
 #include "build_guard.hpp"
-#include "code_cache.hpp"
+#include "compiled.hpp"
+#include "components.hpp"
 #include "descriptors.hpp"
 #include "link_reading.hpp"
 #include "engine.hpp"
 #include "landlock.hpp"
 #include "mapped_file.hpp"
 #include "messages.hpp"
+#include "network.hpp"
 #include "private_tmp.hpp"
 #include "sha256.hpp"
 #include "store_limits.hpp"
@@ -36,7 +38,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-enum class Format { binary, text, precompiled };
+enum class Format { binary, component, text, precompiled };
 
 constexpr std::uint8_t kWasmMagic[] = {0x00, 'a', 's', 'm'};
 constexpr std::uint8_t kElfMagic[] = {0x7f, 'E', 'L', 'F'};
@@ -84,27 +86,22 @@ std::optional<bool> elf_has_section(std::span<const std::uint8_t> bytes, std::st
   return false;
 }
 
+// Wasmtime marks a precompiled component in the ELF header's e_flags.
+bool is_precompiled_component(std::span<const std::uint8_t> bytes) {
+  constexpr std::uint32_t kWasmtimeComponentFlag = 1u << 1;
+  const auto flags = read_at<std::uint32_t>(bytes, 0x30);
+  return flags && (*flags & kWasmtimeComponentFlag) != 0;
+}
+
 bool looks_like_text(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (path.extension() == ".wat") return true;
   const auto first = std::find_if(bytes.begin(), bytes.end(), [](std::uint8_t c) { return !std::isspace(c); });
   return first != bytes.end() && (*first == '(' || *first == ';');
 }
 
-// A WebAssembly component, by its header: the version field is 1 for a core
-// module; a component has layer 1 in its upper half (0d 00 01 00 today).
-std::optional<Error> component_refusal(const fs::path& path, std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < 8 || !starts_with(bytes, kWasmMagic) || bytes[6] != 0x01 || bytes[7] != 0x00) return std::nullopt;
-  return Error{Error::Kind::component, path, {},
-               {"build it for wasm32-wasip1: --target wasm32-wasip1, or target = \"wasm32-wasip1\" in [toolchain] of "
-                "wasibuild.toml"}};
-}
-
 std::variant<Format, Error> classify(const fs::path& path, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return Error{Error::Kind::empty_file, path, {}};
-  if (starts_with(bytes, kWasmMagic)) {
-    if (auto error = component_refusal(path, bytes)) return *error;
-    return Format::binary;
-  }
+  if (starts_with(bytes, kWasmMagic)) return is_component(bytes) ? Format::component : Format::binary;
   // Wasmtime's precompiled artifacts are ELF images with a section of the
   // engine's settings; any other ELF file is a native program. One whose
   // sections cannot be read (a cut .cwasm) is left to Wasmtime to refuse.
@@ -126,14 +123,6 @@ std::optional<Error> threads_refusal(const fs::path& path, const std::optional<M
                 "single-threaded pthreads (docs/posix.md#threads-single-threaded-pthreads)"}};
 }
 
-std::string cache_key(std::span<const std::uint8_t> bytes, const EngineSettings& settings) {
-  Sha256 hasher;
-  hasher.update(bytes);
-  hasher.update(std::string_view("\0", 1));
-  hasher.update(fingerprint(settings));
-  return to_hex(hasher.finish());
-}
-
 wasmtime::Result<wasmtime::Module> compile(wasmtime::Engine& engine, Format format,
                                            std::span<const std::uint8_t> bytes) {
   if (format == Format::text) {
@@ -143,38 +132,12 @@ wasmtime::Result<wasmtime::Module> compile(wasmtime::Engine& engine, Format form
   return wasmtime::Module::compile(engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
-// Compiles the module, or takes it from the cache when an intact entry made
-// by this engine exists.
-// Takes the module from the compiled-code cache, or compiles it and stores
-// it there (when a cache is configured).
-wasmtime::Result<wasmtime::Module> compile_through_cache(wasmtime::Engine& engine, const EngineSettings& settings,
-                                                         Format format, std::span<const std::uint8_t> bytes,
-                                                         const std::optional<CacheOptions>& cache_options) {
-  std::optional<CodeCache> cache;
-  std::string key;
-  if (cache_options) {
-    cache.emplace(*cache_options);
-    key = cache_key(bytes, settings);
-    if (auto entry = cache->load(key)) {
-      auto payload = entry->payload();
-      auto module = wasmtime::Module::deserialize(
-          engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(payload.data()), payload.size()));
-      if (module) return module.ok();
-      cache->discard(key);  // made by an incompatible engine or host: rebuild it
-    }
-  }
-  auto module = compile(engine, format, bytes);
-  if (module && cache) {
-    if (auto artifact = module.ok().serialize()) cache->store(key, artifact.ok());
-  }
-  return module;
-}
-
 std::variant<wasmtime::Module, Error> load_module(wasmtime::Engine& engine, const EngineSettings& settings,
                                                   const Program& program, Format format,
                                                   std::span<const std::uint8_t> bytes,
                                                   const std::optional<CacheOptions>& cache_options) {
-  auto module = compile_through_cache(engine, settings, format, bytes, cache_options);
+  auto module = format == Format::text ? compile(engine, format, bytes)
+                                       : compile_through_cache<wasmtime::Module>(engine, settings, bytes, cache_options);
   if (!module) return Error{Error::Kind::invalid_module, program.module, one_line(module.err().message())};
   return module.ok();
 }
@@ -188,8 +151,9 @@ constexpr std::uint64_t kNeverEpoch = std::uint64_t{1} << 62;  // no one advance
 // run does not need is switched on in `settings` and `engine` (the store
 // then gets no budget); one the run needs and the file lacks is an Error
 // that says how to compile it.
-std::variant<wasmtime::Module, Error> load_precompiled(const Program& program, EngineSettings& settings,
-                                                       wasmtime::Engine& engine) {
+template <class Artifact>
+std::variant<Artifact, Error> load_precompiled(const Program& program, EngineSettings& settings,
+                                               wasmtime::Engine& engine) {
   if (!program.allow_precompiled) return Error{Error::Kind::precompiled_not_allowed, program.module, {}};
   struct Setting {
     bool EngineSettings::*member;
@@ -199,7 +163,7 @@ std::variant<wasmtime::Module, Error> load_precompiled(const Program& program, E
   constexpr Setting kSettings[] = {{&EngineSettings::epoch_interruption, "epoch interruption", "timeout"},
                                    {&EngineSettings::consume_fuel, "fuel support", "fuel"}};
   for (;;) {
-    auto module = wasmtime::Module::deserialize_file(engine, program.module.string());
+    auto module = Artifact::deserialize_file(engine, program.module.string());
     if (module) return module.ok();
     const std::string message = module.err().message();
     const Setting* extra = nullptr;
@@ -489,6 +453,79 @@ std::optional<Error> memory_below_declared_minimum(const Program& program, const
                             base::size_text(smallest_budget_for(*shape), base::Rounding::up))}};
 }
 
+// A component's error: an exit, a timeout, or a trap with its backtrace.
+// The C API gives a component's error no trap code: the reason is read from
+// the message, as Wasmtime formats it ("wasm trap: interrupt").
+Outcome outcome_of_component_error(const Program& program, const Limits& limits, const wasmtime::Error& error) {
+  if (auto code = error.i32_exit()) return Exited{*code};
+  const std::string message = error.message();
+  if (limits.timeout && message.find("wasm trap: interrupt") != std::string::npos) {
+    return TimedOut{program.module, *limits.timeout};
+  }
+  auto [reason, backtrace] = split_trap_message(message);
+  const bool stack = message.find("call stack exhausted") != std::string::npos;
+  return Trapped{program.module, std::move(reason), std::move(backtrace),
+                 stack ? std::optional<std::uint64_t>(limits.max_wasm_stack_bytes) : std::nullopt};
+}
+
+Outcome outcome_of_component_run(const Program& program, const Limits& limits, ComponentRun&& run) {
+  if (auto* returned = std::get_if<RunReturned>(&run)) return Exited{returned->success ? 0 : 1};
+  if (auto* failed = std::get_if<RunFailed>(&run)) return outcome_of_component_error(program, limits, failed->error);
+  auto& not_run = std::get<NotRun>(run);
+  if (not_run.not_a_command) return Error{Error::Kind::not_a_command, program.module, not_run.reason};
+  if (not_run.reason.find("@0.3.") != std::string::npos) {
+    return Error{Error::Kind::component, program.module, not_run.reason,
+                 {"build it for wasm32-wasip2 (or wasm32-wasip1): --target wasm32-wasip2"}};
+  }
+  return Error{Error::Kind::instantiation_failed, program.module, not_run.reason};
+}
+
+// A WASI 0.2 component: the same grants, limits, deadline, cache and
+// outcomes as a core module, with WASI 0.2 from Wasmtime (where the
+// network grants apply) instead of the runner's preview-1 shadows.
+Outcome run_component(const Program& program, const Policy& policy, const std::vector<DirectoryGrant>& grants,
+                      const Limits& limits, wasmtime::Engine& engine, const EngineSettings& settings,
+                      std::span<const std::uint8_t> bytes, const std::optional<CacheOptions>& cache,
+                      std::optional<Deadline>& deadline, std::optional<wasmtime::component::Component> precompiled) {
+  auto component = precompiled ? wasmtime::Result<wasmtime::component::Component>(std::move(*precompiled))
+                               : compile_through_cache<wasmtime::component::Component>(engine, settings, bytes, cache);
+  if (!component) return Error{Error::Kind::invalid_module, program.module, one_line(component.err().message())};
+  // A .cwasm's shape is unknown: counts are bounded, memory as the budget says.
+  const auto shape = precompiled ? std::nullopt : component_shape(bytes);
+  wasmtime::Store store(engine);
+  StoreLimits bounds = store_limits(shape ? std::optional<ModuleShape>(shape->total) : std::nullopt, limits.max_memory_bytes);
+  bounds.instances = shape ? shape->instances : kMaxUnknownCount;
+  if (auto error = memory_below_declared_minimum(program, shape ? std::optional<ModuleShape>(shape->total) : std::nullopt,
+                                                 bounds, limits)) {
+    return *error;
+  }
+  store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
+  if (settings.consume_fuel) (void)store.context().set_fuel(limits.fuel.value_or(kUnlimitedFuel));
+  if (settings.epoch_interruption) store.context().set_epoch_deadline(limits.timeout ? 1 : kNeverEpoch);
+
+  use_one_wasi_runtime_worker();
+  wasmtime::WasiConfig wasi = make_wasi(program, policy);
+  if (auto error = grant_directories(wasi, grants)) return *error;
+  grant_network(wasi, policy.network);
+  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
+    return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
+  }
+  if (auto error = policy.confine_process ? confine_to_grants(grants, policy.network) : std::nullopt) {
+    return Error{Error::Kind::confinement_failed, program.module, *error};
+  }
+  std::optional<Outcome> outcome;
+  const bool on_thread = run_on_large_stack(limits.max_wasm_stack_bytes, [&] {
+    auto run = run_command_component(engine, store, component.ok());
+    deadline.reset();
+    outcome = outcome_of_component_run(program, limits, std::move(run));
+  });
+  if (!on_thread) {
+    return Error{Error::Kind::instantiation_failed, program.module,
+                 fmt::format("cannot start a thread with a {} byte stack for the guest", limits.max_wasm_stack_bytes)};
+  }
+  return std::move(*outcome);
+}
+
 }  // namespace
 
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
@@ -504,9 +541,17 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (auto error = guard_build_directories(policy)) return *error;
   // A caller that ends the process in `finished` skips every destructor:
   // the private /tmp goes first (its reaper would only remove it later).
-  const auto finish = [&](const Outcome& outcome) {
-    tmp.reset();
-    finished(outcome);
+  // Once the guest has run (a trap, an exit or a timeout; an Error means it
+  // never did): its stderr's last line is noted, and `finished` called.
+  const auto conclude = [&](Outcome outcome) {
+    const bool mid_line = guest_stderr_mid_line.exchange(false, std::memory_order_relaxed);
+    if (auto* trapped = std::get_if<Trapped>(&outcome)) trapped->after_partial_line = mid_line;
+    if (auto* timed_out = std::get_if<TimedOut>(&outcome)) timed_out->after_partial_line = mid_line;
+    if (finished && !std::holds_alternative<Error>(outcome)) {
+      tmp.reset();
+      finished(outcome);
+    }
+    return outcome;
   };
 
   MappedFile file(program.module, AT_FDCWD, program.follow_links ? Links::follow : Links::refuse);
@@ -519,8 +564,13 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
                           .max_wasm_stack = limits.max_wasm_stack_bytes};
   wasmtime::Engine engine = make_engine(settings);
   std::optional<wasmtime::Module> artifact;  // a .cwasm, loaded before the deadline starts
-  if (std::get<Format>(format) == Format::precompiled) {
-    auto loaded = load_precompiled(program, settings, engine);
+  std::optional<wasmtime::component::Component> component_artifact;
+  if (std::get<Format>(format) == Format::precompiled && is_precompiled_component(file.bytes())) {
+    auto loaded = load_precompiled<wasmtime::component::Component>(program, settings, engine);
+    if (auto* error = std::get_if<Error>(&loaded)) return *error;
+    component_artifact = std::move(std::get<wasmtime::component::Component>(loaded));
+  } else if (std::get<Format>(format) == Format::precompiled) {
+    auto loaded = load_precompiled<wasmtime::Module>(program, settings, engine);
     if (auto* error = std::get_if<Error>(&loaded)) return *error;
     artifact = std::move(std::get<wasmtime::Module>(loaded));
   }
@@ -540,7 +590,11 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     converted = std::move(binary.ok());
     bytes = converted;
     format = Format::binary;
-    if (auto error = component_refusal(program.module, bytes)) return *error;  // (component ...) text
+    if (is_component(bytes)) format = Format::component;  // (component ...) text
+  }
+  if (std::get<Format>(format) == Format::component || component_artifact) {
+    return conclude(run_component(program, policy, grants, limits, engine, settings, bytes, cache, deadline,
+                                  std::move(component_artifact)));
   }
   const std::optional<ModuleShape> shape =
       std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
@@ -582,7 +636,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   const auto compile_helper = [&](std::string_view text) -> wasmtime::Result<wasmtime::Module> {
     auto binary = wasmtime::wat2wasm(text);
     if (!binary) return binary.err();
-    return compile_through_cache(engine, settings, Format::binary, binary.ok(), cache);
+    return compile_through_cache<wasmtime::Module>(engine, settings, binary.ok(), cache);
   };
   // Link reading first: the descriptor table then hands it Wasmtime's numbers.
   if (auto error = define_link_reading(linker, store, module, grants, compile_helper)) {
@@ -599,13 +653,11 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   // The guest's code (start function, then _start) runs on a thread with
   // room for its whole stack budget.
   std::optional<Outcome> outcome;
-  bool guest_ran = false;
   const bool on_thread = run_on_large_stack(limits.max_wasm_stack_bytes, [&] {
     auto instance = linker.instantiate(store, module);
     if (!instance) {
       deadline.reset();
       outcome = outcome_of_instantiation_failure(program, limits, instance.err(), exit_request);
-      guest_ran = !std::holds_alternative<Error>(*outcome);  // the start function ran
       return;
     }
     auto start = instance.ok().get(store, "_start");
@@ -617,17 +669,12 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     auto result = start_func->call(store, {});
     deadline.reset();
     outcome = result ? Outcome{Exited{0}} : outcome_of_failure(program, limits, result.err(), exit_request);
-    guest_ran = true;
   });
   if (!on_thread) {
     return Error{Error::Kind::instantiation_failed, program.module,
                  fmt::format("cannot start a thread with a {} byte stack for the guest", limits.max_wasm_stack_bytes)};
   }
-  const bool mid_line = guest_stderr_mid_line.exchange(false, std::memory_order_relaxed);
-  if (auto* trapped = std::get_if<Trapped>(&*outcome)) trapped->after_partial_line = mid_line;
-  if (auto* timed_out = std::get_if<TimedOut>(&*outcome)) timed_out->after_partial_line = mid_line;
-  if (finished && guest_ran) finish(*outcome);
-  return *outcome;
+  return conclude(std::move(*outcome));
 }
 
 std::optional<Error> precompile(const fs::path& input, const fs::path& output, const PrecompileOptions& options) {
@@ -638,29 +685,54 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output, c
   if (std::get<Format>(format) == Format::precompiled) {
     return Error{Error::Kind::invalid_module, input, "it is already a precompiled .cwasm"};
   }
+  // Text may hold a component: turned into a binary first, as run() does.
+  std::span<const std::uint8_t> bytes = file.bytes();
+  std::vector<std::uint8_t> converted;
+  if (std::get<Format>(format) == Format::text) {
+    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (!binary) return Error{Error::Kind::invalid_module, input, one_line(binary.err().message())};
+    converted = std::move(binary.ok());
+    bytes = converted;
+    format = is_component(bytes) ? Format::component : Format::binary;
+  }
   if (std::get<Format>(format) == Format::binary) {
-    if (auto error = threads_refusal(input, module_shape(file.bytes()))) return *error;
+    if (auto error = threads_refusal(input, module_shape(bytes))) return *error;
   }
   wasmtime::Engine engine =
       make_engine({.consume_fuel = options.fuel_support, .epoch_interruption = options.timeout_support});
-  auto module = compile(engine, std::get<Format>(format), file.bytes());
+  if (std::get<Format>(format) == Format::component) {
+    auto component = wasmtime::component::Component::compile(
+        engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(bytes.data()), bytes.size()));
+    if (!component) return Error{Error::Kind::invalid_module, input, one_line(component.err().message())};
+    auto artifact = component.ok().serialize();
+    if (!artifact) return Error{Error::Kind::invalid_module, input, one_line(artifact.err().message())};
+    if (auto error = write_file_atomically(output, {std::span<const std::uint8_t>(artifact.ok())})) {
+      return Error{Error::Kind::output_failure, output, *error};
+    }
+    return std::nullopt;
+  }
+  auto module = compile(engine, std::get<Format>(format), bytes);
   if (!module) return Error{Error::Kind::invalid_module, input, one_line(module.err().message())};
   auto artifact = module.ok().serialize();
   if (!artifact) return Error{Error::Kind::invalid_module, input, one_line(artifact.err().message())};
-  const std::vector<uint8_t>& bytes = artifact.ok();
-  if (auto error = write_file_atomically(output, {std::span<const std::uint8_t>(bytes)})) {
+  if (auto error = write_file_atomically(output, {std::span<const std::uint8_t>(artifact.ok())})) {
     return Error{Error::Kind::output_failure, output, *error};
   }
   return std::nullopt;
 }
 
 std::string why_target_cannot_run(std::string_view triple) {
-  if (triple == "wasm32-wasi" || triple == "wasm32-wasip1") return "";
-  if (triple == "wasm32-wasip2" || triple == "wasm32-wasip3") return "a component";
+  if (triple == "wasm32-wasi" || triple == "wasm32-wasip1" || triple == "wasm32-wasip2") return "";
+  if (triple == "wasm32-wasip3") return "a WASI 0.3 component";
   if (triple.ends_with("-threads")) return "threads";
   return "not a WASI preview 1 target";
 }
 
 std::string engine_version() { return WASMTIME_VERSION; }
+
+bool is_component_file(const fs::path& file) {
+  MappedFile mapped(file);
+  return !mapped.error() && is_component(mapped.bytes());
+}
 
 }  // namespace wasibuild::runner

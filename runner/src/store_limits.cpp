@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 namespace wasibuild::runner {
 
@@ -222,6 +223,84 @@ std::optional<ModuleShape> module_shape(std::span<const std::uint8_t> binary) {
       const auto gc = defines_gc_types(*content);
       if (!gc) return std::nullopt;
       shape.may_use_gc_heap = shape.may_use_gc_heap || *gc;
+    }
+  }
+  return shape;
+}
+
+namespace {
+
+constexpr std::uint8_t kCoreModuleSection = 1;
+constexpr std::uint8_t kCoreInstanceSection = 2;
+constexpr std::uint8_t kNestedComponentSection = 4;
+constexpr std::uint8_t kInstantiate = 0x00;
+
+void add_shape(ModuleShape& total, const ModuleShape& one) {
+  total.memories += one.memories;
+  total.tables += one.tables;
+  total.may_use_gc_heap = total.may_use_gc_heap || one.may_use_gc_heap;
+  total.memory_minimum_bytes = std::max(total.memory_minimum_bytes, one.memory_minimum_bytes);
+}
+
+// The module indices a core instance section instantiates; nullopt if malformed.
+std::optional<std::vector<std::uint32_t>> instantiated_modules(Reader section) {
+  std::vector<std::uint32_t> modules;
+  const auto count = section.leb();
+  if (!count) return std::nullopt;
+  for (std::uint32_t i = 0; i < *count; ++i) {
+    const auto kind = section.byte();
+    if (!kind) return std::nullopt;
+    if (*kind == kInstantiate) {
+      const auto module = section.leb();
+      if (!module) return std::nullopt;
+      modules.push_back(*module);
+    }
+    // Both kinds end in a vector of (name, one byte, index): arguments of
+    // an instantiation, or the exports an instance is made of.
+    const auto items = section.leb();
+    for (std::uint32_t item = 0; items && item < *items; ++item) {
+      const auto length = section.leb();
+      if (!length || !section.take(*length) || !section.byte() || !section.leb()) return std::nullopt;
+    }
+    if (!items) return std::nullopt;
+  }
+  return modules;
+}
+
+}  // namespace
+
+std::optional<ComponentShape> component_shape(std::span<const std::uint8_t> binary) {
+  constexpr std::uint8_t kHeader[] = {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00};
+  if (binary.size() < sizeof(kHeader) || !std::equal(std::begin(kHeader), std::end(kHeader), binary.begin())) {
+    return std::nullopt;
+  }
+  Reader reader(binary.subspan(sizeof(kHeader)));
+  std::vector<ModuleShape> modules;
+  ComponentShape shape;
+  while (!reader.done()) {
+    const auto id = reader.byte();
+    const auto size = reader.leb();
+    if (!id || !size) return std::nullopt;
+    const auto content = reader.take(*size);
+    if (!content) return std::nullopt;
+    if (*id == kCoreModuleSection) {
+      const auto module = module_shape(*content);
+      if (!module) return std::nullopt;
+      modules.push_back(*module);
+    } else if (*id == kCoreInstanceSection) {
+      const auto instantiated = instantiated_modules(Reader(*content));
+      if (!instantiated) return std::nullopt;
+      for (const std::uint32_t index : *instantiated) {
+        // An imported or aliased module is not one of ours: unknown.
+        if (index >= modules.size()) return std::nullopt;
+        add_shape(shape.total, modules[index]);
+        ++shape.instances;
+      }
+    } else if (*id == kNestedComponentSection) {
+      const auto nested = component_shape(*content);
+      if (!nested) return std::nullopt;
+      add_shape(shape.total, nested->total);
+      shape.instances += nested->instances;
     }
   }
   return shape;

@@ -44,6 +44,16 @@ struct ModuleShape {
 // type section); nullopt when it is not a well-formed binary.
 [[nodiscard]] std::optional<ModuleShape> module_shape(std::span<const std::uint8_t> binary);
 
+// What a component's core instances take together: the shapes of the
+// core modules it instantiates, each counted once per instantiation (a
+// nested component's as if instantiated once), and how many core instances
+// it makes. nullopt when the binary cannot be read.
+struct ComponentShape {
+  ModuleShape total;
+  std::uint32_t instances = 0;
+};
+[[nodiscard]] std::optional<ComponentShape> component_shape(std::span<const std::uint8_t> binary);
+
 // The arguments of wasmtime_store_limiter; -1 means "no limit".
 struct StoreLimits {
   std::int64_t memory_bytes = -1;  // per memory (and the GC heap)

@@ -187,21 +187,9 @@ TEST_CASE("a native program is called what it is, not a precompiled module") {
   }
 }
 
-TEST_CASE("a component and a threads module are called what they are, with the target that runs") {
+TEST_CASE("a threads module is called what it is, with the target that runs") {
   Wasibuild wasibuild;
   TempDir temp;
-  // The component header alone is a whole (empty) component.
-  write_file(temp / "component.wasm", std::string("\0asm\x0d\x00\x01\x00", 8));
-  const auto component = wasibuild.exec({(temp / "component.wasm").string()});
-  CHECK(component.exit_status == 125);
-  CHECK(component.err ==
-        "wasibuild: error: " + (temp / "component.wasm").string() +
-            ": a WebAssembly component (built for wasm32-wasip2 or wasm32-wasip3); wasibuild runs core modules, built "
-            "for wasm32-wasip1 (or wasm32-wasi)\nhelp: build it for wasm32-wasip1: --target wasm32-wasip1, or target "
-            "= \"wasm32-wasip1\" in [toolchain] of wasibuild.toml\n");
-  CHECK(wasibuild({"compile", (temp / "component.wasm").string(), "-o", (temp / "c.cwasm").string()})
-            .err.find("a WebAssembly component") != std::string::npos);
-
   // What wasm-ld makes for wasm32-wasip1-threads: a shared memory import,
   // and the thread-spawn import once a thread is created (here after a
   // table, a global and a tag import, which the scan reads past).
@@ -234,9 +222,6 @@ TEST_CASE("a component and a threads module are called what they are, with the t
   const auto plain = wasibuild.exec({(temp / "plain.wat").string()});
   CHECK(plain.err == "");
   CHECK(plain.exit_status == 0);
-  // Text that is a component is named as one too.
-  write_file(temp / "component.wat", "(component)");
-  CHECK(wasibuild.exec({(temp / "component.wat").string()}).err.find(": a WebAssembly component") != std::string::npos);
 }
 
 TEST_CASE("command-line mistakes are runner errors with a pointer to --help") {

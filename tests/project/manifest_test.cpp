@@ -228,6 +228,12 @@ TEST_CASE("[run] and [test] values are checked when the file is loaded, where th
         "/p/wasibuild.toml:2:8: 'test.env' entry \"PATHS=a;b\" contains ';', which CMake would split");
   CHECK(parse_project("[run]\nenv = [\"PATHS=a;b\"]\n", "/p/wasibuild.toml").run.env ==
         std::vector<std::string>{"PATHS=a;b"});
+  CHECK(failure_of("[run]\nallow-tcp-connect = [\"example.com:80\"]\n") ==
+        "/p/wasibuild.toml:2:22: 'run.allow-tcp-connect' entry \"example.com:80\": `example.com` is not a numeric "
+        "address: grants name addresses (IPv4, [IPv6], a CIDR block, localhost or *), because a name cannot be "
+        "matched once the guest has resolved it\nhelp: for example: allow-tcp-connect = [\"127.0.0.1:8080\"]");
+  CHECK(failure_of("[test]\nallow-udp = [\"127.0.0.1:99999\"]\n").find("is not a port") != std::string::npos);
+  CHECK(failure_of("[test]\nallow-dns = \"yes\"\n") == "/p/wasibuild.toml:2:13: 'test.allow-dns' must be true or false");
   CHECK(failure_of("[test]\ntimout = \"1s\"\n") ==
         "/p/wasibuild.toml:2:1: unknown key 'test.timout'\nhelp: did you mean 'timeout'?");
 }
@@ -243,12 +249,19 @@ max-memory = "64MiB"
 timeout = "1s"
 fuel = 5
 jobs = 3
+allow-tcp-connect = ["127.0.0.1:8080", "[::1]:*"]
+allow-tcp-listen = ["127.0.0.1:9000-9009"]
+allow-udp = ["127.0.0.1:53"]
+allow-dns = true
+trace-denials = true
 )",
                                         "/p/wasibuild.toml");
-  CHECK(test_grants(project) == std::vector<std::string>{"--dir=/p/out::out", "--dir=/abs::/x", "--dir=/up::u",
-                                                         "--dir-ro=/p/fixtures::/fixtures", "--env=LANG=C",
-                                                         "--env=HOME", "--inherit-env", "--max-memory=64MiB",
-                                                         "--timeout=1s", "--fuel=5"});
+  CHECK(test_grants(project) ==
+        std::vector<std::string>{"--dir=/p/out::out", "--dir=/abs::/x", "--dir=/up::u",
+                                 "--dir-ro=/p/fixtures::/fixtures", "--env=LANG=C", "--env=HOME", "--inherit-env",
+                                 "--allow-tcp-connect=127.0.0.1:8080", "--allow-tcp-connect=[::1]:*",
+                                 "--allow-tcp-listen=127.0.0.1:9000-9009", "--allow-udp=127.0.0.1:53", "--allow-dns",
+                                 "--trace-denials", "--max-memory=64MiB", "--timeout=1s", "--fuel=5"});
   CHECK(project.test_jobs == 3);
   CHECK(test_grants(parse_project("[test]\n", "/p/wasibuild.toml")).empty());
 }

@@ -103,3 +103,30 @@ TEST_CASE("the smallest budget for a module's declared memory is exactly enough"
     CHECK(store_limits(shape, budget - 1).memory_bytes < static_cast<std::int64_t>(shape.memory_minimum_bytes));
   }
 }
+
+TEST_CASE("a component's core instances are counted with the modules each instantiates") {
+  // One core module: 1 table, 1 memory.
+  const auto module = binary({{4, {0x01, 0x70, 0x00, 0x01}}, {5, {0x01, 0x00, 0x02}}});
+  std::vector<std::uint8_t> component = {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00};
+  const auto section = [&component](std::uint8_t id, const std::vector<std::uint8_t>& content) {
+    component.push_back(id);
+    component.push_back(static_cast<std::uint8_t>(content.size()));
+    component.insert(component.end(), content.begin(), content.end());
+  };
+  section(1, module);
+  // Core instances: instantiate module 0 twice (the second with one
+  // argument, "a" = instance 0), and one instance made of exports.
+  section(2, {0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 'a', 0x12, 0x00, 0x01, 0x01, 0x01, 'm', 0x02, 0x00});
+  const auto shape = component_shape(component);
+  REQUIRE(shape.has_value());
+  CHECK(shape->instances == 2);
+  CHECK(shape->total.memories == 2);
+  CHECK(shape->total.tables == 2);
+  CHECK(shape->total.memory_minimum_bytes == 2 * 65536);
+
+  // An instantiation of a module it does not define, a cut section, a core module header: unknown.
+  std::vector<std::uint8_t> foreign = {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00, 0x02, 0x04, 0x01, 0x00, 0x05, 0x00};
+  CHECK_FALSE(component_shape(foreign).has_value());
+  CHECK_FALSE(component_shape(std::vector<std::uint8_t>(component.begin(), component.end() - 3)).has_value());
+  CHECK_FALSE(component_shape(module).has_value());
+}

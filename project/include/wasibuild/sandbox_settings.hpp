@@ -25,6 +25,11 @@ struct SandboxFlags {
   std::string env_names_from;  // a host variable listing more names to copy
   std::string env_changed_since;  // a host variable holding an environment_snapshot()
   bool private_tmp = false;
+  std::vector<std::string> tcp_connect;  // HOST:PORT (components only)
+  std::vector<std::string> tcp_listen;   // HOST:PORT
+  std::vector<std::string> udp;          // HOST:PORT
+  bool allow_dns = false;
+  bool trace_denials = false;  // report each refused socket address on stderr
   std::string max_memory;
   std::string max_wasm_stack;
   std::string timeout;
@@ -42,6 +47,7 @@ enum class FlagValue {
   size,      // "64MiB"; the last one given counts
   duration,  // "250ms"; the last one given counts
   count,     // an integer, 0 or more; in wasibuild.toml an integer
+  addresses, // repeated HOST:PORT; in wasibuild.toml a list
 };
 
 // One row per sandbox flag: the one place a flag is declared. Binding it

@@ -6,6 +6,7 @@
 // the documented stderr text and process exit code (docs/exit-status.md).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "wasibuild/network_grant.hpp"
 
 namespace wasibuild::runner {
 
@@ -54,8 +57,34 @@ struct BuildGraph {
   std::string search_path;  // the PATH where `ninja` is looked for
 };
 
+// ---- What the guest may reach on the network (components only) ----------
+//
+// Preview-1 modules have no sockets at all; a component (wasm32-wasip2)
+// gets none unless a grant names the address. Each grant is checked by the
+// engine at every bind, listen, accept, connect, send and receive.
+
+using base::NetworkGrant;
+using base::NetworkUse;
+using base::parse_network_grant;
+
+// A socket call the grants refused, as `--trace-denials` reports it.
+struct Denial {
+  std::string action;   // "tcp connect", "tcp bind", "tcp listen", "tcp accept", "udp bind", "udp send", "udp receive"
+  std::string address;  // "127.0.0.1:8080", "[::1]:53"
+  std::string grant;    // the flag that would allow it, "--allow-tcp-connect 127.0.0.1:8080"; empty for a dropped peer
+};
+
+struct NetworkPolicy {
+  std::vector<NetworkGrant> grants;
+  bool name_lookup = false;  // --allow-dns: resolve names (through the host's resolver)
+  // Called for each refused socket address, on whichever thread the guest's
+  // call runs; may be empty. The runner never prints (the driver does).
+  std::function<void(const Denial&)> on_denial = {};
+
+  [[nodiscard]] bool empty() const { return grants.empty() && !name_lookup; }
+};
+
 // An empty policy grants argv, stdio, clocks and random numbers, nothing else.
-// Preview1 guests cannot open sockets, so there is no network to grant.
 struct Policy {
   std::vector<DirectoryGrant> directories;
   std::vector<std::pair<std::string, std::string>> environment;
@@ -68,6 +97,7 @@ struct Policy {
   // read-write as the guest's /tmp, removed with everything in it once the
   // run ends, however the process ends (`--private-tmp`).
   std::optional<std::filesystem::path> private_tmp_in = {};
+  NetworkPolicy network = {};  // components only: preview-1 modules have no sockets
 };
 
 // Wasmtime's own default (512 KiB) is far below the 8 MiB native stack
@@ -195,10 +225,16 @@ struct PrecompileOptions {
 [[nodiscard]] CacheUsage clean_cache(const CacheOptions& cache);
 
 // Whether what a toolchain builds for `triple` runs here, and if not, why:
-// core preview-1 modules (wasm32-wasi, wasm32-wasip1) run; components
-// (wasm32-wasip2, wasm32-wasip3) and wasi-threads modules
+// core preview-1 modules (wasm32-wasi, wasm32-wasip1) and WASI 0.2
+// components (wasm32-wasip2) run; WASI 0.3 components (wasm32-wasip3,
+// which Wasmtime 48's C API cannot link) and wasi-threads modules
 // (wasm32-wasip1-threads) do not yet. Empty: it runs.
 [[nodiscard]] std::string why_target_cannot_run(std::string_view triple);
+
+// Whether the file starts with a WebAssembly component's header (what
+// wasm32-wasip2 builds), so that a caller can say that network grants do
+// nothing for a core module. False for anything unreadable.
+[[nodiscard]] bool is_component_file(const std::filesystem::path& file);
 
 // The Wasmtime version linked into this binary.
 [[nodiscard]] std::string engine_version();
