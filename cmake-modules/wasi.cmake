@@ -71,7 +71,13 @@ if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
   endif()
   set(_which_file "${CMAKE_BINARY_DIR}/CMakeFiles/wasibuild-toolchain.cmake")
   file(WRITE "${_which_file}" "${_which_output}")
+  # The toolchain's default target, unless the project asked for one
+  # (-DWASIBUILD_TARGET=wasm32-wasip2): `which` names the default only.
+  set(_wasibuild_asked_target "${WASIBUILD_TARGET}")
   include("${_which_file}")
+  if(_wasibuild_asked_target)
+    set(WASIBUILD_TARGET "${_wasibuild_asked_target}")
+  endif()
 endif()
 # try_compile projects get the capabilities with the toolchain (they do not
 # run `toolchain which` again): a check_cxx_source_compiles() with a `try`
@@ -112,6 +118,13 @@ elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasi-threads" AND NOT EXISTS "${WASIBUI
 elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasip1-threads" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasip1-threads"
        AND EXISTS "${WASIBUILD_SYSROOT}/lib/wasm32-wasi-threads")
   set(WASIBUILD_TARGET wasm32-wasi-threads)
+endif()
+# A target the toolchain has no libc for would fail at the first compile
+# check with a missing header; say so once, with what it has.
+if(WASIBUILD_TARGETS AND NOT WASIBUILD_TARGET IN_LIST WASIBUILD_TARGETS)
+  string(REPLACE ";" ", " _wasibuild_targets_text "${WASIBUILD_TARGETS}")
+  message(FATAL_ERROR "wasi.cmake: the toolchain ${WASIBUILD_TOOLCHAIN_NAME} has no ${WASIBUILD_TARGET}; "
+    "its targets: ${_wasibuild_targets_text}")
 endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)
@@ -257,9 +270,9 @@ _wasibuild_add_link_option("-Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
 # references only weakly, and a weak reference never takes a member out of
 # an archive: a main that lives in a static library (googletest's
 # gtest_main, a project's own test driver library) was silently left out
-# and the program trapped on start. -u makes the reference strong; a
+# and the program trapped on start. --undefined makes the reference strong; a
 # program whose main is elsewhere (main(void), a reactor) is unaffected.
-_wasibuild_add_link_option("-Wl,-u,__main_argc_argv")
+_wasibuild_add_link_option("-Wl,--undefined=__main_argc_argv")  # wasm-component-ld takes no -u
 # clang runs a wasm-opt from PATH after every optimized link, without -g:
 # that drops the name section and fails on modules an old binaryen cannot
 # read. A do-nothing wasm-opt found first through -B stops it on every clang
@@ -290,10 +303,15 @@ if(WASIBUILD_SUPPORT_LIBRARY)
   # open(), stat(), access() and opendir() failed on one, and hands
   # /dev/null and friends to support/devices.c, which answers wasi-libc's
   # calls on their descriptors.
-  set(_wasibuild_wrapped __main_void __original_main
-    __wasilibc_nocwd_openat_nomode __wasilibc_nocwd_fstatat __wasilibc_nocwd_faccessat __wasilibc_nocwd_opendirat
-    __wasi_fd_read __wasi_fd_write __wasi_fd_pread __wasi_fd_pwrite __wasi_fd_close __wasi_fd_seek __wasi_fd_tell
-    __wasi_fd_fdstat_get __wasi_fd_fdstat_set_flags __wasi_fd_filestat_get __wasi_fd_renumber)
+  set(_wasibuild_wrapped __main_void __original_main)
+  # WASI 0.2 components reach files through 0.2 handles: links.c and
+  # devices.c are preview 1's (docs/posix.md).
+  if(NOT WASIBUILD_TARGET MATCHES "^wasm32-wasip[23]")
+    list(APPEND _wasibuild_wrapped
+      __wasilibc_nocwd_openat_nomode __wasilibc_nocwd_fstatat __wasilibc_nocwd_faccessat __wasilibc_nocwd_opendirat
+      __wasi_fd_read __wasi_fd_write __wasi_fd_pread __wasi_fd_pwrite __wasi_fd_close __wasi_fd_seek __wasi_fd_tell
+      __wasi_fd_fdstat_get __wasi_fd_fdstat_set_flags __wasi_fd_filestat_get __wasi_fd_renumber)
+  endif()
   list(JOIN _wasibuild_wrapped " -Wl,--wrap=" _wasibuild_wrap_flags)
   string(APPEND _wasibuild_standard_libraries " -Wl,--wrap=${_wasibuild_wrap_flags} \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # support/resource_usage.c calls wasi-libc's getrusage(), whose archive

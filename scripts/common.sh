@@ -271,16 +271,23 @@ _assemble_clang22_wasi() (
 # std::condition_variable work and std::thread compiles (starting one throws
 # std::system_error on wasm32-wasip1, which has no threads). Debian's own
 # wasm32 libc++ builds turn filesystem and threads off, which stopped
-# googletest, Catch2 and doctest. The build takes about two minutes on two
-# cores. Every download is pinned by SHA-256 and kept in the download cache
-# (sid replaces versions often; a cached, verified file still counts).
+# googletest, Catch2 and doctest. Two targets, as in the WASI SDK:
+# wasm32-wasip1 (core modules) and wasm32-wasip2 (WASI 0.2 components, whose
+# wasi-libc has real sockets over wasi:sockets: socket, connect, bind,
+# getaddrinfo...), each with its own sid wasi-libc and libc++ build; clang
+# links wasip2 with wasm-component-ld, built from crates.io. The assembly
+# takes about two minutes on two cores (the wasip2 libc++ build about 40 s of
+# them); the first one also builds wasm-component-ld, about two minutes more,
+# kept for the next. Every download is pinned by SHA-256 and kept in the
+# download cache (sid replaces versions often; a cached, verified file still
+# counts).
 # Installed through `wasibuild toolchain install --from`, like any archive.
 # The archive stays in the download cache: the tests install it into their
 # own WASIBUILD_HOME (tests/CMakeLists.txt reads WASIBUILD_DEV_LLVM23_ARCHIVE).
 WASIBUILD_LLVM23_NAME=debian-llvm23
 WASIBUILD_DEV_LLVM23_ARCHIVE="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.tar.gz"
 export WASIBUILD_DEV_LLVM23_ARCHIVE
-WASIBUILD_LLVM23_LAYOUT=2  # bump when the assembly below changes
+WASIBUILD_LLVM23_LAYOUT=3  # bump when the assembly below changes
 WASIBUILD_LLVM23_DEBS=(
   "wasi-libc 0.0~git20260423.161b319-2 1051dbb0a5e6d3f709de83b6afb423e07a8ab19a9e9f12ef20ff902131e7b8bc"
   "libclang-rt-23-dev-wasm32 1:23.1.4-2 71b9d472cda729de4d057fbd169b69f7d7ca1165dbffd8450a2720023398fbc6"
@@ -289,6 +296,15 @@ WASIBUILD_LLVM23_DEBS=(
 # llvm-toolchain-23 1:23.1.1-2 (the newest orig tarball the mirror still
 # serves). Patched with scripts/patches/libcxx-*.patch before the build.
 WASIBUILD_LLVM23_SOURCE="llvm-toolchain-23_23.1.1.orig.tar.xz 0a5838b993f406534db7e6dc7df66e295354a1e9a23bb21e5739cf5df5bc7689"
+# wasm-component-ld, the linker clang 22 runs for wasm32-wasip2 (it runs
+# wasm-ld, then turns the core module into a component), pinned by version
+# and built from crates.io by `cargo install --locked` (cargo checks the crate
+# against the index's checksum and builds its own Cargo.lock). rustup's
+# stable toolchain ships one too, but whichever version that toolchain has,
+# and only when that toolchain is installed; the cargo that builds Wasmtime
+# is always there. Built once, kept outside the clone like the rest.
+WASIBUILD_WASM_COMPONENT_LD_VERSION=0.5.31
+: "${WASIBUILD_WASM_COMPONENT_LD_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/wasibuild-dev/wasm-component-ld-$WASIBUILD_WASM_COMPONENT_LD_VERSION}"
 
 # Installs it (once per pin set) and makes it the user default unless the
 # user chose one. A failure is one warning line: builds then use the system
@@ -296,6 +312,7 @@ WASIBUILD_LLVM23_SOURCE="llvm-toolchain-23_23.1.1.orig.tar.xz 0a5838b993f406534d
 install_debian_llvm23_toolchain() {
   local wasibuild=$1
   local pins="layout $WASIBUILD_LLVM23_LAYOUT ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_LLVM23_DEBS[*]}"
+  pins+=" wasm-component-ld $WASIBUILD_WASM_COMPONENT_LD_VERSION"
   pins+=" $WASIBUILD_LLVM23_SOURCE $(cat "$repo"/scripts/patches/libcxx-*.patch | sha256sum | cut -d' ' -f1)"
   local installed
   if installed=$("$wasibuild" toolchain path "$WASIBUILD_LLVM23_NAME" 2>/dev/null) &&
@@ -335,14 +352,37 @@ _fetch_llvm_source() {
   mv "$file.part" "$file"
 }
 
+# wasm-component-ld into BIN, from WASIBUILD_WASM_COMPONENT_LD_DIR, where it
+# is built from crates.io once per pinned version (a later assembly needs no
+# network). cargo is the one set-up found for Wasmtime (require_cargo).
+_install_wasm_component_ld() {
+  local bin=$1 dir=$WASIBUILD_WASM_COMPONENT_LD_DIR version=$WASIBUILD_WASM_COMPONENT_LD_VERSION root
+  if ! "$dir/bin/wasm-component-ld" --version 2>/dev/null | grep -qx "wasm-component-ld $version"; then
+    command -v cargo >/dev/null || fail "cargo not found; it builds wasm-component-ld, wasm32-wasip2's linker"
+    mkdir -p "$(dirname "$dir")" && root=$(mktemp -d "$dir.tmp.XXXXXX") ||
+      fail "cannot create a directory next to $dir"
+    if ! cargo install --locked --quiet --jobs 2 --root "$root" --version "$version" wasm-component-ld >&3 2>&3; then
+      rm -rf "$root"
+      fail "cargo install wasm-component-ld $version failed (crates.io unreachable?)"
+    fi
+    rm -rf "$dir" && mv "$root" "$dir" || fail "cannot move wasm-component-ld to $dir"
+  fi
+  cp "$dir/bin/wasm-component-ld" "$bin/" || fail "cannot copy wasm-component-ld into the toolchain"
+}
+
 # libc++, libc++abi and libunwind from TARBALL, built with the toolchain in
-# TC for its sysroot and installed there (headers in include/c++/v1,
-# libraries next to wasi-libc's). The options are the WASI SDK's, except
-# ABI version 2 as in Debian's wasm32 builds; CMake's own runtimes build, run
-# with a minimal toolchain file of its own (not wasibuild's, whose support
-# layer is for projects, not for the C++ library itself).
+# TC for its sysroot, once for each TRIPLE, and installed there (libraries
+# next to that triple's wasi-libc; headers in include/c++/v1, which every
+# triple shares, so their __config_site must not differ). The options are
+# the WASI SDK's, except ABI version 2 as in Debian's wasm32 builds; CMake's
+# own runtimes build, run with a minimal toolchain file of its own (not
+# wasibuild's, whose support layer is for projects, not for the C++ library
+# itself). Nothing in libc++ 23 depends on wasip1 or wasip2: the same
+# options serve both, and the try-compiles build static libraries, so the
+# build needs no linker (and no wasm-component-ld).
 _build_cxx_runtimes() {
-  local tarball=$1 tc=$2 tmp=$3
+  local tarball=$1 tc=$2 tmp=$3 triple
+  shift 3
   local top=${WASIBUILD_LLVM23_SOURCE%%.orig.tar.xz*} sysroot=$tc/share/wasi-sysroot part
   local parts=()
   for part in runtimes cmake llvm/cmake llvm/utils/llvm-lit libcxx libcxxabi libunwind libc; do
@@ -352,13 +392,16 @@ _build_cxx_runtimes() {
   for part in "$repo"/scripts/patches/libcxx-*.patch; do
     patch -d "$tmp/$top" -p1 --quiet <"$part" >&3 2>&3 || fail "cannot apply ${part##*/}"
   done
-  mkdir -p "$tmp/cmake/Platform" && cp "$repo/cmake-modules/Platform/WASI.cmake" "$tmp/cmake/Platform/" &&
-    cat >"$tmp/cmake/toolchain.cmake" <<EOF || fail "cannot write the runtimes' toolchain file"
+  mkdir -p "$tmp/cmake/Platform" && cp "$repo/cmake-modules/Platform/WASI.cmake" "$tmp/cmake/Platform/" ||
+    fail "cannot write the runtimes' toolchain file"
+  local eh="-fwasm-exceptions -mllvm -wasm-use-legacy-eh=false" options library libdir config_site=
+  for triple in "$@"; do
+    cat >"$tmp/cmake/$triple.cmake" <<EOT || fail "cannot write the runtimes' toolchain file"
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
 list(APPEND CMAKE_MODULE_PATH "$tmp/cmake")
 foreach(lang C CXX ASM)
-  set(CMAKE_\${lang}_COMPILER_TARGET wasm32-wasip1)
+  set(CMAKE_\${lang}_COMPILER_TARGET $triple)
 endforeach()
 set(CMAKE_C_COMPILER "$tc/bin/clang")
 set(CMAKE_CXX_COMPILER "$tc/bin/clang++")
@@ -367,23 +410,34 @@ set(CMAKE_AR "$tc/bin/llvm-ar")
 set(CMAKE_RANLIB "$tc/bin/llvm-ranlib")
 set(CMAKE_SYSROOT "$sysroot")
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-EOF
-  local eh="-fwasm-exceptions -mllvm -wasm-use-legacy-eh=false" options=() library
-  for library in LIBCXX LIBCXXABI LIBUNWIND; do
-    options+=("-D${library}_ENABLE_SHARED=OFF" "-D${library}_LIBDIR_SUFFIX=/wasm32-wasi" "-D${library}_INCLUDE_TESTS=OFF")
+EOT
+    # wasi-libc's own directory for the triple (wasm32-wasip1 links to
+    # wasm32-wasi), where clang's driver looks for the libraries.
+    libdir=$(basename "$(readlink -f "$sysroot/lib/$triple")")
+    options=()
+    for library in LIBCXX LIBCXXABI LIBUNWIND; do
+      options+=("-D${library}_ENABLE_SHARED=OFF" "-D${library}_LIBDIR_SUFFIX=/$libdir" "-D${library}_INCLUDE_TESTS=OFF")
+    done
+    cmake -G Ninja -S "$tmp/$top/runtimes" -B "$tmp/runtimes-$triple" -DCMAKE_TOOLCHAIN_FILE="$tmp/cmake/$triple.cmake" \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sysroot" -DCMAKE_INSTALL_INCLUDEDIR=include \
+      -DCMAKE_C_FLAGS="$eh" -DCMAKE_CXX_FLAGS="$eh" -DCMAKE_ASM_FLAGS="$eh" \
+      -DLLVM_ENABLE_RUNTIMES="libcxx;libcxxabi;libunwind" -DLLVM_COMPILER_CHECKED=ON "${options[@]}" \
+      -DLIBCXX_ENABLE_THREADS=ON -DLIBCXX_HAS_PTHREAD_API=ON -DLIBCXX_ENABLE_FILESYSTEM=ON \
+      -DLIBCXX_ENABLE_EXCEPTIONS=ON -DLIBCXX_CXX_ABI=libcxxabi -DLIBCXX_ABI_VERSION=2 -DLIBCXX_PSTL_BACKEND=serial \
+      -DLIBCXX_ENABLE_ABI_LINKER_SCRIPT=OFF -DLIBCXX_INCLUDE_BENCHMARKS=OFF -DLIBCXX_INSTALL_MODULES=OFF \
+      -DLIBCXXABI_ENABLE_THREADS=ON -DLIBCXXABI_HAS_PTHREAD_API=ON -DLIBCXXABI_ENABLE_EXCEPTIONS=ON \
+      -DLIBCXXABI_USE_LLVM_UNWINDER=ON -DLIBCXXABI_SILENT_TERMINATE=ON \
+      -DLIBUNWIND_ENABLE_THREADS=ON -DLIBUNWIND_USE_COMPILER_RT=ON -DLIBUNWIND_HIDE_SYMBOLS=ON >&3 2>&3 ||
+      fail "configuring libc++ for $triple failed"
+    cmake --build "$tmp/runtimes-$triple" --target install -j2 >&3 2>&3 || fail "building libc++ for $triple failed"
+    # The shared headers hold one __config_site: each triple's build must
+    # install the same one.
+    if [ -z "$config_site" ]; then
+      config_site=$(<"$sysroot/include/c++/v1/__config_site")
+    elif [ "$config_site" != "$(<"$sysroot/include/c++/v1/__config_site")" ]; then
+      fail "libc++'s __config_site for $triple differs from the first triple's"
+    fi
   done
-  cmake -G Ninja -S "$tmp/$top/runtimes" -B "$tmp/runtimes-build" -DCMAKE_TOOLCHAIN_FILE="$tmp/cmake/toolchain.cmake" \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sysroot" -DCMAKE_INSTALL_INCLUDEDIR=include \
-    -DCMAKE_C_FLAGS="$eh" -DCMAKE_CXX_FLAGS="$eh" -DCMAKE_ASM_FLAGS="$eh" \
-    -DLLVM_ENABLE_RUNTIMES="libcxx;libcxxabi;libunwind" -DLLVM_COMPILER_CHECKED=ON "${options[@]}" \
-    -DLIBCXX_ENABLE_THREADS=ON -DLIBCXX_HAS_PTHREAD_API=ON -DLIBCXX_ENABLE_FILESYSTEM=ON \
-    -DLIBCXX_ENABLE_EXCEPTIONS=ON -DLIBCXX_CXX_ABI=libcxxabi -DLIBCXX_ABI_VERSION=2 -DLIBCXX_PSTL_BACKEND=serial \
-    -DLIBCXX_ENABLE_ABI_LINKER_SCRIPT=OFF -DLIBCXX_INCLUDE_BENCHMARKS=OFF -DLIBCXX_INSTALL_MODULES=OFF \
-    -DLIBCXXABI_ENABLE_THREADS=ON -DLIBCXXABI_HAS_PTHREAD_API=ON -DLIBCXXABI_ENABLE_EXCEPTIONS=ON \
-    -DLIBCXXABI_USE_LLVM_UNWINDER=ON -DLIBCXXABI_SILENT_TERMINATE=ON \
-    -DLIBUNWIND_ENABLE_THREADS=ON -DLIBUNWIND_USE_COMPILER_RT=ON -DLIBUNWIND_HIDE_SYMBOLS=ON >&3 2>&3 ||
-    fail "configuring libc++ failed"
-  cmake --build "$tmp/runtimes-build" --target install -j2 >&3 2>&3 || fail "building libc++ failed"
 }
 
 # Prints the archive's path, or the reason and fails; tool output to fd 3.
@@ -401,33 +455,60 @@ _assemble_debian_llvm23() (
   local tarball=$WASIBUILD_DOWNLOAD_CACHE/${WASIBUILD_LLVM23_SOURCE%% *}
 
   # The WASI SDK's layout, relocatable: wrappers find zig next to them.
+  # wasi-libc's wasm32-wasip2 sysroot is a directory of its own (its libc
+  # calls wasi:sockets and the other WASI 0.2 interfaces; netdb.h), and the
+  # compiler-rt builtins, plain wasm32 code, serve both targets.
   local tc=$tmp/$WASIBUILD_LLVM23_NAME sysroot=$tmp/$WASIBUILD_LLVM23_NAME/share/wasi-sysroot
-  local llvm=$tmp/root/usr/lib/llvm-23
-  mkdir -p "$tc/libexec" "$tc/lib/clang/22/lib/wasm32-unknown-wasip1" "$sysroot/include" "$sysroot/lib" &&
+  local llvm=$tmp/root/usr/lib/llvm-23 triple
+  mkdir -p "$tc/libexec" "$tc/lib/clang/22/lib" "$sysroot/include" "$sysroot/lib" &&
     cp "$tmp/zig/ziglang/zig" "$tc/libexec/zig" &&
-    cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" &&
-    cp "$llvm/lib/clang/23/lib/wasi/libclang_rt.builtins-wasm32.a" \
-      "$tc/lib/clang/22/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a" &&
-    cp -r "$tmp/root/usr/include/wasm32-wasi" "$sysroot/include/" &&
-    cp -r "$tmp/root/usr/lib/wasm32-wasi" "$sysroot/lib/" &&
+    cp -r "$tmp/zig/ziglang/lib/include" "$tc/lib/clang/22/" || fail "cannot assemble the toolchain directory"
+  for triple in wasm32-unknown-wasip1 wasm32-unknown-wasip2; do
+    mkdir -p "$tc/lib/clang/22/lib/$triple" &&
+      cp "$llvm/lib/clang/23/lib/wasi/libclang_rt.builtins-wasm32.a" "$tc/lib/clang/22/lib/$triple/libclang_rt.builtins.a" ||
+      fail "cannot assemble the toolchain directory"
+  done
+  cp -r "$tmp/root/usr/include/wasm32-wasi" "$tmp/root/usr/include/wasm32-wasip2" "$sysroot/include/" &&
+    cp -r "$tmp/root/usr/lib/wasm32-wasi" "$tmp/root/usr/lib/wasm32-wasip2" "$sysroot/lib/" &&
     find "$sysroot" -type l -delete &&
     ln -s wasm32-wasi "$sysroot/include/wasm32-wasip1" &&
     ln -s wasm32-wasi "$sysroot/lib/wasm32-wasip1" || fail "cannot assemble the toolchain directory"
   _write_zig_wrappers "$tc/bin" '$here/../libexec/zig' 22
-  _build_cxx_runtimes "$tarball" "$tc" "$tmp"
+  # clang finds wasm-component-ld through the wrappers' -B$here, like
+  # wasm-ld, and passes it --wasm-ld-path with the wasm-ld it found there
+  # (the zig wrapper), so neither needs PATH.
+  _install_wasm_component_ld "$tc/bin"
+  _build_cxx_runtimes "$tarball" "$tc" "$tmp" wasm32-wasip1 wasm32-wasip2
   echo "$pins" >"$tc/wasibuild-pins"
 
   # Proven before it is offered: a C++ program that throws, catches,
   # longjmps, locks and lists a directory compiles and links in the form
-  # the toolchain file uses.
+  # the toolchain file uses, for both targets; a C program that resolves a
+  # name and connects a socket links into a component for wasm32-wasip2,
+  # whose preamble says so (version 0x0d, layer 1: a core module has
+  # version 1, layer 0).
   printf '%s\n' '#include <csetjmp>' '#include <filesystem>' '#include <mutex>' '#include <stdexcept>' \
     'static std::jmp_buf env;' 'static std::mutex mutex;' \
     'int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) {}' \
     '  std::lock_guard lock(mutex); for (auto& entry : std::filesystem::directory_iterator(".")) (void)entry;' \
     '  if (setjmp(env) == 0) std::longjmp(env, 1); return 0; }' >"$tmp/probe.cpp"
-  "$tc/bin/clang++" --target=wasm32-wasip1 "--sysroot=$sysroot" -fwasm-exceptions -mllvm -wasm-enable-sjlj \
-    -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe.wasm" >&3 2>&3 ||
-    fail "the assembled toolchain does not compile a program with exceptions, setjmp, <filesystem> and <mutex>"
+  for triple in wasm32-wasip1 wasm32-wasip2; do
+    "$tc/bin/clang++" --target=$triple "--sysroot=$sysroot" -fwasm-exceptions -mllvm -wasm-enable-sjlj \
+      -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe-$triple.wasm" >&3 2>&3 ||
+      fail "the assembled toolchain does not compile a program with exceptions, setjmp, <filesystem> and <mutex> for $triple"
+  done
+  printf '%s\n' '#include <netdb.h>' '#include <string.h>' '#include <sys/socket.h>' '#include <unistd.h>' \
+    'int main(void) { struct addrinfo hints, *found; memset(&hints, 0, sizeof hints); hints.ai_socktype = SOCK_STREAM;' \
+    '  if (getaddrinfo("localhost", "80", &hints, &found) != 0) return 1;' \
+    '  int fd = socket(found->ai_family, SOCK_STREAM, 0), rc = fd < 0 ? 1 : connect(fd, found->ai_addr, found->ai_addrlen);' \
+    '  freeaddrinfo(found); if (fd >= 0) close(fd); return rc != 0; }' >"$tmp/probe.c"
+  "$tc/bin/clang" --target=wasm32-wasip2 "--sysroot=$sysroot" "$tmp/probe.c" -o "$tmp/probe-sockets.wasm" >&3 2>&3 ||
+    fail "the assembled toolchain does not link a wasm32-wasip2 component that uses sockets"
+  local module
+  for module in "$tmp/probe-wasm32-wasip2.wasm" "$tmp/probe-sockets.wasm"; do
+    [ "$(od -An -tx1 -N8 "$module" | tr -d ' \n')" = 0061736d0d000100 ] ||
+      fail "the wasm32-wasip2 link did not write a component (${module##*/})"
+  done
   local archive=$WASIBUILD_DEV_LLVM23_ARCHIVE
   tar -C "$tmp" -czf "$archive.part" "$WASIBUILD_LLVM23_NAME" && mv "$archive.part" "$archive" ||
     fail "cannot write $archive"

@@ -8,8 +8,10 @@
 #      minutes) and installs binaryen with it (`wasibuild toolchain install
 #      binaryen`), so setjmp/longjmp work with Debian's clang 19;
 #   3. assembles a WASI SDK from Debian's LLVM 23 wasm32 runtimes (C++
-#      exceptions) and installs it as the default toolchain, unless the user
-#      chose one (scripts/common.sh, docs/toolchains.md);
+#      exceptions; wasm32-wasip2 components, linked by wasm-component-ld,
+#      built with cargo into ~/.cache/wasibuild-dev/wasm-component-ld-*)
+#      and installs it as the default toolchain, unless the user chose one
+#      (scripts/common.sh, docs/toolchains.md);
 #   4. builds examples/hello (C++) to wasm with `wasibuild run` (through the
 #      drop-in CMake toolchain file) and runs it in the embedded runner.
 # Idempotent: a second run only re-checks and rebuilds what changed.

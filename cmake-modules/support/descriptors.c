@@ -6,6 +6,8 @@
 // (runner/src/descriptors.hpp). Test frameworks capture stdout this way
 // (googletest). The price: a program that calls them runs only under
 // wasibuild, as other runtimes lack the imports. Weak, as the whole layer.
+// Preview 1 only: a WASI 0.2 component cannot link the runner's imports.
+#ifndef __wasip2__
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -91,3 +93,5 @@ __attribute__((weak)) int pipe2(int descriptors[2], int flags) {
   }
   return 0;
 }
+
+#endif

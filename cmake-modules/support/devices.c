@@ -18,7 +18,9 @@
 // a test) lays the device over that number until it is closed or another
 // dup2() replaces it (support/descriptors.c). Runs on every runtime: no
 // import of the runner's is needed.
-#if __has_include(<wasi/libc-nocwd.h>)
+// Preview 1 only: a wasm32-wasip2 wasi-libc reaches files through WASI
+// 0.2 handles, not these calls.
+#if __has_include(<wasi/libc-nocwd.h>) && !defined(__wasip2__)
 
 #include <errno.h>
 #include <fcntl.h>
@@ -315,6 +317,15 @@ __wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t* 
   status->nlink = 1;
   status->ino = (__wasi_inode_t)device->kind + 1;
   return 0;
+}
+
+#elif defined(__wasip2__)
+
+// support/cwd.c still asks: no device directory in a component yet.
+int __wasibuild_device_directory(const char* absolute, const char** name) {
+  (void)absolute;
+  (void)name;
+  return -1;
 }
 
 #endif

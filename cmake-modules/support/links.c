@@ -18,7 +18,9 @@
 // The toolchain file wraps wasi-libc's internal calls
 // (-Wl,--wrap=__wasilibc_nocwd_openat_nomode and friends, which its open(),
 // stat(), access() and opendir() make after their path lookup).
-#if __has_include(<wasi/libc-nocwd.h>)
+// Preview 1 only: a wasm32-wasip2 wasi-libc reaches files through WASI
+// 0.2 handles, not these calls.
+#if __has_include(<wasi/libc-nocwd.h>) && !defined(__wasip2__)
 
 #include <dirent.h>
 #include <errno.h>

@@ -23,6 +23,11 @@ namespace {
 
 const fs::path kLlvm23Archive = WASIBUILD_TEST_LLVM23_ARCHIVE;
 
+// net.c exits 2 when a call is refused; a component's exit status is 0 or 1
+// (its wasi-libc ends exit(n) with wasi:cli/exit's ok or err,
+// docs/exit-status.md), so the host sees 1.
+constexpr int kRefusedStatus = 1;
+
 // A loopback socket of TYPE bound to an ephemeral port, and that port.
 std::pair<int, int> bound_socket(int type) {
   const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
@@ -162,9 +167,10 @@ TEST_CASE("a component connects where a grant allows, and gets EACCES, not a tra
   CHECK(granted.exit_status == 0);
   CHECK(granted.out == "reply: echo hello\n");
 
+  // With no grant at all, not even a socket is made.
   const auto none = net.exec({}, {"connect", "127.0.0.1", server.port(), "hello"});
-  CHECK(none.out == "connect: EACCES\n");
-  CHECK(none.exit_status == 2);
+  CHECK(none.out == "socket: EACCES\n");
+  CHECK(none.exit_status == kRefusedStatus);
 
   // Another port, another address, a block around neither, a listen grant.
   for (const std::string& other : std::vector<std::string>{"127.0.0.1:" + std::to_string(free_port()),
@@ -174,7 +180,7 @@ TEST_CASE("a component connects where a grant allows, and gets EACCES, not a tra
     INFO(other << ": " << denied.out << denied.err);
     CHECK(denied.out == "connect: EACCES\n");
     CHECK(denied.err == "wasibuild: denied: tcp connect " + at + " (grant it with --allow-tcp-connect " + at + ")\n");
-    CHECK(denied.exit_status == 2);
+    CHECK(denied.exit_status == kRefusedStatus);
   }
   CHECK(net.exec({"--allow-tcp-listen", at}, {"connect", "127.0.0.1", server.port(), "x"}).out == "connect: EACCES\n");
   // Ranges and localhost cover it.
@@ -215,7 +221,7 @@ TEST_CASE("a component listens and accepts one loopback connection where a liste
 
   const auto denied = net.exec({"--allow-tcp-listen", "127.0.0.1:" + std::to_string(free_port())}, {"serve", port});
   CHECK(denied.out == "bind: EACCES\n");
-  CHECK(denied.exit_status == 2);
+  CHECK(denied.exit_status == kRefusedStatus);
 }
 
 TEST_CASE("a UDP round trip where a grant allows it, and EACCES where none does") {
@@ -229,7 +235,7 @@ TEST_CASE("a UDP round trip where a grant allows it, and EACCES where none does"
   const auto denied = net.exec({"--allow-udp", "127.0.0.1:" + std::to_string(free_port())},
                                {"udp", "127.0.0.1", server.port(), "dgram"});
   CHECK(denied.out.find("EACCES") != std::string::npos);
-  CHECK(denied.exit_status == 2);
+  CHECK(denied.exit_status == kRefusedStatus);
 }
 
 TEST_CASE("name lookups need --allow-dns") {
@@ -237,12 +243,30 @@ TEST_CASE("name lookups need --allow-dns") {
   if (!net.built) return;
   const auto denied = net.exec({}, {"resolve", "localhost"});
   INFO(denied.out << denied.err);
-  CHECK(denied.exit_status == 2);
+  CHECK(denied.exit_status == kRefusedStatus);
   CHECK(denied.out.rfind("getaddrinfo: ", 0) == 0);
   const auto allowed = net.exec({"--allow-dns"}, {"resolve", "localhost"});
   INFO(allowed.out << allowed.err);
   CHECK(allowed.exit_status == 0);
   CHECK(allowed.out == "address: 127.0.0.1\n");
+}
+
+TEST_CASE("a component gets the directory grants a module gets, and nothing beyond them") {
+  Net net;
+  if (!net.built) return;
+  TempDir data;
+  write_file(data / "granted.txt", "inside\n");
+  write_file(data.path().parent_path() / (data.path().filename().string() + "-outside.txt"), "outside\n");
+  const auto granted = net.exec({"--dir-ro", data.path().string() + "::/data"}, {"read", "/data/granted.txt"});
+  INFO(granted.out << granted.err);
+  CHECK(granted.out == "line: inside\n");
+  CHECK(granted.exit_status == 0);
+  const auto escape = net.exec({"--dir-ro", data.path().string() + "::/data"},
+                               {"read", "/data/../" + data.path().filename().string() + "-outside.txt"});
+  CHECK(escape.out.rfind("fopen: ", 0) == 0);
+  CHECK(escape.exit_status == kRefusedStatus);
+  CHECK(net.exec({}, {"read", (data / "granted.txt").string()}).out.rfind("fopen: ", 0) == 0);
+  fs::remove(data.path().parent_path() / (data.path().filename().string() + "-outside.txt"));
 }
 
 TEST_CASE("CTest runs a project's socket tests with the grants wasibuild_add_test(NET) gives") {

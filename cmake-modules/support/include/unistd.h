@@ -15,12 +15,15 @@ extern "C" {
 int getpagesize(void);
 #endif
 
+/* Over the runner's preview-1 imports: not for WASI 0.2 components. */
+#ifndef __wasip2__
 int dup(int);
 int dup2(int, int);
 int pipe(int[2]);
 #ifdef _GNU_SOURCE
 int dup3(int, int, int);
 int pipe2(int[2], int);
+#endif
 #endif
 
 int chown(const char *, uid_t, gid_t);
