@@ -121,7 +121,9 @@ elseif(WASIBUILD_TARGET STREQUAL "wasm32-wasip1-threads" AND NOT EXISTS "${WASIB
 endif()
 # A target the toolchain has no libc for would fail at the first compile
 # check with a missing header; say so once, with what it has.
-if(WASIBUILD_TARGETS AND NOT WASIBUILD_TARGET IN_LIST WASIBUILD_TARGETS)
+# list(FIND), not IN_LIST: projects under old policies (CMP0057) include this file.
+list(FIND WASIBUILD_TARGETS "${WASIBUILD_TARGET}" _wasibuild_target_index)
+if(WASIBUILD_TARGETS AND _wasibuild_target_index EQUAL -1)
   string(REPLACE ";" ", " _wasibuild_targets_text "${WASIBUILD_TARGETS}")
   message(FATAL_ERROR "wasi.cmake: the toolchain ${WASIBUILD_TOOLCHAIN_NAME} has no ${WASIBUILD_TARGET}; "
     "its targets: ${_wasibuild_targets_text}")

@@ -50,7 +50,9 @@ ComponentRun run_command_component(wasmtime::Engine& engine, wasmtime::Store& st
   if (!instance) {
     // A core start function (run during instantiation) may trap or exit.
     wasmtime::Error error = instance.err();
-    if (error.i32_exit() || error.message().find("wasm trap") != std::string::npos) return RunFailed{std::move(error)};
+    if (error.i32_exit() || split_trap_message(error.message()).first.starts_with("wasm trap")) {
+      return RunFailed{std::move(error)};
+    }
     return NotRun{one_line(error.message())};
   }
   auto run = instance.ok().get_func(store.context(), *run_index);

@@ -60,9 +60,9 @@ struct TcpPorts {
 };
 
 // The TCP ports Landlock must let the process bind and connect to, for the
-// network grants: a connect grant its ports (and port 0: a socket bound to
-// an ephemeral port first), a listen grant its ports and port 0 (listen's
-// implicit bind). UDP is not Landlock's (no ABI handles it).
+// network grants: a connect grant its ports (connect's own binding of an
+// ephemeral port is no bind(2), which Landlock checks), a listen grant its
+// ports. UDP is not Landlock's (no ABI handles it).
 TcpPorts tcp_ports(const std::vector<NetworkGrant>& network) {
   TcpPorts ports;
   for (const NetworkGrant& grant : network) {
@@ -70,7 +70,6 @@ TcpPorts tcp_ports(const std::vector<NetworkGrant>& network) {
     const bool connect = grant.use == NetworkUse::tcp_connect;
     auto& list = connect ? ports.connect : ports.bind;
     bool& any = connect ? ports.any_connect : ports.any_bind;
-    ports.bind.push_back(0);
     if (unsigned{grant.last_port} - grant.first_port + 1 > kMostPortRules) {
       any = true;
       continue;

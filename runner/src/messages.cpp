@@ -124,7 +124,9 @@ std::string one_line(const std::string& wasmtime_message) { return capped(one_li
 
 std::pair<std::string, std::string> split_trap_message(const std::string& wasmtime_message) {
   const std::string_view text(wasmtime_message);
-  const auto split = text.find(kCausedBy);
+  // The last one: a function name in the backtrace (the guest's own text)
+  // may spell the header too; Wasmtime's causes come after every frame.
+  const auto split = text.rfind(kCausedBy);
   if (!text.starts_with(kBacktraceHeader) || split == std::string_view::npos) return {one_line(wasmtime_message), ""};
   // A frame is its "N: 0xOFFSET - name" line plus any "at file:line" lines.
   std::vector<std::string> frames;

@@ -31,7 +31,7 @@ bool is_unspecified(const std::array<std::uint8_t, 16>& address) {
 }
 
 bool in_range(const NetworkGrant& grant, const std::array<std::uint8_t, 16>& address) {
-  unsigned bits = grant.prefix_bits;
+  unsigned bits = std::min(grant.prefix_bits, 128u);
   for (std::size_t i = 0; bits > 0; ++i) {
     const unsigned take = std::min(bits, 8u);
     const auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
@@ -45,14 +45,14 @@ bool port_in(const NetworkGrant& grant, std::uint16_t port) { return port >= gra
 
 bool allows(const NetworkGrant& grant, SocketUse use, const SocketAddress& socket) {
   const bool exact = in_range(grant, socket.address) && port_in(grant, socket.port);
-  const bool implicit_bind = is_unspecified(socket.address) && socket.port == 0;
   switch (grant.use) {
-    case NetworkUse::tcp_connect: return (use == SocketUse::tcp_connect && exact) || (use == SocketUse::tcp_bind && implicit_bind);
+    case NetworkUse::tcp_connect: return use == SocketUse::tcp_connect && exact;
     case NetworkUse::tcp_listen:
+      // Exactly there: an implicit bind would listen on every interface.
       if (use == SocketUse::tcp_accept) return true;
-      return (use == SocketUse::tcp_bind || use == SocketUse::tcp_listen) && (exact || implicit_bind);
+      return (use == SocketUse::tcp_bind || use == SocketUse::tcp_listen) && exact;
     case NetworkUse::udp:
-      if (use == SocketUse::udp_bind) return implicit_bind || (in_range(grant, socket.address) && (socket.port == 0 || port_in(grant, socket.port)));
+      if (use == SocketUse::udp_bind) return in_range(grant, socket.address) && (socket.port == 0 || port_in(grant, socket.port));
       return (use == SocketUse::udp_send || use == SocketUse::udp_receive) && exact;
   }
   return false;
@@ -88,7 +88,9 @@ void wasibuild_wasi_config_network(wasi_config_t* config, bool tcp, bool udp, bo
                                    void (*finalize)(void*));
 }
 
-bool check_from_engine(void* data, std::uint32_t use_code, const ShimAddress* shim) {
+// Called from Rust: nothing may unwind through it, so any failure (an
+// allocation in the report) is a refusal.
+bool check_from_engine(void* data, std::uint32_t use_code, const ShimAddress* shim) noexcept try {
   const auto& policy = *static_cast<const NetworkPolicy*>(data);
   if (use_code > static_cast<std::uint32_t>(SocketUse::udp_receive)) return false;
   SocketAddress address{.port = shim->port, .ipv4 = shim->family == 4};
@@ -101,11 +103,22 @@ bool check_from_engine(void* data, std::uint32_t use_code, const ShimAddress* sh
   if (network_allows(policy.grants, use, address)) return true;
   report(policy, use, address);
   return false;
+} catch (...) {
+  return false;
 }
 
 }  // namespace
 
 bool network_allows(const std::vector<NetworkGrant>& grants, SocketUse use, const SocketAddress& address) {
+  // The unspecified address at port 0: the permission Wasmtime asks for
+  // before a connect or send on an unbound socket (it binds nothing itself),
+  // or an explicit bind to an ephemeral port on every interface, which
+  // Landlock refuses without a grant of port 0. Neither reaches a peer or
+  // takes a port of the guest's choosing: every later use is checked.
+  if ((use == SocketUse::tcp_bind || use == SocketUse::udp_bind) && is_unspecified(address.address) &&
+      address.port == 0) {
+    return true;
+  }
   return std::any_of(grants.begin(), grants.end(), [&](const NetworkGrant& grant) { return allows(grant, use, address); });
 }
 
@@ -120,7 +133,11 @@ std::string address_text(const SocketAddress& address) {
 }
 
 void grant_network(wasmtime::WasiConfig& wasi, const NetworkPolicy& policy) {
-  if (policy.empty()) return;
+  // Traced, sockets are made and each address refused by the check, so
+  // that every refusal is reported; untraced, a kind no grant names is off
+  // in the engine, and socket() itself fails.
+  const bool traced = static_cast<bool>(policy.on_denial);
+  if (policy.empty() && !traced) return;
   const auto any = [&](NetworkUse use) {
     return std::any_of(policy.grants.begin(), policy.grants.end(), [&](const NetworkGrant& grant) { return grant.use == use; });
   };
@@ -128,7 +145,7 @@ void grant_network(wasmtime::WasiConfig& wasi, const NetworkPolicy& policy) {
   // context lives, on whichever thread that ends.
   auto* copy = new NetworkPolicy(policy);
   wasibuild_wasi_config_network(
-      wasi.capi(), any(NetworkUse::tcp_connect) || any(NetworkUse::tcp_listen), any(NetworkUse::udp),
+      wasi.capi(), traced || any(NetworkUse::tcp_connect) || any(NetworkUse::tcp_listen), traced || any(NetworkUse::udp),
       policy.name_lookup, check_from_engine, copy, [](void* data) { delete static_cast<NetworkPolicy*>(data); });
 }
 

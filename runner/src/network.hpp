@@ -21,13 +21,16 @@ struct SocketAddress {
 };
 
 // Whether the grants allow `use` of `address`:
-// - tcp_connect grants give connect to their addresses, and a bind to the
-//   unspecified address with port 0 (connect's implicit bind);
-// - tcp_listen grants give bind and listen on their addresses (or the
-//   unspecified address's implicit bind), and accept from anyone;
-// - udp grants give bind on their addresses at their ports or port 0 (or
-//   the unspecified address, port 0), and send to and receive from their
-//   addresses and ports.
+// - a bind to the unspecified address at port 0 is always allowed (before a
+//   connect or send on an unbound socket Wasmtime asks for it, and binds
+//   nothing; an explicit one only takes an ephemeral port, which Landlock
+//   refuses unless a grant covers port 0); every later use is checked;
+// - tcp_connect grants give connect to their addresses;
+// - tcp_listen grants give bind and listen on exactly their addresses and
+//   ports (a program binds port 0 only under a grant of `*` or a range
+//   holding 0, and then listens on the port it got), and accept from anyone;
+// - udp grants give bind on their addresses at their ports or port 0, and
+//   send to and receive from their addresses and ports.
 [[nodiscard]] bool network_allows(const std::vector<NetworkGrant>& grants, SocketUse use,
                                   const SocketAddress& address);
 

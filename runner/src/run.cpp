@@ -458,12 +458,10 @@ std::optional<Error> memory_below_declared_minimum(const Program& program, const
 // the message, as Wasmtime formats it ("wasm trap: interrupt").
 Outcome outcome_of_component_error(const Program& program, const Limits& limits, const wasmtime::Error& error) {
   if (auto code = error.i32_exit()) return Exited{*code};
-  const std::string message = error.message();
-  if (limits.timeout && message.find("wasm trap: interrupt") != std::string::npos) {
-    return TimedOut{program.module, *limits.timeout};
-  }
-  auto [reason, backtrace] = split_trap_message(message);
-  const bool stack = message.find("call stack exhausted") != std::string::npos;
+  // The reason only: the backtrace holds the guest's own function names.
+  auto [reason, backtrace] = split_trap_message(error.message());
+  if (limits.timeout && reason.starts_with("wasm trap: interrupt")) return TimedOut{program.module, *limits.timeout};
+  const bool stack = reason.starts_with("wasm trap: call stack exhausted");
   return Trapped{program.module, std::move(reason), std::move(backtrace),
                  stack ? std::optional<std::uint64_t>(limits.max_wasm_stack_bytes) : std::nullopt};
 }
@@ -487,6 +485,13 @@ Outcome run_component(const Program& program, const Policy& policy, const std::v
                       const Limits& limits, wasmtime::Engine& engine, const EngineSettings& settings,
                       std::span<const std::uint8_t> bytes, const std::optional<CacheOptions>& cache,
                       std::optional<Deadline>& deadline, std::optional<wasmtime::component::Component> precompiled) {
+  if (precompiled && limits.max_memory_bytes) {
+    // Its core modules cannot be read from native code: the budget could
+    // not be split so that the caps add up to --max-memory.
+    return Error{Error::Kind::incompatible_precompiled, program.module,
+                 "a precompiled component's memories and tables cannot be counted for --max-memory",
+                 {"run the component's .wasm with --max-memory (its compiled code is cached just the same)"}};
+  }
   auto component = precompiled ? wasmtime::Result<wasmtime::component::Component>(std::move(*precompiled))
                                : compile_through_cache<wasmtime::component::Component>(engine, settings, bytes, cache);
   if (!component) return Error{Error::Kind::invalid_module, program.module, one_line(component.err().message())};
@@ -732,7 +737,15 @@ std::string engine_version() { return WASMTIME_VERSION; }
 
 bool is_component_file(const fs::path& file) {
   MappedFile mapped(file);
-  return !mapped.error() && is_component(mapped.bytes());
+  if (mapped.error()) return false;
+  const auto bytes = mapped.bytes();
+  if (starts_with(bytes, kElfMagic)) return is_precompiled_component(bytes);
+  if (looks_like_text(file, bytes)) {  // the first form decides: (component ...) or (module ...)
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), std::min<std::size_t>(bytes.size(), 4096));
+    const auto component = text.find("(component");
+    return component != std::string_view::npos && component < text.find("(module");
+  }
+  return is_component(bytes);
 }
 
 }  // namespace wasibuild::runner

@@ -269,7 +269,24 @@ std::optional<std::vector<std::uint32_t>> instantiated_modules(Reader section) {
 
 }  // namespace
 
+namespace {
+
+// Components nest; a guest's file must not turn the count into deep
+// recursion on the host's stack. Toolchains nest none or one.
+constexpr int kMaxComponentNesting = 16;
+
+std::optional<ComponentShape> nested_component_shape(std::span<const std::uint8_t> binary, int depth);
+
+}  // namespace
+
 std::optional<ComponentShape> component_shape(std::span<const std::uint8_t> binary) {
+  return nested_component_shape(binary, 0);
+}
+
+namespace {
+
+std::optional<ComponentShape> nested_component_shape(std::span<const std::uint8_t> binary, int depth) {
+  if (depth > kMaxComponentNesting) return std::nullopt;
   constexpr std::uint8_t kHeader[] = {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00};
   if (binary.size() < sizeof(kHeader) || !std::equal(std::begin(kHeader), std::end(kHeader), binary.begin())) {
     return std::nullopt;
@@ -297,7 +314,7 @@ std::optional<ComponentShape> component_shape(std::span<const std::uint8_t> bina
         ++shape.instances;
       }
     } else if (*id == kNestedComponentSection) {
-      const auto nested = component_shape(*content);
+      const auto nested = nested_component_shape(*content, depth + 1);
       if (!nested) return std::nullopt;
       add_shape(shape.total, nested->total);
       shape.instances += nested->instances;
@@ -305,6 +322,8 @@ std::optional<ComponentShape> component_shape(std::span<const std::uint8_t> bina
   }
   return shape;
 }
+
+}  // namespace
 
 StoreLimits store_limits(const std::optional<ModuleShape>& known, std::optional<std::uint64_t> max_memory_bytes) {
   StoreLimits limits;

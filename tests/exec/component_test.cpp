@@ -57,6 +57,37 @@ TEST_CASE("a component's run result is its exit status, and its traps and timeou
   CHECK(fueled.err.find("fuel") != std::string::npos);
 }
 
+TEST_CASE("attack: a guest's function names cannot turn its trap into a timeout" * doctest::test_suite("attack")) {
+  Wasibuild wasibuild;
+  TempDir temp;
+  // The trapping function's name spells Wasmtime's timeout reason, and its
+  // cause header: the outcome is read from Wasmtime's own cause only.
+  write_file(temp / "named.wat", R"((component
+  (core module $m
+    (func $"\n\nCaused by:\n    wasm trap: interrupt" (result i32) unreachable)
+    (func (export "run") (result i32) call 0))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $cli (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $cli))))");
+  const auto trapped = wasibuild.exec({"--timeout", "30s", (temp / "named.wat").string()});
+  INFO(trapped.err);
+  CHECK(trapped.exit_status == 134);
+  CHECK(trapped.err.find("wasm `unreachable` instruction executed") != std::string::npos);
+}
+
+TEST_CASE("a precompiled component with --max-memory is refused: its memories cannot be counted") {
+  Wasibuild wasibuild;
+  TempDir temp;
+  write_file(temp / "ok.wat", command_component("i32.const 0"));
+  REQUIRE(wasibuild({"compile", (temp / "ok.wat").string(), "-o", (temp / "ok.cwasm").string()}).exit_status == 0);
+  CHECK(wasibuild.exec({"--allow-precompiled", (temp / "ok.cwasm").string()}).exit_status == 0);
+  const auto capped = wasibuild.exec({"--allow-precompiled", "--max-memory", "64MiB", (temp / "ok.cwasm").string()});
+  CHECK(capped.exit_status == 125);
+  CHECK(capped.err.find("cannot be counted for --max-memory") != std::string::npos);
+  CHECK(capped.err.find("help: run the component's .wasm with --max-memory") != std::string::npos);
+}
+
 TEST_CASE("a component that is no command, or a WASI 0.3 one, is refused by name") {
   Wasibuild wasibuild;
   TempDir temp;

@@ -183,6 +183,11 @@ TEST_CASE("a component connects where a grant allows, and gets EACCES, not a tra
     CHECK(denied.exit_status == kRefusedStatus);
   }
   CHECK(net.exec({"--allow-tcp-listen", at}, {"connect", "127.0.0.1", server.port(), "x"}).out == "connect: EACCES\n");
+  // Traced with no grant at all: the socket is made, so the refusal has an
+  // address to report.
+  const auto traced = net.exec({"--trace-denials"}, {"connect", "127.0.0.1", server.port(), "hello"});
+  CHECK(traced.out == "connect: EACCES\n");
+  CHECK(traced.err == "wasibuild: denied: tcp connect " + at + " (grant it with --allow-tcp-connect " + at + ")\n");
   // Ranges and localhost cover it.
   CHECK(net.exec({"--allow-tcp-connect", "localhost:1-65535"}, {"connect", "127.0.0.1", server.port(), "range"}).out ==
         "reply: echo range\n");

@@ -71,7 +71,10 @@ TEST_CASE("a connect grant allows that address and port, and the implicit bind, 
   CHECK_FALSE(network_allows(allowed, SocketUse::tcp_bind, at("127.0.0.1", 8080)));  // an explicit bind is a listen's
   CHECK_FALSE(network_allows(allowed, SocketUse::tcp_listen, at("0.0.0.0", 0)));
   CHECK_FALSE(network_allows(allowed, SocketUse::udp_send, at("127.0.0.1", 8080)));
-  CHECK_FALSE(network_allows({}, SocketUse::tcp_bind, at("0.0.0.0", 0)));  // no grant, nothing
+  CHECK_FALSE(network_allows({}, SocketUse::tcp_connect, at("127.0.0.1", 8080)));  // no grant, nothing
+  CHECK_FALSE(network_allows({}, SocketUse::tcp_bind, at("127.0.0.1", 0)));
+  CHECK_FALSE(network_allows({}, SocketUse::udp_send, at("127.0.0.1", 53)));
+  CHECK(network_allows({}, SocketUse::udp_bind, at("::", 0)));  // an unbound socket's bind, before its checked use
 
   const auto block = grants(NetworkUse::tcp_connect, "10.1.0.0/16:1000-2000");
   CHECK(network_allows(block, SocketUse::tcp_connect, at("10.1.255.3", 1000)));
@@ -95,6 +98,7 @@ TEST_CASE("a listen grant allows bind and listen there, and accepting peers; a U
   CHECK(network_allows(listen, SocketUse::tcp_listen, at("127.0.0.1", 9000)));
   CHECK(network_allows(listen, SocketUse::tcp_accept, at("127.0.0.1", 51234)));
   CHECK_FALSE(network_allows(listen, SocketUse::tcp_bind, at("0.0.0.0", 9000)));  // every interface was not granted
+  CHECK_FALSE(network_allows(listen, SocketUse::tcp_listen, at("0.0.0.0", 0)));  // an implicit bind: every interface
   CHECK_FALSE(network_allows(listen, SocketUse::tcp_bind, at("127.0.0.1", 9001)));
   CHECK_FALSE(network_allows(listen, SocketUse::tcp_connect, at("127.0.0.1", 9000)));
 

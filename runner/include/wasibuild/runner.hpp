@@ -79,6 +79,10 @@ struct NetworkPolicy {
   bool name_lookup = false;  // --allow-dns: resolve names (through the host's resolver)
   // Called for each refused socket address, on whichever thread the guest's
   // call runs; may be empty. The runner never prints (the driver does).
+  // The engine's background tasks (an accept or receive loop) may call it
+  // briefly after run() returns: it must capture nothing that dies with the
+  // run() call. Set, it also makes every kind of socket creatable, so that
+  // each refusal has an address to report (the grants still decide).
   std::function<void(const Denial&)> on_denial = {};
 
   [[nodiscard]] bool empty() const { return grants.empty() && !name_lookup; }
