@@ -310,7 +310,7 @@ int run_guest(const runner::Program& program, const runner::Policy& policy, cons
   };
   // Core modules have no sockets (preview 1 has none to grant): say so
   // rather than let a grant look as if it did something.
-  if (!policy.network.empty() && !runner::is_component_file(program.module)) {
+  if (!policy.network.empty() && !runner::is_component_file(program.module, program.follow_links)) {
     *env.err << fmt::format("wasibuild: warning: {}: network grants apply to components (wasm32-wasip2) only; this "
                             "core module has no sockets\n",
                             program.module.string());

@@ -453,6 +453,27 @@ std::optional<Error> memory_below_declared_minimum(const Program& program, const
                             base::size_text(smallest_budget_for(*shape), base::Rounding::up))}};
 }
 
+// What a module's and a component's store share: the limits, fuel and
+// epoch deadline, and the WASI context with the grants (network grants do
+// nothing for a core module: preview 1 has no sockets). A .cwasm compiled
+// with fuel or epoch support the run does not use gets it switched on
+// without a budget (load_precompiled).
+std::optional<Error> set_up_store(wasmtime::Store& store, const StoreLimits& bounds, const Program& program,
+                                  const Policy& policy, const std::vector<DirectoryGrant>& grants,
+                                  const Limits& limits, const EngineSettings& settings) {
+  store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
+  if (settings.consume_fuel) (void)store.context().set_fuel(limits.fuel.value_or(kUnlimitedFuel));
+  if (settings.epoch_interruption) store.context().set_epoch_deadline(limits.timeout ? 1 : kNeverEpoch);
+  use_one_wasi_runtime_worker();
+  wasmtime::WasiConfig wasi = make_wasi(program, policy);
+  if (auto error = grant_directories(wasi, grants)) return error;
+  grant_network(wasi, policy.network);
+  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
+    return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
+  }
+  return std::nullopt;
+}
+
 // A component's error: an exit, a timeout, or a trap with its backtrace.
 // The C API gives a component's error no trap code: the reason is read from
 // the message, as Wasmtime formats it ("wasm trap: interrupt").
@@ -504,17 +525,7 @@ Outcome run_component(const Program& program, const Policy& policy, const std::v
                                                  bounds, limits)) {
     return *error;
   }
-  store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
-  if (settings.consume_fuel) (void)store.context().set_fuel(limits.fuel.value_or(kUnlimitedFuel));
-  if (settings.epoch_interruption) store.context().set_epoch_deadline(limits.timeout ? 1 : kNeverEpoch);
-
-  use_one_wasi_runtime_worker();
-  wasmtime::WasiConfig wasi = make_wasi(program, policy);
-  if (auto error = grant_directories(wasi, grants)) return *error;
-  grant_network(wasi, policy.network);
-  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
-    return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
-  }
+  if (auto error = set_up_store(store, bounds, program, policy, grants, limits, settings)) return *error;
   if (auto error = policy.confine_process ? confine_to_grants(grants, policy.network) : std::nullopt) {
     return Error{Error::Kind::confinement_failed, program.module, *error};
   }
@@ -616,18 +627,7 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   if (imports_link_reading(module) && bounds.instances >= 0) ++bounds.instances;
   if (imports_descriptor_duplication(module) && bounds.instances >= 0) ++bounds.instances;
   if (auto error = memory_below_declared_minimum(program, shape, bounds, limits)) return *error;
-  store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables, bounds.memories);
-  // A .cwasm compiled with fuel or epoch support the run does not use gets
-  // it switched on without a budget (load_precompiled).
-  if (settings.consume_fuel) (void)store.context().set_fuel(limits.fuel.value_or(kUnlimitedFuel));
-  if (settings.epoch_interruption) store.context().set_epoch_deadline(limits.timeout ? 1 : kNeverEpoch);
-
-  use_one_wasi_runtime_worker();
-  wasmtime::WasiConfig wasi = make_wasi(program, policy);
-  if (auto error = grant_directories(wasi, grants)) return *error;
-  if (auto set = store.context().set_wasi(std::move(wasi)); !set) {
-    return Error{Error::Kind::instantiation_failed, program.module, one_line(set.err().message())};
-  }
+  if (auto error = set_up_store(store, bounds, program, policy, grants, limits, settings)) return *error;
   std::optional<int> exit_request;  // set by the guest's proc_exit; outlives the linker
   wasmtime::Linker linker(engine);
   if (auto defined = linker.define_wasi(); !defined) {
@@ -735,8 +735,8 @@ std::string why_target_cannot_run(std::string_view triple) {
 
 std::string engine_version() { return WASMTIME_VERSION; }
 
-bool is_component_file(const fs::path& file) {
-  MappedFile mapped(file);
+bool is_component_file(const fs::path& file, bool follow_links) {
+  MappedFile mapped(file, AT_FDCWD, follow_links ? Links::follow : Links::refuse);
   if (mapped.error()) return false;
   const auto bytes = mapped.bytes();
   if (starts_with(bytes, kElfMagic)) return is_precompiled_component(bytes);

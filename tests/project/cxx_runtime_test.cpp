@@ -220,22 +220,7 @@ set_tests_properties(uncaught PROPERTIES WILL_FAIL TRUE)
 
 namespace {
 
-// Installs the debian-llvm23 archive into the project's own WASIBUILD_HOME
-// and chooses it by name, as a user would. False (the test reports itself
-// skipped) where set-up could not assemble it.
-bool use_llvm23(CMakeProject& project) {
-  if (kLlvm23Archive.empty() || !fs::exists(kLlvm23Archive)) {
-    std::cout << "SKIPPED: no debian-llvm23 archive at '" << kLlvm23Archive.string()
-              << "' (scripts/setup.sh assembles it)\n";
-    return false;
-  }
-  const auto installed = project.wasibuild({"toolchain", "install", "--from", kLlvm23Archive.string(), "--name",
-                                            "debian-llvm23", "--allow-unpinned", "--quiet"});
-  INFO(installed.out << installed.err);
-  REQUIRE(installed.exit_status == 0);
-  project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
-  return true;
-}
+bool use_llvm23(CMakeProject& project) { return use_llvm23_archive(project, kLlvm23Archive); }
 
 }  // namespace
 

@@ -120,16 +120,7 @@ set_tests_properties(connect_denied PROPERTIES
 // The project, configured for wasm32-wasip2 with debian-llvm23, built; or
 // false (the test reports itself skipped) without the archive.
 bool build_net(CMakeProject& project, int port) {
-  if (kLlvm23Archive.empty() || !fs::exists(kLlvm23Archive)) {
-    std::cout << "SKIPPED: no debian-llvm23 archive at '" << kLlvm23Archive.string()
-              << "' (scripts/setup.sh assembles it)\n";
-    return false;
-  }
-  const auto installed = project.wasibuild({"toolchain", "install", "--from", kLlvm23Archive.string(), "--name",
-                                            "debian-llvm23", "--allow-unpinned", "--quiet"});
-  INFO(installed.out << installed.err);
-  REQUIRE(installed.exit_status == 0);
-  project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
+  if (!use_llvm23_archive(project, kLlvm23Archive)) return false;
   write_file(project.source / "CMakeLists.txt", kCMakeLists);
   fs::copy_file(fixture_source("net/net.c"), project.source / "net.c");
   const auto configured = project.configure({"-DWASIBUILD_TARGET=wasm32-wasip2", "-DNET_PORT=" + std::to_string(port)});

@@ -73,6 +73,23 @@ inline bool have_toolchain_dir(const std::filesystem::path& dir, const std::stri
   return false;
 }
 
+// Installs the debian-llvm23 archive scripts/setup.sh keeps (empty or
+// missing: the test reports itself skipped and this returns false) into
+// the project's own WASIBUILD_HOME and chooses it by name, as a user would.
+inline bool use_llvm23_archive(CMakeProject& project, const std::filesystem::path& archive) {
+  if (archive.empty() || !std::filesystem::exists(archive)) {
+    std::cout << "SKIPPED: no debian-llvm23 archive at '" << archive.string()
+              << "' (scripts/setup.sh assembles it)\n";
+    return false;
+  }
+  const auto installed = project.wasibuild({"toolchain", "install", "--from", archive.string(), "--name",
+                                            "debian-llvm23", "--allow-unpinned", "--quiet"});
+  INFO(installed.out << installed.err);
+  REQUIRE(installed.exit_status == 0);
+  project.wasibuild.options.environment["WASIBUILD_TOOLCHAIN"] = "debian-llvm23";
+  return true;
+}
+
 // The -D options that point the toolchain file at such a directory.
 inline std::vector<std::string> toolchain_dir_definitions(const std::filesystem::path& dir) {
   return {"-DWASIBUILD_CLANG=" + (dir / "bin/clang").string(), "-DWASIBUILD_CLANGXX=" + (dir / "bin/clang++").string(),

@@ -237,8 +237,9 @@ struct PrecompileOptions {
 
 // Whether the file starts with a WebAssembly component's header (what
 // wasm32-wasip2 builds), so that a caller can say that network grants do
-// nothing for a core module. False for anything unreadable.
-[[nodiscard]] bool is_component_file(const std::filesystem::path& file);
+// nothing for a core module. False for anything unreadable, and for a
+// link when `follow_links` is false (as Program::follow_links says).
+[[nodiscard]] bool is_component_file(const std::filesystem::path& file, bool follow_links);
 
 // The Wasmtime version linked into this binary.
 [[nodiscard]] std::string engine_version();
