@@ -9,6 +9,14 @@
 #    wasibuild's single-threaded pthreads (docs/posix.md) through
 #    Threads::Threads (and CMAKE_THREAD_LIBS_INIT), with <pthread.h> on this
 #    directory's include path.
+# wasm32-wasip1-threads (and wasm32-wasi-threads) have real pthreads in
+# their libc: CMake's own FindThreads finds them there, and Threads::Threads
+# carries -pthread, as wasi.cmake compiles and links every file of such a
+# target; the single-threaded stubs below are never used for it.
+set(_wasibuild_prefer_pthread_flag "${THREADS_PREFER_PTHREAD_FLAG}")
+if(WASIBUILD_TARGET MATCHES "-threads$")
+  set(THREADS_PREFER_PTHREAD_FLAG ON)
+endif()
 set(_wasibuild_threads_required "${Threads_FIND_REQUIRED}")
 set(_wasibuild_threads_quietly "${Threads_FIND_QUIETLY}")
 set(Threads_FIND_REQUIRED FALSE)
@@ -16,8 +24,10 @@ set(Threads_FIND_QUIETLY TRUE)
 include("${CMAKE_ROOT}/Modules/FindThreads.cmake")
 set(Threads_FIND_REQUIRED "${_wasibuild_threads_required}")
 set(Threads_FIND_QUIETLY "${_wasibuild_threads_quietly}")
+set(THREADS_PREFER_PTHREAD_FLAG "${_wasibuild_prefer_pthread_flag}")
 
-if(NOT Threads_FOUND AND Threads_FIND_REQUIRED AND COMMAND _wasibuild_pthread_stubs)
+if(NOT Threads_FOUND AND Threads_FIND_REQUIRED AND COMMAND _wasibuild_pthread_stubs
+   AND NOT WASIBUILD_TARGET MATCHES "-threads$")
   _wasibuild_pthread_stubs(_wasibuild_pthread_archive)
   if(_wasibuild_pthread_archive)
     if(NOT TARGET Threads::Threads)

@@ -35,6 +35,12 @@ function(_wasibuild_build_archive out name)
     return()
   endif()
   set(compile "${WASIBUILD_CLANG}" "--target=${WASIBUILD_TARGET}" "--sysroot=${WASIBUILD_SYSROOT}" -O2 ${arg_FLAGS})
+  # A threads target's code goes into a shared-memory module: compiled as
+  # the project's is (wasi.cmake), or wasm-ld refuses an object whose
+  # thread-locals were made plain globals.
+  if(WASIBUILD_TARGET MATCHES "-threads$")
+    list(APPEND compile -pthread)
+  endif()
   set(stamp "${compile};${ar};${arg_SOURCES}")
   if(EXISTS "${library}" AND EXISTS "${dir}/stamp")
     file(READ "${dir}/stamp" previous)

@@ -16,6 +16,12 @@
 #                          install prefix, then PATH); runs tests as emulator
 #   WASIBUILD_TOOLCHAIN    a toolchain name for `which` (like --toolchain)
 #   WASIBUILD_STACK_SIZE   linear-memory stack in bytes (default 8 MiB)
+#   WASIBUILD_THREADS      ON: build for wasm32-wasip1-threads (wasi-threads:
+#                          real pthreads and std::thread over a shared memory),
+#                          the same as -DWASIBUILD_TARGET=wasm32-wasip1-threads
+#   WASIBUILD_MAX_MEMORY   for a threads target, the shared memory's maximum in
+#                          bytes, a multiple of 64 KiB (default 1 GiB): a shared
+#                          memory cannot grow past the maximum it declares
 #   WASIBUILD_TEST_CWD     guarded (default: a test's working directory is
 #                          writable but its build files are not) or writable
 #                          (where mount namespaces are forbidden; docs/testing.md)
@@ -29,6 +35,7 @@ list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
     WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY
+    WASIBUILD_THREADS WASIBUILD_MAX_MEMORY
     WASIBUILD_FSTREAM_LIBRARY WASIBUILD_KEEP_WERROR)
 # An input taken from the environment is kept in the cache: ninja re-runs
 # cmake when a CMakeLists.txt changes, from whatever shell runs ninja, and
@@ -54,6 +61,20 @@ if(NOT WASIBUILD_EXECUTABLE)
   find_program(WASIBUILD_EXECUTABLE wasibuild HINTS "${_wasibuild_prefix}/bin" "${_wasibuild_prefix}/driver" NO_CACHE)
 endif()
 
+# The target the project asked for, before `toolchain which` names its
+# default: WASIBUILD_THREADS=ON asks for the threads target, unless the
+# project named another one.
+set(_wasibuild_asked_target "${WASIBUILD_TARGET}")
+if(WASIBUILD_THREADS)
+  if(NOT _wasibuild_asked_target)
+    set(_wasibuild_asked_target wasm32-wasip1-threads)
+  elseif(NOT _wasibuild_asked_target MATCHES "-threads$")
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_THREADS=ON asks for wasm32-wasip1-threads, but "
+      "WASIBUILD_TARGET=${_wasibuild_asked_target}; drop one of them")
+  endif()
+  set(WASIBUILD_TARGET "${_wasibuild_asked_target}")
+endif()
+
 if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
   if(NOT WASIBUILD_EXECUTABLE)
     message(FATAL_ERROR "wasi.cmake: no toolchain given and no wasibuild found to resolve one.\n"
@@ -73,7 +94,6 @@ if(NOT WASIBUILD_CLANG OR NOT WASIBUILD_SYSROOT)
   file(WRITE "${_which_file}" "${_which_output}")
   # The toolchain's default target, unless the project asked for one
   # (-DWASIBUILD_TARGET=wasm32-wasip2): `which` names the default only.
-  set(_wasibuild_asked_target "${WASIBUILD_TARGET}")
   include("${_which_file}")
   if(_wasibuild_asked_target)
     set(WASIBUILD_TARGET "${_wasibuild_asked_target}")
@@ -125,8 +145,20 @@ endif()
 list(FIND WASIBUILD_TARGETS "${WASIBUILD_TARGET}" _wasibuild_target_index)
 if(WASIBUILD_TARGETS AND _wasibuild_target_index EQUAL -1)
   string(REPLACE ";" ", " _wasibuild_targets_text "${WASIBUILD_TARGETS}")
+  set(_wasibuild_remedy)
+  if(WASIBUILD_TARGET MATCHES "-threads$")
+    string(CONCAT _wasibuild_remedy "\nA toolchain with threads: scripts/setup.sh's debian-llvm23, or a WASI SDK "
+      "(`wasibuild toolchain list` shows each toolchain's threads).")
+  endif()
   message(FATAL_ERROR "wasi.cmake: the toolchain ${WASIBUILD_TOOLCHAIN_NAME} has no ${WASIBUILD_TARGET}; "
-    "its targets: ${_wasibuild_targets_text}")
+    "its targets: ${_wasibuild_targets_text}${_wasibuild_remedy}")
+endif()
+# A sysroot given directly (WASIBUILD_SYSROOT, no capability report): a
+# threads target needs its own libc, built for a shared memory.
+if(WASIBUILD_TARGET MATCHES "-threads$" AND NOT EXISTS "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}/libc.a")
+  message(FATAL_ERROR "wasi.cmake: the sysroot ${WASIBUILD_SYSROOT} has no ${WASIBUILD_TARGET} libc "
+    "(lib/${WASIBUILD_TARGET}/libc.a), so it cannot build threads.\nA toolchain with threads: scripts/setup.sh's "
+    "debian-llvm23, or a WASI SDK (`wasibuild toolchain list` shows each toolchain's threads).")
 endif()
 if(NOT WASIBUILD_STACK_SIZE)
   set(WASIBUILD_STACK_SIZE 8388608)
@@ -268,6 +300,31 @@ foreach(kind EXE SHARED MODULE)
 endforeach()
 _wasibuild_add_link_option("-Wl,--stack-first")
 _wasibuild_add_link_option("-Wl,-z,stack-size=${WASIBUILD_STACK_SIZE}")
+# wasi-threads (wasm32-wasip1-threads): every C and C++ file is compiled
+# with -pthread (atomics, bulk memory and _REENTRANT, under which wasi-libc
+# declares its threads functions), and the module links to a shared memory
+# that the host creates once for all threads: imported, exported too (WASI
+# calls reach memory through the export), with the maximum a shared memory
+# must declare (wasm-ld would otherwise make it the initial size, and the
+# first malloc that grows memory would fail). clang's driver adds
+# --shared-memory itself for this triple.
+if(WASIBUILD_TARGET MATCHES "-threads$")
+  if(NOT DEFINED WASIBUILD_MAX_MEMORY)
+    set(WASIBUILD_MAX_MEMORY 1073741824 CACHE STRING
+      "wasm32-wasip1-threads: the shared memory's maximum in bytes, a multiple of 65536 (default 1 GiB)")
+  endif()
+  if(NOT WASIBUILD_MAX_MEMORY MATCHES "^[0-9]+$" OR WASIBUILD_MAX_MEMORY GREATER 4294967296)
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_MAX_MEMORY=${WASIBUILD_MAX_MEMORY} is not a number of bytes up to 4 GiB")
+  endif()
+  math(EXPR _wasibuild_pages_rest "${WASIBUILD_MAX_MEMORY} % 65536")
+  if(NOT _wasibuild_pages_rest EQUAL 0 OR WASIBUILD_MAX_MEMORY EQUAL 0)
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_MAX_MEMORY=${WASIBUILD_MAX_MEMORY} is not a multiple of 64 KiB "
+      "(65536), the size of a wasm page")
+  endif()
+  _wasibuild_add_compile_option("$<$<COMPILE_LANGUAGE:C,CXX>:-pthread>")
+  _wasibuild_add_link_option("-pthread")
+  _wasibuild_add_link_option("-Wl,--import-memory,--export-memory,--max-memory=${WASIBUILD_MAX_MEMORY}")
+endif()
 # A main(argc, argv) is the symbol __main_argc_argv, which newer wasi-libc
 # references only weakly, and a weak reference never takes a member out of
 # an archive: a main that lives in a static library (googletest's

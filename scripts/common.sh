@@ -271,10 +271,12 @@ _assemble_clang22_wasi() (
 # std::condition_variable work and std::thread compiles (starting one throws
 # std::system_error on wasm32-wasip1, which has no threads). Debian's own
 # wasm32 libc++ builds turn filesystem and threads off, which stopped
-# googletest, Catch2 and doctest. Two targets, as in the WASI SDK:
-# wasm32-wasip1 (core modules) and wasm32-wasip2 (WASI 0.2 components, whose
+# googletest, Catch2 and doctest. Three targets, as in the WASI SDK:
+# wasm32-wasip1 (core modules), wasm32-wasip2 (WASI 0.2 components, whose
 # wasi-libc has real sockets over wasi:sockets: socket, connect, bind,
-# getaddrinfo...), each with its own sid wasi-libc and libc++ build; clang
+# getaddrinfo...) and wasm32-wasip1-threads (wasi-threads core modules: real
+# pthreads over a shared memory; its libc comes from Rust's rust-std, see
+# WASIBUILD_THREADS_LIBC), each with its own wasi-libc and libc++ build; clang
 # links wasip2 with wasm-component-ld, built from crates.io. The assembly
 # takes about two minutes on two cores (the wasip2 libc++ build about 40 s of
 # them); the first one also builds wasm-component-ld, about two minutes more,
@@ -287,7 +289,7 @@ _assemble_clang22_wasi() (
 WASIBUILD_LLVM23_NAME=debian-llvm23
 WASIBUILD_DEV_LLVM23_ARCHIVE="$WASIBUILD_DOWNLOAD_CACHE/$WASIBUILD_LLVM23_NAME.tar.gz"
 export WASIBUILD_DEV_LLVM23_ARCHIVE
-WASIBUILD_LLVM23_LAYOUT=3  # bump when the assembly below changes
+WASIBUILD_LLVM23_LAYOUT=4  # bump when the assembly below changes
 WASIBUILD_LLVM23_DEBS=(
   "wasi-libc 0.0~git20260423.161b319-2 1051dbb0a5e6d3f709de83b6afb423e07a8ab19a9e9f12ef20ff902131e7b8bc"
   "libclang-rt-23-dev-wasm32 1:23.1.4-2 71b9d472cda729de4d057fbd169b69f7d7ca1165dbffd8450a2720023398fbc6"
@@ -296,6 +298,32 @@ WASIBUILD_LLVM23_DEBS=(
 # llvm-toolchain-23 1:23.1.1-2 (the newest orig tarball the mirror still
 # serves). Patched with scripts/patches/libcxx-*.patch before the build.
 WASIBUILD_LLVM23_SOURCE="llvm-toolchain-23_23.1.1.orig.tar.xz 0a5838b993f406534db7e6dc7df66e295354a1e9a23bb21e5739cf5df5bc7689"
+# wasi-libc for wasm32-wasip1-threads: "file sha256 url". No threads build of
+# wasi-libc is reachable from here (Debian packages only the single-threaded
+# wasip1 and the wasip2 sysroots, and deb.debian.org no longer serves
+# wasi-libc's source), but Rust's rust-std component for this target ships
+# the WASI SDK's own wasip1-threads wasi-libc, prebuilt, as its
+# lib/self-contained/{libc.a,crt1-command.o,crt1-reactor.o} (rustc links
+# wasm32-wasip1-threads programs against them). This one is WASI SDK 30's:
+# its debug info names wasisdk://v30.0 and "clang version 21.1.4-wasi-sdk".
+# It has real pthread_create over __wasi_thread_spawn (the `wasi`
+# `thread-spawn` import), wasi_thread_start, sem_*, flockfile; no setjmp
+# (the WASI SDK keeps that in libsetjmp.a, reused from sid below). It has no
+# headers: sid's wasm32-wasi headers serve it. Every function sid's libc
+# defines, this one defines too (compared by symbol: sid's headers declare
+# nothing it lacks), its only additions are the threads functions those
+# headers declare under _REENTRANT (which -pthread defines), and musl's type
+# layouts (pthread_mutex_t...) do not depend on the thread model. URL and
+# sha256 (xz_url, xz_hash) from rustc 1.95.0's channel manifest,
+# https://static.rust-lang.org/dist/channel-rust-1.95.0.toml.
+WASIBUILD_THREADS_LIBC="rust-std-1.95.0-wasm32-wasip1-threads.tar.xz 9079935a00a3c3aaf284957bbe82972983ce2708019687cec1f4988c30c1e0f3 https://static.rust-lang.org/dist/2026-04-16/rust-std-1.95.0-wasm32-wasip1-threads.tar.xz"
+# What a wasm32-wasip1-threads program links with, besides -pthread (which
+# it is compiled with too): a shared memory that the host creates once for
+# all threads (imported), exported too (WASI calls reach memory through the
+# export), with the maximum a shared memory must declare (wasm-ld would
+# otherwise make the maximum the initial size). clang's driver adds
+# --shared-memory itself for this triple.
+WASIBUILD_THREADS_LINK_FLAGS="-Wl,--import-memory,--export-memory,--max-memory=1073741824"
 # wasm-component-ld, the linker clang 22 runs for wasm32-wasip2 (it runs
 # wasm-ld, then turns the core module into a component), pinned by version
 # and built from crates.io by `cargo install --locked` (cargo checks the crate
@@ -312,7 +340,7 @@ WASIBUILD_WASM_COMPONENT_LD_VERSION=0.5.31
 install_debian_llvm23_toolchain() {
   local wasibuild=$1
   local pins="layout $WASIBUILD_LLVM23_LAYOUT ziglang $WASIBUILD_ZIGLANG_VERSION $WASIBUILD_ZIGLANG_SHA256 ${WASIBUILD_LLVM23_DEBS[*]}"
-  pins+=" wasm-component-ld $WASIBUILD_WASM_COMPONENT_LD_VERSION"
+  pins+=" wasm-component-ld $WASIBUILD_WASM_COMPONENT_LD_VERSION ${WASIBUILD_THREADS_LIBC% *}"
   pins+=" $WASIBUILD_LLVM23_SOURCE $(cat "$repo"/scripts/patches/libcxx-*.patch | sha256sum | cut -d' ' -f1)"
   local installed
   if installed=$("$wasibuild" toolchain path "$WASIBUILD_LLVM23_NAME" 2>/dev/null) &&
@@ -350,6 +378,104 @@ _fetch_llvm_source() {
     fail "cannot download $name from deb.debian.org"
   echo "$sha256  $file.part" | sha256sum -c --quiet - >&3 2>&3 || { rm -f "$file.part"; fail "$name: SHA-256 mismatch"; }
   mv "$file.part" "$file"
+}
+
+# rust-std's wasm32-wasip1-threads tarball into the download cache, checked
+# by its pin (WASIBUILD_THREADS_LIBC says why this source).
+_fetch_threads_libc() {
+  local name sha256 url file
+  read -r name sha256 url <<<"$WASIBUILD_THREADS_LIBC"
+  file=$WASIBUILD_DOWNLOAD_CACHE/$name
+  echo "$sha256  $file" | sha256sum -c --quiet - >/dev/null 2>&1 && return
+  curl -fsSL --retry 2 -o "$file.part" "$url" >&3 2>&3 || fail "cannot download $url"
+  echo "$sha256  $file.part" | sha256sum -c --quiet - >&3 2>&3 || { rm -f "$file.part"; fail "$name: SHA-256 mismatch"; }
+  mv "$file.part" "$file"
+}
+
+# The wasm32-wasip1-threads sysroot in TC: the libc of WASIBUILD_THREADS_LIBC,
+# sid's wasm32-wasi headers (a link), the compiler-rt builtins, and those of
+# sid's other wasm32-wasi archives that may go into a shared-memory module.
+# An object built without atomics is fine there unless atomics or TLS were
+# stripped from it (its libc's errno, for one), which wasm-ld records and
+# refuses; so each archive is linked whole into a threads program, and kept
+# only if that works. Left out (sid, 2026-04): libwasi-emulated-mman,
+# -process-clocks, -signal and libc-printscan-*, so wasi.cmake turns those
+# emulations off for this target.
+_assemble_threads_sysroot() {
+  local tc=$1 tmp=$2 sysroot=$1/share/wasi-sysroot name archive
+  local lib=$sysroot/lib/wasm32-wasip1-threads builtins=$tc/lib/clang/22/lib/wasm32-unknown-wasip1-threads
+  name=${WASIBUILD_THREADS_LIBC%% *}
+  _fetch_threads_libc
+  tar -xJf "$WASIBUILD_DOWNLOAD_CACHE/$name" -C "$tmp" --wildcards '*/self-contained/*' >&3 2>&3 ||
+    fail "cannot unpack $name"
+  mkdir -p "$lib" "$builtins" &&
+    cp "$tmp/${name%.tar.xz}/rust-std-wasm32-wasip1-threads/lib/rustlib/wasm32-wasip1-threads/lib/self-contained/"* "$lib/" &&
+    cp "$lib/crt1-command.o" "$lib/crt1.o" &&
+    ln -s wasm32-wasi "$sysroot/include/wasm32-wasip1-threads" &&
+    cp "$tc/lib/clang/22/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a" "$builtins/" ||
+    fail "cannot assemble the wasm32-wasip1-threads sysroot"
+  # The empty ones (libm.a, libpthread.a...: their functions are in libc.a)
+  # first: clang's driver links -lpthread for this triple.
+  for archive in "$sysroot/lib/wasm32-wasi/"lib*.a; do
+    ! cmp -s "$archive" <(printf '!<arch>\n') || cp "$archive" "$lib/" || fail "cannot copy ${archive##*/}"
+  done
+  printf '%s\n' '#include <pthread.h>' 'static void *run(void *arg) { return arg; }' \
+    'int main(void) { pthread_t thread; return pthread_create(&thread, 0, run, 0) || pthread_join(thread, 0); }' \
+    >"$tmp/threads-archive.c"
+  for archive in "$builtins/libclang_rt.builtins.a" "$sysroot/lib/wasm32-wasi/"lib*.a; do
+    case ${archive##*/} in libc.a | libc++* | libunwind.a) continue ;; esac  # their own builds
+    [ ! -f "$lib/${archive##*/}" ] || continue
+    echo "linking ${archive##*/} whole into a wasm32-wasip1-threads program" >&3
+    if "$tc/bin/clang" --target=wasm32-wasip1-threads "--sysroot=$sysroot" -pthread "$tmp/threads-archive.c" \
+         $WASIBUILD_THREADS_LINK_FLAGS -Wl,--whole-archive "$archive" -Wl,--no-whole-archive \
+         -o "$tmp/threads-archive.wasm" >&3 2>&3; then
+      [ "${archive#"$builtins"}" != "$archive" ] || cp "$archive" "$lib/" || fail "cannot copy ${archive##*/}"
+    elif [ "${archive#"$builtins"}" != "$archive" ]; then
+      fail "the compiler-rt builtins do not link into a shared-memory module"
+    else
+      echo "left out of wasm32-wasip1-threads: ${archive##*/}" >&3
+    fi
+  done
+}
+
+# Prints the imports and exports of a core module, one a line: "import
+# MODULE NAME" (a memory: "import MODULE NAME shared|unshared"), "export
+# NAME"; enough to check a wasi-threads module.
+_wasm_interface() {
+  python3 - "$1" <<'PY'
+import sys
+def leb(b, i):
+    value = shift = 0
+    while True:
+        byte = b[i]; i += 1; value |= (byte & 0x7f) << shift; shift += 7
+        if byte < 0x80: return value, i
+def name(b, i):
+    n, i = leb(b, i); return b[i:i + n].decode(), i + n
+def limits(b, i):
+    flags, i = leb(b, i); _, i = leb(b, i)
+    if flags & 1: _, i = leb(b, i)
+    return flags, i
+b = open(sys.argv[1], 'rb').read()
+if b[:8] != b'\0asm\1\0\0\0': sys.exit(sys.argv[1] + ': not a core module')
+i = 8
+while i < len(b):
+    section, (size, i) = b[i], leb(b, i + 1)
+    end = i + size
+    if section == 2:
+        count, i = leb(b, i)
+        for _ in range(count):
+            module, i = name(b, i); field, i = name(b, i); kind = b[i]; i += 1
+            if kind == 0: _, i = leb(b, i); print('import', module, field)
+            elif kind == 1: i += 1; _, i = limits(b, i); print('import', module, field)
+            elif kind == 2: flags, i = limits(b, i); print('import', module, field, 'shared' if flags & 2 else 'unshared')
+            elif kind == 3: i += 2; print('import', module, field)
+            elif kind == 4: i += 1; _, i = leb(b, i); print('import', module, field)
+    elif section == 7:
+        count, i = leb(b, i)
+        for _ in range(count):
+            field, i = name(b, i); _, i = leb(b, i + 1); print('export', field)
+    i = end
+PY
 }
 
 # wasm-component-ld into BIN, from WASIBUILD_WASM_COMPONENT_LD_DIR, where it
@@ -394,8 +520,13 @@ _build_cxx_runtimes() {
   done
   mkdir -p "$tmp/cmake/Platform" && cp "$repo/cmake-modules/Platform/WASI.cmake" "$tmp/cmake/Platform/" ||
     fail "cannot write the runtimes' toolchain file"
-  local eh="-fwasm-exceptions -mllvm -wasm-use-legacy-eh=false" options library libdir config_site=
+  local eh="-fwasm-exceptions -mllvm -wasm-use-legacy-eh=false" flags options library libdir config_site=
   for triple in "$@"; do
+    # wasm32-wasip1-threads: atomics and bulk memory (the triple turns them
+    # on) and _REENTRANT, which wasi-libc's headers need for its threads
+    # functions; libc++ is the same library, on real pthreads.
+    flags=$eh
+    [[ $triple != *-threads ]] || flags+=" -pthread"
     cat >"$tmp/cmake/$triple.cmake" <<EOT || fail "cannot write the runtimes' toolchain file"
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
@@ -420,7 +551,7 @@ EOT
     done
     cmake -G Ninja -S "$tmp/$top/runtimes" -B "$tmp/runtimes-$triple" -DCMAKE_TOOLCHAIN_FILE="$tmp/cmake/$triple.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sysroot" -DCMAKE_INSTALL_INCLUDEDIR=include \
-      -DCMAKE_C_FLAGS="$eh" -DCMAKE_CXX_FLAGS="$eh" -DCMAKE_ASM_FLAGS="$eh" \
+      -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_ASM_FLAGS="$flags" \
       -DLLVM_ENABLE_RUNTIMES="libcxx;libcxxabi;libunwind" -DLLVM_COMPILER_CHECKED=ON "${options[@]}" \
       -DLIBCXX_ENABLE_THREADS=ON -DLIBCXX_HAS_PTHREAD_API=ON -DLIBCXX_ENABLE_FILESYSTEM=ON \
       -DLIBCXX_ENABLE_EXCEPTIONS=ON -DLIBCXX_CXX_ABI=libcxxabi -DLIBCXX_ABI_VERSION=2 -DLIBCXX_PSTL_BACKEND=serial \
@@ -474,28 +605,59 @@ _assemble_debian_llvm23() (
     ln -s wasm32-wasi "$sysroot/include/wasm32-wasip1" &&
     ln -s wasm32-wasi "$sysroot/lib/wasm32-wasip1" || fail "cannot assemble the toolchain directory"
   _write_zig_wrappers "$tc/bin" '$here/../libexec/zig' 22
+  _assemble_threads_sysroot "$tc" "$tmp"
   # clang finds wasm-component-ld through the wrappers' -B$here, like
   # wasm-ld, and passes it --wasm-ld-path with the wasm-ld it found there
   # (the zig wrapper), so neither needs PATH.
   _install_wasm_component_ld "$tc/bin"
-  _build_cxx_runtimes "$tarball" "$tc" "$tmp" wasm32-wasip1 wasm32-wasip2
+  _build_cxx_runtimes "$tarball" "$tc" "$tmp" wasm32-wasip1 wasm32-wasip2 wasm32-wasip1-threads
   echo "$pins" >"$tc/wasibuild-pins"
 
   # Proven before it is offered: a C++ program that throws, catches,
   # longjmps, locks and lists a directory compiles and links in the form
-  # the toolchain file uses, for both targets; a C program that resolves a
+  # the toolchain file uses, for every target; a C program that resolves a
   # name and connects a socket links into a component for wasm32-wasip2,
   # whose preamble says so (version 0x0d, layer 1: a core module has
-  # version 1, layer 0).
+  # version 1, layer 0); a C program that starts a pthread and a C++ one
+  # that starts a std::thread and waits on a std::condition_variable link
+  # into wasi-threads modules for wasm32-wasip1-threads (below).
   printf '%s\n' '#include <csetjmp>' '#include <filesystem>' '#include <mutex>' '#include <stdexcept>' \
     'static std::jmp_buf env;' 'static std::mutex mutex;' \
     'int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) {}' \
     '  std::lock_guard lock(mutex); for (auto& entry : std::filesystem::directory_iterator(".")) (void)entry;' \
     '  if (setjmp(env) == 0) std::longjmp(env, 1); return 0; }' >"$tmp/probe.cpp"
-  for triple in wasm32-wasip1 wasm32-wasip2; do
+  local threads_flags=(-pthread $WASIBUILD_THREADS_LINK_FLAGS) flags
+  for triple in wasm32-wasip1 wasm32-wasip2 wasm32-wasip1-threads; do
+    flags=()
+    [[ $triple != *-threads ]] || flags=("${threads_flags[@]}")
     "$tc/bin/clang++" --target=$triple "--sysroot=$sysroot" -fwasm-exceptions -mllvm -wasm-enable-sjlj \
-      -mllvm -wasm-use-legacy-eh=false "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe-$triple.wasm" >&3 2>&3 ||
+      -mllvm -wasm-use-legacy-eh=false "${flags[@]}" "$tmp/probe.cpp" -lsetjmp -lunwind -o "$tmp/probe-$triple.wasm" >&3 2>&3 ||
       fail "the assembled toolchain does not compile a program with exceptions, setjmp, <filesystem> and <mutex> for $triple"
+  done
+  printf '%s\n' '#include <pthread.h>' '#include <stdio.h>' \
+    'static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; static int total;' \
+    'static void *add(void *arg) { pthread_mutex_lock(&lock); total += *(int *)arg; pthread_mutex_unlock(&lock); return 0; }' \
+    'int main(void) { pthread_t thread; int one = 1; if (pthread_create(&thread, 0, add, &one)) return 1;' \
+    '  pthread_join(thread, 0); printf("%d\n", total); return 0; }' >"$tmp/probe-pthread.c"
+  printf '%s\n' '#include <condition_variable>' '#include <mutex>' '#include <thread>' \
+    'int main() { std::mutex mutex; std::condition_variable ready; bool done = false;' \
+    '  std::thread worker([&] { std::lock_guard lock(mutex); done = true; ready.notify_one(); });' \
+    '  { std::unique_lock lock(mutex); ready.wait(lock, [&] { return done; }); } worker.join(); return 0; }' \
+    >"$tmp/probe-thread.cpp"
+  "$tc/bin/clang" --target=wasm32-wasip1-threads "--sysroot=$sysroot" "${threads_flags[@]}" "$tmp/probe-pthread.c" \
+    -o "$tmp/probe-pthread.wasm" >&3 2>&3 ||
+    fail "the assembled toolchain does not link a pthread program for wasm32-wasip1-threads"
+  "$tc/bin/clang++" --target=wasm32-wasip1-threads "--sysroot=$sysroot" "${threads_flags[@]}" -fwasm-exceptions \
+    -mllvm -wasm-use-legacy-eh=false "$tmp/probe-thread.cpp" -lunwind -o "$tmp/probe-thread.wasm" >&3 2>&3 ||
+    fail "the assembled toolchain does not link a std::thread program for wasm32-wasip1-threads"
+  local interface entry module
+  for module in "$tmp/probe-pthread.wasm" "$tmp/probe-thread.wasm"; do
+    interface=$(_wasm_interface "$module" 2>&3) || fail "cannot read ${module##*/}"
+    printf '%s: %s\n' "${module##*/}" "$interface" >&3
+    for entry in "import wasi thread-spawn" "import env memory shared" "export memory" "export wasi_thread_start"; do
+      grep -qx "$entry" <<<"$interface" ||
+        fail "the wasm32-wasip1-threads module ${module##*/} lacks \"$entry\" (not a wasi-threads module)"
+    done
   done
   printf '%s\n' '#include <netdb.h>' '#include <string.h>' '#include <sys/socket.h>' '#include <unistd.h>' \
     'int main(void) { struct addrinfo hints, *found; memset(&hints, 0, sizeof hints); hints.ai_socktype = SOCK_STREAM;' \
@@ -504,7 +666,6 @@ _assemble_debian_llvm23() (
     '  freeaddrinfo(found); if (fd >= 0) close(fd); return rc != 0; }' >"$tmp/probe.c"
   "$tc/bin/clang" --target=wasm32-wasip2 "--sysroot=$sysroot" "$tmp/probe.c" -o "$tmp/probe-sockets.wasm" >&3 2>&3 ||
     fail "the assembled toolchain does not link a wasm32-wasip2 component that uses sockets"
-  local module
   for module in "$tmp/probe-wasm32-wasip2.wasm" "$tmp/probe-sockets.wasm"; do
     [ "$(od -An -tx1 -N8 "$module" | tr -d ' \n')" = 0061736d0d000100 ] ||
       fail "the wasm32-wasip2 link did not write a component (${module##*/})"

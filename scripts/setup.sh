@@ -9,7 +9,9 @@
 #      binaryen`), so setjmp/longjmp work with Debian's clang 19;
 #   3. assembles a WASI SDK from Debian's LLVM 23 wasm32 runtimes (C++
 #      exceptions; wasm32-wasip2 components, linked by wasm-component-ld,
-#      built with cargo into ~/.cache/wasibuild-dev/wasm-component-ld-*)
+#      built with cargo into ~/.cache/wasibuild-dev/wasm-component-ld-*;
+#      wasm32-wasip1-threads modules, over the WASI SDK's threads wasi-libc
+#      that Rust's rust-std ships)
 #      and installs it as the default toolchain, unless the user chose one
 #      (scripts/common.sh, docs/toolchains.md);
 #   4. builds examples/hello (C++) to wasm with `wasibuild run` (through the

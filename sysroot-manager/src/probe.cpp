@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "layout.hpp"
 #include "wasibuild/toolchain.hpp"
@@ -46,9 +48,27 @@ constexpr const char* kExceptionsProbe = R"(#include <stdexcept>
 int main() { try { throw std::runtime_error("x"); } catch (const std::exception&) { return 0; } return 1; }
 )";
 
-constexpr const char* kThreadsProbe = R"(#include <thread>
-int main() { std::thread t([] {}); t.join(); return 0; }
+// A std::thread that signals a condition variable, in a wasi-threads module.
+constexpr const char* kThreadsProbe = R"(#include <condition_variable>
+#include <mutex>
+#include <thread>
+int main() {
+  std::mutex mutex; std::condition_variable ready; bool done = false;
+  std::thread worker([&] { std::lock_guard lock(mutex); done = true; ready.notify_one(); });
+  { std::unique_lock lock(mutex); ready.wait(lock, [&] { return done; }); }
+  worker.join(); return 0;
+}
 )";
+
+// Whether the module imports wasi-threads' `wasi` `thread-spawn`: the
+// import's names as the import section spells them (length-prefixed). A
+// libc whose pthread_create only fails (single-threaded stubs) links a
+// std::thread program too, without it.
+bool spawns_threads(const fs::path& module) {
+  std::ifstream in(module, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes.find(std::string("\x04wasi\x0cthread-spawn")) != std::string::npos;
+}
 
 constexpr const char* kSetjmpProbe = R"(#include <setjmp.h>
 static jmp_buf env;
@@ -90,11 +110,16 @@ Capabilities probe_capabilities(const Toolchain& toolchain, const fs::path& scra
   // WASI SDK 33+: exceptions are opt-in and use the standard (exnref) form.
   caps.exceptions = compiles(toolchain, scratch, "exceptions", kExceptionsProbe, target,
                              {"-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false", "-lunwind"});
+  // Threads: a threads target in the sysroot (as wasm32-wasip2 is reported,
+  // by its libc), whose libc and libc++ link a std::thread program into a
+  // module that spawns threads, with wasi.cmake's flags for that target
+  // (clang's driver adds --shared-memory).
   for (const char* threads_target : {"wasm32-wasip1-threads", "wasm32-wasi-threads"}) {
     if (std::find(caps.targets.begin(), caps.targets.end(), threads_target) == caps.targets.end()) continue;
     std::vector<std::string> flags = without_exceptions(toolchain, threads_target);
-    flags.insert(flags.end(), {"-pthread", "-Wl,--import-memory,--export-memory,--max-memory=67108864"});
-    caps.threads = compiles(toolchain, scratch, "threads", kThreadsProbe, threads_target, flags);
+    flags.insert(flags.end(), {"-pthread", "-Wl,--import-memory,--export-memory,--max-memory=1073741824"});
+    caps.threads = compiles(toolchain, scratch, "threads", kThreadsProbe, threads_target, flags) &&
+                   spawns_threads(scratch / "threads.wasm");
     break;
   }
   return caps;
