@@ -22,6 +22,9 @@
 #   WASIBUILD_MAX_MEMORY   for a threads target, the shared memory's maximum in
 #                          bytes, a multiple of 64 KiB (default 1 GiB): a shared
 #                          memory cannot grow past the maximum it declares
+#   WASIBUILD_MAX_THREADS  for a threads target, the threads each test may run
+#                          besides its main one (`exec --max-threads`; the
+#                          runner's default, 64, when unset)
 #   WASIBUILD_TEST_CWD     guarded (default: a test's working directory is
 #                          writable but its build files are not) or writable
 #                          (where mount namespaces are forbidden; docs/testing.md)
@@ -35,7 +38,7 @@ list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 set(_wasibuild_inputs WASIBUILD_CLANG WASIBUILD_CLANGXX WASIBUILD_AR WASIBUILD_RANLIB WASIBUILD_SYSROOT
     WASIBUILD_TARGET WASIBUILD_EXECUTABLE WASIBUILD_TOOLCHAIN WASIBUILD_STACK_SIZE WASIBUILD_SUPPORT_LIBRARY
-    WASIBUILD_THREADS WASIBUILD_MAX_MEMORY
+    WASIBUILD_THREADS WASIBUILD_MAX_MEMORY WASIBUILD_MAX_THREADS
     WASIBUILD_FSTREAM_LIBRARY WASIBUILD_KEEP_WERROR)
 # An input taken from the environment is kept in the cache: ninja re-runs
 # cmake when a CMakeLists.txt changes, from whatever shell runs ninja, and
@@ -343,18 +346,30 @@ _wasibuild_add_link_option("-B${CMAKE_CURRENT_LIST_DIR}/support/no-wasm-opt")
 # emulation defines and libraries; real projects (and their configure checks)
 # expect them, so turn on every emulation the sysroot ships. An archive on
 # the link line costs nothing unless a symbol is used.
+# Where the sysroot has no archive for one (wasm32-wasip1-threads: wasi-libc's
+# were built without atomics, and wasm-ld refuses them in a shared-memory
+# module), the support library has a thread-safe one of its own in
+# support/emulated, if any; its define comes with the library.
 set(_wasibuild_libs "${WASIBUILD_SYSROOT}/lib/${WASIBUILD_TARGET}")
 set(_wasibuild_standard_libraries)
+set(WASIBUILD_SUPPORT_EMULATIONS)
 foreach(emulation IN ITEMS signal process-clocks mman getpid pthread)
+  string(TOUPPER "${emulation}" define)
+  string(REPLACE "-" "_" define "${define}")
   if(EXISTS "${_wasibuild_libs}/libwasi-emulated-${emulation}.a")
-    string(TOUPPER "${emulation}" define)
-    string(REPLACE "-" "_" define "${define}")
     _wasibuild_add_compile_option("-D_WASI_EMULATED_${define}")
     string(APPEND _wasibuild_standard_libraries " -lwasi-emulated-${emulation}")
+  elseif(EXISTS "${CMAKE_CURRENT_LIST_DIR}/support/emulated/${emulation}.c")
+    list(APPEND WASIBUILD_SUPPORT_EMULATIONS ${emulation})
   endif()
 endforeach()
 include(WasiSupport)
 if(WASIBUILD_SUPPORT_LIBRARY)
+  foreach(emulation IN LISTS WASIBUILD_SUPPORT_EMULATIONS)
+    string(TOUPPER "${emulation}" define)
+    string(REPLACE "-" "_" define "${define}")
+    _wasibuild_add_compile_option("-D_WASI_EMULATED_${define}")
+  endforeach()
   # support/cwd.c (a test starts in its host working directory, and `..`
   # crosses grants) is linked into every command and kept: the entry point
   # crt1 calls is wrapped by support/start.c, which refers to it.
@@ -478,11 +493,18 @@ set(_wasibuild_build_root)
 if(_wasibuild_cwd_grant STREQUAL "--dir-build" AND CMAKE_GENERATOR MATCHES "^Ninja")
   set(_wasibuild_build_root --build-root "${CMAKE_BINARY_DIR}")
 endif()
+set(_wasibuild_thread_cap)
+if(DEFINED WASIBUILD_MAX_THREADS AND NOT WASIBUILD_MAX_THREADS STREQUAL "")
+  if(NOT WASIBUILD_MAX_THREADS MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "wasi.cmake: WASIBUILD_MAX_THREADS=${WASIBUILD_MAX_THREADS} is not a whole number")
+  endif()
+  set(_wasibuild_thread_cap --max-threads "${WASIBUILD_MAX_THREADS}")
+endif()
 if(WASIBUILD_EXECUTABLE)
   set(WASIBUILD_TEST_GRANTS --dir-ro "${CMAKE_SOURCE_DIR}::${CMAKE_SOURCE_DIR}"
       --dir-ro "${CMAKE_BINARY_DIR}::${CMAKE_BINARY_DIR}" ${_wasibuild_cwd_grant} ".::." --host-cwd ${_wasibuild_build_root}
       --private-tmp --env-names-from WASIBUILD_GUEST_ENV --env-changed-since WASIBUILD_HARNESS_ENV
-      ${WASIBUILD_TEST_EXTRA_GRANTS})
+      ${_wasibuild_thread_cap} ${WASIBUILD_TEST_EXTRA_GRANTS})
   if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${WASIBUILD_EXECUTABLE};exec;${WASIBUILD_TEST_GRANTS};--")
   endif()

@@ -265,6 +265,11 @@ runner::Policy policy_from(const SandboxFlags& flags, const Env& env) {
   return policy;
 }
 
+// Each thread is a host thread with a stack reservation of the wasm stack
+// budget: past a thousand, a mistyped cap would exhaust the address space
+// before the guest did anything useful.
+constexpr std::uint32_t kMostThreads = 1024;
+
 runner::Limits limits_from(const SandboxFlags& flags) {
   runner::Limits limits;
   if (!flags.max_memory.empty()) {
@@ -297,6 +302,16 @@ runner::Limits limits_from(const SandboxFlags& flags) {
       bad_flag("--fuel", flags.fuel, "not a whole number", "for example: --fuel 1000000");
     }
     limits.fuel = fuel;
+  }
+  if (!flags.max_threads.empty()) {
+    std::uint32_t threads = 0;
+    const auto* end = flags.max_threads.data() + flags.max_threads.size();
+    const auto [stop, error] = std::from_chars(flags.max_threads.data(), end, threads);
+    if (error != std::errc() || stop != end || threads > kMostThreads) {
+      bad_flag("--max-threads", flags.max_threads, fmt::format("not a whole number up to {}", kMostThreads),
+               "for example: --max-threads 8");
+    }
+    limits.max_threads = threads;
   }
   return limits;
 }

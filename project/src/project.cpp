@@ -86,7 +86,8 @@ std::vector<Key> test_keys() {
 const std::vector<Section>& schema() {
   static const std::vector<Section> sections = {
       {"package", {{"name", Kind::string}, {"version", Kind::string}}},
-      {"toolchain", {{"name", Kind::string}, {"version", Kind::integer}, {"target", Kind::string}}},
+      {"toolchain",
+       {{"name", Kind::string}, {"version", Kind::integer}, {"target", Kind::string}, {"threads", Kind::boolean}}},
       {"build",
        {{"generator", Kind::string},
         {"launcher", Kind::string},
@@ -423,6 +424,16 @@ Project parse_project(const std::string& text, const fs::path& manifest) {
   if (auto name = root["toolchain"]["name"].value<std::string>()) project.toolchain = *name;
   if (auto version = root["toolchain"]["version"].value<std::int64_t>()) project.toolchain = std::to_string(*version);
   if (auto target = root["toolchain"]["target"].value<std::string>()) project.target = *target;
+  if (const auto* threads = root["toolchain"]["threads"].node(); threads && threads->value_or(false)) {
+    // threads = true is short for the threads target; with another target
+    // named too, one of the two is a mistake.
+    if (project.target && !project.target->ends_with("-threads")) {
+      checker.fail(threads->source(), fmt::format("threads = true asks for wasm32-wasip1-threads, but target is \"{}\"",
+                                                  *project.target),
+                   {"drop one of them"});
+    }
+    if (!project.target) project.target = "wasm32-wasip1-threads";
+  }
   project.generator = root["build"]["generator"].value_or(std::string("Ninja"));
   if (auto launcher = root["build"]["launcher"].value<std::string>()) project.launcher = *launcher;
   const toml::node& root_node = root;

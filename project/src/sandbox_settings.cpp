@@ -69,6 +69,10 @@ const std::vector<SandboxFlagSpec>& sandbox_flag_table() {
        "End the guest after a wall-clock time, exit 124 (e.g. --timeout 250ms)", &F::timeout},
       {"--fuel", "fuel", V::count, "N", true,
        "Deterministic instruction budget; running out traps (e.g. --fuel 1000000)", &F::fuel},
+      {"--max-threads", "max-threads", V::count, "N", true,
+       "Threads a wasm32-wasip1-threads module may run besides its main one; past it pthread_create fails with "
+       "EAGAIN (default 64, e.g. --max-threads 8)",
+       &F::max_threads},
   };
   return table;
 }

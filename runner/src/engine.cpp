@@ -31,6 +31,10 @@ wasmtime::Engine make_engine(const EngineSettings& settings) {
   config.wasm_function_references(true);
   config.wasm_gc(true);
   config.wasm_exceptions(true);
+  // Atomics and shared memories, which wasm32-wasip1-threads modules use
+  // (threads.hpp); a module without them compiles as before.
+  wasmtime_config_wasm_threads_set(config.capi(), true);
+  wasmtime_config_shared_memory_set(config.capi(), true);
   config.consume_fuel(settings.consume_fuel);
   config.epoch_interruption(settings.epoch_interruption);
   // Wasmtime refuses a max_wasm_stack above async_stack_size; no async
@@ -42,7 +46,7 @@ wasmtime::Engine make_engine(const EngineSettings& settings) {
 }
 
 std::string fingerprint(const EngineSettings& settings) {
-  return fmt::format("wasibuild-engine-v1;wasmtime={};fuel={:d};epoch={:d};details=1", WASMTIME_VERSION,
+  return fmt::format("wasibuild-engine-v1;wasmtime={};fuel={:d};epoch={:d};details=1;threads=1", WASMTIME_VERSION,
                      settings.consume_fuel, settings.epoch_interruption);
 }
 

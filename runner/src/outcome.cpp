@@ -41,8 +41,7 @@ std::string problem(const Error& error) {
       return "a WASI 0.3 component (built for wasm32-wasip3), which the embedded Wasmtime cannot link yet; "
              "wasibuild runs WASI 0.2 components (wasm32-wasip2) and core modules (wasm32-wasip1): " + error.detail;
     case Kind::needs_threads:
-      return "built for wasm32-wasip1-threads (it " + error.detail +
-             "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or wasm32-wasi)";
+      return "a wasm32-wasip1-threads module that cannot run here: " + error.detail;
     case Kind::bad_grant: return error.detail;
     case Kind::confinement_failed: return "cannot confine the run to its grants with Landlock: " + error.detail;
     case Kind::output_failure: return "cannot write it: " + error.detail;

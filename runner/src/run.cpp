@@ -28,6 +28,7 @@
 #include "private_tmp.hpp"
 #include "sha256.hpp"
 #include "store_limits.hpp"
+#include "threads.hpp"
 #include "wasibuild/runner.hpp"
 #include "wasibuild/text.hpp"
 
@@ -112,15 +113,6 @@ std::variant<Format, Error> classify(const fs::path& path, std::span<const std::
   }
   if (looks_like_text(path, bytes)) return Format::text;
   return Error{Error::Kind::not_webassembly, path, {}};
-}
-
-// A module built for wasm32-wasip1-threads, refused before compiling: the
-// engine has no shared memories, and would only say that.
-std::optional<Error> threads_refusal(const fs::path& path, const std::optional<ModuleShape>& shape) {
-  if (!shape || shape->threads_need.empty()) return std::nullopt;
-  return Error{Error::Kind::needs_threads, path, shape->threads_need,
-               {"build it without threads: --target wasm32-wasip1; find_package(Threads) then gives "
-                "single-threaded pthreads (docs/posix.md#threads-single-threaded-pthreads)"}};
 }
 
 wasmtime::Result<wasmtime::Module> compile(wasmtime::Engine& engine, Format format,
@@ -366,8 +358,9 @@ class Deadline {
 // the host instead of trapping). The stack is reserved, not committed:
 // pages cost memory only once touched. A thread started after Landlock
 // confinement inherits it. Returns false if no such thread can be made.
+constexpr std::uint64_t kHostRoom = std::uint64_t{4} << 20;
+
 bool run_on_large_stack(std::uint64_t wasm_stack_bytes, const std::function<void()>& work) {
-  constexpr std::uint64_t kHostRoom = std::uint64_t{4} << 20;
   pthread_attr_t attributes;
   if (::pthread_attr_init(&attributes) != 0) return false;
   const bool sized = ::pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(wasm_stack_bytes + kHostRoom)) == 0;
@@ -382,6 +375,25 @@ bool run_on_large_stack(std::uint64_t wasm_stack_bytes, const std::function<void
   if (!started) return false;
   ::pthread_join(thread, nullptr);
   return true;
+}
+
+// As run_on_large_stack, on a detached thread that owns `work`.
+bool start_detached_on_large_stack(std::uint64_t wasm_stack_bytes, std::function<void()> work) {
+  pthread_attr_t attributes;
+  if (::pthread_attr_init(&attributes) != 0) return false;
+  const bool set = ::pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(wasm_stack_bytes + kHostRoom)) == 0 &&
+                   ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED) == 0;
+  auto owned = std::make_unique<std::function<void()>>(std::move(work));
+  auto entry = [](void* argument) -> void* {
+    std::unique_ptr<std::function<void()>> owned_work(static_cast<std::function<void()>*>(argument));
+    (*owned_work)();
+    return nullptr;
+  };
+  pthread_t thread;
+  const bool started = set && ::pthread_create(&thread, &attributes, entry, owned.get()) == 0;
+  ::pthread_attr_destroy(&attributes);
+  if (started) (void)owned.release();
+  return started;
 }
 
 void use_one_wasi_runtime_worker() { ::setenv("TOKIO_WORKER_THREADS", "1", 0); }
@@ -544,6 +556,82 @@ Outcome run_component(const Program& program, const Policy& policy, const std::v
 
 }  // namespace
 
+// Fuel is counted per store, and a threads run has one store per thread:
+// one budget for all of them is not built yet (docs/design-notes.md).
+Error fuel_with_threads_refusal(const Program& program) {
+  return Error{Error::Kind::needs_threads, program.module,
+               "--fuel counts one thread's instructions, not yet a whole threads run's",
+               {"use --timeout to bound a threads module"}};
+}
+
+// A threads module (wasm32-wasip1-threads): each thread gets the store
+// limits, the epoch deadline, and a share of nothing else; the one shared
+// memory is capped by --max-memory in its type, since growing a shared
+// memory does not ask the store's limiter.
+Outcome run_threads_module(const Program& program, const Policy& policy, const std::vector<DirectoryGrant>& grants,
+                           const Limits& limits, wasmtime::Engine& engine, const EngineSettings& settings,
+                           const wasmtime::Module& module, const std::optional<ModuleShape>& shape,
+                           std::optional<Deadline>& deadline) {
+  if (auto problem = threads_module_problem(module)) {
+    return Error{Error::Kind::needs_threads, program.module, *problem};
+  }
+  // The runner's descriptor table (dup, dup2, pipe) is one store's, with a
+  // trampoline over an unshared memory: not built for threads yet.
+  if (imports_descriptor_duplication(module)) {
+    return Error{Error::Kind::needs_threads, program.module,
+                 "it calls dup(), dup2() or pipe(), which the runner gives single-threaded modules only"};
+  }
+  SharedMemoryImport memory = *shared_memory_import(module);
+  constexpr std::uint64_t kPage = 65536;
+  if (limits.max_memory_bytes) {
+    const std::uint64_t cap = *limits.max_memory_bytes / kPage;
+    if (memory.minimum_pages > cap) {
+      return Error{Error::Kind::memory_limit_too_small, program.module,
+                   fmt::format("its shared memory starts at {} (its declared minimum), more than --max-memory {}",
+                               base::size_text(memory.minimum_pages * kPage, base::Rounding::up),
+                               base::size_text(*limits.max_memory_bytes, base::Rounding::nearest)),
+                   {fmt::format("give it at least --max-memory {}",
+                                base::size_text(memory.minimum_pages * kPage, base::Rounding::up))}};
+    }
+    memory.maximum_pages = std::min(memory.maximum_pages.value_or(cap), cap);
+  }
+  const StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  wasmtime::WasiConfig wasi = make_wasi(program, policy);
+  if (auto error = grant_directories(wasi, grants)) return *error;
+  if (auto error = policy.confine_process ? confine_to_grants(grants) : std::nullopt) {
+    return Error{Error::Kind::confinement_failed, program.module, *error};
+  }
+  use_one_wasi_runtime_worker();
+  Outcome outcome = run_threads(ThreadsRun{
+      .engine = engine,
+      .module = module,
+      .file = program.module,
+      .wasi = std::move(wasi),
+      .memory = memory,
+      .max_threads = limits.max_threads,
+      .max_wasm_stack_bytes = limits.max_wasm_stack_bytes,
+      .timeout = limits.timeout,
+      .prepare_store =
+          [bounds, settings](wasmtime::Store& store) {
+            store.limiter(bounds.memory_bytes, bounds.table_elements, bounds.instances, bounds.tables,
+                          bounds.memories);
+            if (settings.consume_fuel) (void)store.context().set_fuel(kUnlimitedFuel);
+            store.context().set_epoch_deadline(1);
+          },
+      .outcome_of_failure = [program, limits](const wasmtime::TrapError& failure) {
+        return outcome_of_failure(program, limits, failure, std::nullopt);
+      },
+      .outcome_of_instantiation_failure = [program, limits](const wasmtime::TrapError& failure) {
+        return outcome_of_instantiation_failure(program, limits, failure, std::nullopt);
+      },
+      .start_thread = [stack = limits.max_wasm_stack_bytes](std::function<void()> work) {
+        return start_detached_on_large_stack(stack, std::move(work));
+      },
+  });
+  deadline.reset();
+  return outcome;
+}
+
 Outcome run(const Program& program, const Policy& policy, const Limits& limits,
             const std::optional<CacheOptions>& cache, const Finished& finished, const Stuck& stuck) {
   // First, while the process has one thread: the private /tmp forks its
@@ -575,8 +663,25 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
   auto format = classify(program.module, file.bytes());
   if (auto* error = std::get_if<Error>(&format)) return *error;
 
+  // Text is turned into a binary first: the limits below read its sections.
+  std::span<const std::uint8_t> bytes = file.bytes();
+  std::vector<std::uint8_t> converted;
+  if (std::get<Format>(format) == Format::text) {
+    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (!binary) return Error{Error::Kind::invalid_module, program.module, one_line(binary.err().message())};
+    converted = std::move(binary.ok());
+    bytes = converted;
+    format = Format::binary;
+    if (is_component(bytes)) format = Format::component;  // (component ...) text
+  }
+  const std::optional<ModuleShape> shape =
+      std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
+  const bool threads = shape && !shape->threads_need.empty();
+
+  // A threads run always has epoch interruption: an epoch tick is how the
+  // run stops the other threads when one of them ends it (threads.hpp).
   EngineSettings settings{.consume_fuel = limits.fuel.has_value(),
-                          .epoch_interruption = limits.timeout.has_value(),
+                          .epoch_interruption = limits.timeout.has_value() || threads,
                           .max_wasm_stack = limits.max_wasm_stack_bytes};
   wasmtime::Engine engine = make_engine(settings);
   std::optional<wasmtime::Module> artifact;  // a .cwasm, loaded before the deadline starts
@@ -597,29 +702,19 @@ Outcome run(const Program& program, const Policy& policy, const Limits& limits,
     deadline.emplace(engine, *limits.timeout, TimedOut{program.module, *limits.timeout}, stuck);
   }
 
-  // Text is turned into a binary first: the limits below read its sections.
-  std::span<const std::uint8_t> bytes = file.bytes();
-  std::vector<std::uint8_t> converted;
-  if (std::get<Format>(format) == Format::text) {
-    auto binary = wasmtime::wat2wasm(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    if (!binary) return Error{Error::Kind::invalid_module, program.module, one_line(binary.err().message())};
-    converted = std::move(binary.ok());
-    bytes = converted;
-    format = Format::binary;
-    if (is_component(bytes)) format = Format::component;  // (component ...) text
-  }
   if (std::get<Format>(format) == Format::component || component_artifact) {
     return conclude(run_component(program, policy, grants, limits, engine, settings, bytes, cache, deadline,
                                   std::move(component_artifact)));
   }
-  const std::optional<ModuleShape> shape =
-      std::get<Format>(format) == Format::binary ? module_shape(bytes) : std::nullopt;
-  if (auto error = threads_refusal(program.module, shape)) return *error;
   auto loaded = artifact ? std::variant<wasmtime::Module, Error>(std::move(*artifact))
                          : load_module(engine, settings, program, std::get<Format>(format), bytes, cache);
   if (auto* error = std::get_if<Error>(&loaded)) return *error;
   auto& module = std::get<wasmtime::Module>(loaded);
   if (!exports_start(module)) return Error{Error::Kind::not_a_command, program.module, {}};
+  if (threads || (!shape && needs_wasi_threads(module))) {
+    if (limits.fuel) return fuel_with_threads_refusal(program);
+    return conclude(run_threads_module(program, policy, grants, limits, engine, settings, module, shape, deadline));
+  }
 
   wasmtime::Store store(engine);
   StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
@@ -700,11 +795,12 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output, c
     bytes = converted;
     format = is_component(bytes) ? Format::component : Format::binary;
   }
-  if (std::get<Format>(format) == Format::binary) {
-    if (auto error = threads_refusal(input, module_shape(bytes))) return *error;
-  }
-  wasmtime::Engine engine =
-      make_engine({.consume_fuel = options.fuel_support, .epoch_interruption = options.timeout_support});
+  // A threads module gets epoch interruption always, as run() gives it.
+  std::optional<ModuleShape> shape;
+  if (std::get<Format>(format) == Format::binary) shape = module_shape(bytes);
+  const bool threads = shape && !shape->threads_need.empty();
+  wasmtime::Engine engine = make_engine(
+      {.consume_fuel = options.fuel_support, .epoch_interruption = options.timeout_support || threads});
   if (std::get<Format>(format) == Format::component) {
     auto component = wasmtime::component::Component::compile(
         engine, wasmtime::Span<uint8_t>(const_cast<std::uint8_t*>(bytes.data()), bytes.size()));
@@ -728,8 +824,8 @@ std::optional<Error> precompile(const fs::path& input, const fs::path& output, c
 
 std::string why_target_cannot_run(std::string_view triple) {
   if (triple == "wasm32-wasi" || triple == "wasm32-wasip1" || triple == "wasm32-wasip2") return "";
+  if (triple == "wasm32-wasip1-threads" || triple == "wasm32-wasi-threads") return "";
   if (triple == "wasm32-wasip3") return "a WASI 0.3 component";
-  if (triple.ends_with("-threads")) return "threads";
   return "not a WASI preview 1 target";
 }
 

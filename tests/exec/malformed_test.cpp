@@ -187,12 +187,12 @@ TEST_CASE("a native program is called what it is, not a precompiled module") {
   }
 }
 
-TEST_CASE("a threads module is called what it is, with the target that runs") {
+TEST_CASE("a threads module that cannot run is called what it is, with what it lacks") {
   Wasibuild wasibuild;
   TempDir temp;
-  // What wasm-ld makes for wasm32-wasip1-threads: a shared memory import,
-  // and the thread-spawn import once a thread is created (here after a
-  // table, a global and a tag import, which the scan reads past).
+  // The thread-spawn import after a table, a global and a tag import,
+  // which the scan reads past, with a memory of its own: each thread would
+  // get its own memory.
   write_file(temp / "spawn.wat", R"((module
     (import "env" "table" (table 1 funcref))
     (import "env" "g" (global (mut i32)))
@@ -204,15 +204,16 @@ TEST_CASE("a threads module is called what it is, with the target that runs") {
              R"((module (import "env" "memory" (memory 1 2 shared)) (func (export "_start"))))");
   // What clang links with -pthread when the memory is not imported.
   write_file(temp / "own.wat", R"((module (memory 1 2) (memory 1 2 shared) (func (export "_start"))))");
-  for (const auto& [file, what] : {std::pair{"spawn.wat", "imports wasi::thread-spawn"},
-                                   {"shared.wat", "imports a shared memory"}, {"own.wat", "defines a shared memory"}}) {
+  const std::string not_imported =
+      "its memory is not an imported 32-bit shared memory (link it with -pthread -Wl,--import-memory,--shared-memory)";
+  for (const auto& [file, what] :
+       {std::pair<const char*, std::string>{"spawn.wat", not_imported},
+        {"shared.wat", "it does not export its memory, which WASI reads (link it with -Wl,--export-memory)"},
+        {"own.wat", not_imported}}) {
     const auto refused = wasibuild.exec({(temp / file).string()});
     CHECK(refused.exit_status == 125);
-    CHECK(refused.err == "wasibuild: error: " + (temp / file).string() + ": built for wasm32-wasip1-threads (it " +
-                             what + "); wasibuild runs single-threaded modules, built for wasm32-wasip1 (or "
-                             "wasm32-wasi)\nhelp: build it without threads: --target wasm32-wasip1; "
-                             "find_package(Threads) then gives single-threaded pthreads "
-                             "(docs/posix.md#threads-single-threaded-pthreads)\n");
+    CHECK(refused.err == "wasibuild: error: " + (temp / file).string() +
+                             ": a wasm32-wasip1-threads module that cannot run here: " + what + "\n");
   }
   // A module with an unshared memory and other imports runs.
   write_file(temp / "plain.wat", R"((module

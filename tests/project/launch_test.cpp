@@ -505,7 +505,7 @@ TEST_CASE("attack: WASIBUILD_BINFMT_GRANTS holding a flag that is no grant is re
           "wasibuild: error: binfmt run: --allow-precompiled is not a grant or limit flag (only --dir, --dir-ro, "
           "--dir-build, --build-root, --host-cwd, --env, --env-file, --inherit-env, --env-names-from, --env-changed-since, "
           "--private-tmp, --allow-tcp-connect, --allow-tcp-listen, --allow-udp, --allow-dns, --trace-denials, "
-                     "--max-memory, --max-wasm-stack, --timeout, --fuel)\n");
+                     "--max-memory, --max-wasm-stack, --timeout, --fuel, --max-threads)\n");
   }
   SUBCASE("the module's start refuses it") {
     if (!binfmt_run_possible(options)) return;

@@ -181,6 +181,19 @@ TEST_CASE("[toolchain] takes a name or a version, not both") {
         "help: version = 33 is short for name = \"wasi-sdk-33\"");
 }
 
+TEST_CASE("[toolchain] threads = true asks for the threads target, and conflicts with another") {
+  CHECK(parse_project("[toolchain]\nthreads = true\n", "/p/wasibuild.toml").target == "wasm32-wasip1-threads");
+  CHECK(parse_project("[toolchain]\nthreads = false\n", "/p/wasibuild.toml").target == std::nullopt);
+  CHECK(parse_project("[toolchain]\ntarget = \"wasm32-wasi-threads\"\nthreads = true\n", "/p/wasibuild.toml").target ==
+        "wasm32-wasi-threads");
+  CHECK(failure_of("[toolchain]\ntarget = \"wasm32-wasip2\"\nthreads = true\n") ==
+        "/p/wasibuild.toml:3:11: threads = true asks for wasm32-wasip1-threads, but target is \"wasm32-wasip2\"\n"
+        "help: drop one of them");
+  CHECK(failure_of("[toolchain]\nthreads = \"yes\"\n").starts_with("/p/wasibuild.toml:2:11: "));
+  // The cap on threads is a run and test setting.
+  CHECK(parse_project("[run]\nmax-threads = 8\n", "/p/wasibuild.toml").run.max_threads == "8");
+}
+
 TEST_CASE("choosing an unknown profile suggests the closest") {
   const Project project = parse_project("[profile.bench]\n", "/p/wasibuild.toml");
   CHECK(choose_profile(project, "bench").build_type == "Debug");

@@ -74,8 +74,8 @@ TEST_CASE("the runner says which targets' builds it runs") {
   CHECK(why_target_cannot_run("wasm32-wasip1").empty());
   CHECK(why_target_cannot_run("wasm32-wasip2").empty());
   CHECK(why_target_cannot_run("wasm32-wasip3") == "a WASI 0.3 component");
-  CHECK(why_target_cannot_run("wasm32-wasip1-threads") == "threads");
-  CHECK(why_target_cannot_run("wasm32-wasi-threads") == "threads");
+  CHECK(why_target_cannot_run("wasm32-wasip1-threads") == "");
+  CHECK(why_target_cannot_run("wasm32-wasi-threads") == "");
   CHECK_FALSE(why_target_cannot_run("wasm64-unknown-unknown").empty());
 }
 

@@ -3,10 +3,10 @@
 // build plan read only this.
 //
 //   [package]   name, version
-//   [toolchain] name (or version), target
+//   [toolchain] name (or version), target, threads (true: target wasm32-wasip1-threads)
 //   [build]     generator, launcher, cmake-args = [...], definitions = { KEY = "VALUE" }
 //   [profile.NAME] inherits, build-type, cmake-args, definitions, strip, wasm-opt  (debug and release exist)
-//   [run]       dirs, dirs-ro, env, env-files, inherit-env, max-memory, max-wasm-stack, timeout, fuel (sandbox_flag_table)
+//   [run]       dirs, dirs-ro, env, env-files, inherit-env, max-memory, max-wasm-stack, timeout, fuel, max-threads (sandbox_flag_table)
 //   [test]      the same, and jobs
 //
 // Every value is checked when the file is loaded. Errors name the file,

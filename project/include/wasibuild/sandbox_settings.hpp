@@ -34,6 +34,7 @@ struct SandboxFlags {
   std::string max_wasm_stack;
   std::string timeout;
   std::string fuel;
+  std::string max_threads;
 };
 
 // What a sandbox flag's value is: how it is bound, checked in

@@ -108,12 +108,19 @@ struct Policy {
 // that deeply recursive tests expect, and below the toolchain file's 8 MiB
 // linear-memory stack: the runner's default matches those.
 inline constexpr std::uint64_t kDefaultMaxWasmStack = std::uint64_t{8} << 20;
+// Each thread costs a store, an instance and a host thread whose stack
+// reserves the wasm stack budget (reserved, not committed): 64 threads
+// reserve under 1 GiB of address space with the default budget.
+inline constexpr std::uint32_t kDefaultMaxThreads = 64;
 
 struct Limits {
   std::optional<std::uint64_t> max_memory_bytes;    // all memories and tables together
   std::uint64_t max_wasm_stack_bytes = kDefaultMaxWasmStack;  // native stack for wasm frames
   std::optional<std::chrono::milliseconds> timeout;  // wall clock
   std::optional<std::uint64_t> fuel;                 // deterministic budget
+  // Threads a wasm32-wasip1-threads module may run at once besides its
+  // main one; thread-spawn fails past it (pthread_create: EAGAIN).
+  std::uint32_t max_threads = kDefaultMaxThreads;
 };
 
 // ---- Compiled-code cache ---------------------------------------------------
@@ -230,9 +237,9 @@ struct PrecompileOptions {
 
 // Whether what a toolchain builds for `triple` runs here, and if not, why:
 // core preview-1 modules (wasm32-wasi, wasm32-wasip1) and WASI 0.2
-// components (wasm32-wasip2) run; WASI 0.3 components (wasm32-wasip3,
-// which Wasmtime 48's C API cannot link) and wasi-threads modules
-// (wasm32-wasip1-threads) do not yet. Empty: it runs.
+// components (wasm32-wasip2) and wasi-threads modules (wasm32-wasip1-threads)
+// run; WASI 0.3 components (wasm32-wasip3, which Wasmtime 48's C API cannot
+// link) do not yet. Empty: it runs.
 [[nodiscard]] std::string why_target_cannot_run(std::string_view triple);
 
 // Whether the file starts with a WebAssembly component's header (what
