@@ -144,6 +144,12 @@ if(WASIBUILD_SUPPORT_LIBRARY AND EXISTS "${WASIBUILD_SUPPORT_LIBRARY}")
   return()
 endif()
 file(GLOB _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/*.c")
+# wasi-libc's emulations the sysroot has no linkable archive for
+# (WASIBUILD_SUPPORT_EMULATIONS, which wasi.cmake lists: wasm32-wasip1-threads
+# lacks them), from support/emulated.
+foreach(_wasibuild_emulation IN LISTS WASIBUILD_SUPPORT_EMULATIONS)
+  list(APPEND _wasibuild_support_sources "${CMAKE_CURRENT_LIST_DIR}/support/emulated/${_wasibuild_emulation}.c")
+endforeach()
 file(GLOB_RECURSE _wasibuild_support_headers "${CMAKE_CURRENT_LIST_DIR}/support/include/*.h")
 set(_wasibuild_support_flags -isystem "${CMAKE_CURRENT_LIST_DIR}/support/include")
 _wasibuild_build_archive(WASIBUILD_SUPPORT_LIBRARY wasibuild-support SOURCES ${_wasibuild_support_sources}

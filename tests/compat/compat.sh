@@ -113,6 +113,14 @@ describe_project() {
       package=libzstd version=1.5.4+dfsg2 subdir=build/cmake min_tests=1 exclude='^(playTests|fuzzer|zstreamtest)$'
       cmake_args=(-DZSTD_BUILD_TESTS=ON -DZSTD_MULTITHREAD_SUPPORT=OFF -DZSTD_FUZZER_FLAGS=-T30s
                   -DZSTD_ZSTREAM_FLAGS=-T30s -DZSTD_FULLBENCH_FLAGS=-i1) ;;
+    libzstd-threads)
+      # libzstd again, for wasm32-wasip1-threads (-DWASIBUILD_THREADS=ON)
+      # with its multithreading on: fuzzer and zstreamtest set
+      # ZSTD_c_nbWorkers, and compress through zstd's worker pool (real
+      # pthreads). playTests.sh executes $ZSTD_BIN, the zstd.wasm itself.
+      package=libzstd version=1.5.4+dfsg2 subdir=build/cmake min_tests=3 exclude='^playTests$'
+      cmake_args=(-DWASIBUILD_THREADS=ON -DZSTD_BUILD_TESTS=ON -DZSTD_MULTITHREAD_SUPPORT=ON
+                  -DZSTD_FUZZER_FLAGS=-T30s -DZSTD_ZSTREAM_FLAGS=-T30s -DZSTD_FULLBENCH_FLAGS=-i1) ;;
     xz-utils)
       # find_package(Threads REQUIRED), with no option to build without
       # threads, gets wasibuild's single-threaded pthreads; its pthread code
