@@ -35,6 +35,12 @@ std::string runnable_targets(const std::vector<std::string>& targets) {
   return text + "\n";
 }
 
+// Debian 12's packages have no threads sysroot (its wasi-libc is the
+// 2022 single-threaded one): the toolchains that have one.
+constexpr const char* kNoThreadsHint =
+    "          threads (std::thread, pthread_create) need a toolchain with wasm32-wasip1-threads: a WASI SDK "
+    "(wasibuild toolchain install) or scripts/setup.sh's debian-llvm23\n";
+
 class DoctorCommand final : public Command {
  public:
   void setup(CLI::App&) override {}
@@ -72,6 +78,7 @@ class DoctorCommand final : public Command {
                               targets, caps.exceptions ? "yes" : "no", caps.filesystem ? "yes" : "no",
                               caps.threads ? "yes" : "no", caps.setjmp ? "yes" : "no");
       *env.out << runnable_targets(caps.targets);
+      if (!caps.threads) *env.out << kNoThreadsHint;
     } else if (!resolved) {
       // A choice that names what is not there (a removed default): the
       // fixes are the resolver's, the system toolchain among them.

@@ -417,6 +417,10 @@ TEST_CASE("doctor says what is there and how to fix what is not") {
   CHECK(healthy.out.find("  ok      toolchain system (the system toolchain, as nothing is installed), clang 19.") !=
         std::string::npos);
   CHECK(healthy.out.find("\n          runs here: wasm32-wasi\n") != std::string::npos);  // Debian 12: wasm32-wasi only
+  // Debian 12's wasi-libc has no threads: doctor names the toolchains that do.
+  CHECK(healthy.out.find("\n          threads (std::thread, pthread_create) need a toolchain with "
+                         "wasm32-wasip1-threads: a WASI SDK (wasibuild toolchain install) or scripts/setup.sh's "
+                         "debian-llvm23\n") != std::string::npos);
   CHECK(healthy.out.ends_with("everything wasibuild needs is here\n"));
   CHECK(healthy.out.find("  ok      test sandbox: private mount namespaces") != std::string::npos);
   ws.wasibuild.options.environment["PATH"] = "/nonexistent";
