@@ -179,12 +179,10 @@ std::variant<Artifact, Error> load_precompiled(const Program& program, EngineSet
   }
 }
 
-bool exports_start(const wasmtime::Module& module) {
-  for (const auto& item : module.exports()) {
-    if (item.name() == "_start") return true;
-  }
-  return false;
-}
+// `_start` as a function: the C++ API aborts when it converts an export of
+// another kind it has no class for (a shared memory), so the kind is
+// checked before the instance is ever asked for it.
+bool exports_start(const wasmtime::Module& module) { return exports_function(module, "_start"); }
 
 std::string guest_name(const DirectoryGrant& grant) {
   std::string name = (grant.guest.empty() ? grant.host : fs::path(grant.guest)).lexically_normal().string();
@@ -564,6 +562,33 @@ Error fuel_with_threads_refusal(const Program& program) {
                {"use --timeout to bound a threads module"}};
 }
 
+// --max-memory for a threads run, the total of everything its threads
+// allocate: the shared memory may grow to 7/8 of it (its declared maximum
+// lowered to that, since a shared memory's growth never asks a limiter);
+// what is left, split evenly over --max-threads + 1 stores, bounds each
+// thread's tables and any memory of its own. Sets `memory`'s maximum and
+// returns each store's share (nullopt: unbounded), or the Error of a
+// module whose shared memory starts above its part.
+std::variant<std::optional<std::uint64_t>, Error> threads_memory_budget(const Program& program,
+                                                                         SharedMemoryImport& memory,
+                                                                         const Limits& limits) {
+  if (!limits.max_memory_bytes) return std::optional<std::uint64_t>();
+  constexpr std::uint64_t kPage = 65536;
+  const std::uint64_t budget = *limits.max_memory_bytes;
+  const std::uint64_t shared_cap = budget / 8 * 7 / kPage;
+  if (memory.minimum_pages > shared_cap) {
+    const std::uint64_t needed = (memory.minimum_pages * kPage + 6) / 7 * 8;
+    return Error{Error::Kind::memory_limit_too_small, program.module,
+                 fmt::format("its shared memory starts at {} (its declared minimum), more than the 7/8 of "
+                             "--max-memory {} a threads module's shared memory may have",
+                             base::size_text(memory.minimum_pages * kPage, base::Rounding::up),
+                             base::size_text(budget, base::Rounding::nearest)),
+                 {fmt::format("give it at least --max-memory {}", base::size_text(needed, base::Rounding::up))}};
+  }
+  memory.maximum_pages = std::min(memory.maximum_pages.value_or(shared_cap), shared_cap);
+  return std::optional<std::uint64_t>((budget - *memory.maximum_pages * kPage) / (limits.max_threads + std::uint64_t{1}));
+}
+
 // A threads module (wasm32-wasip1-threads): each thread gets the store
 // limits, the epoch deadline, and a share of nothing else; the one shared
 // memory is capped by --max-memory in its type, since growing a shared
@@ -582,20 +607,9 @@ Outcome run_threads_module(const Program& program, const Policy& policy, const s
                  "it calls dup(), dup2() or pipe(), which the runner gives single-threaded modules only"};
   }
   SharedMemoryImport memory = *shared_memory_import(module);
-  constexpr std::uint64_t kPage = 65536;
-  if (limits.max_memory_bytes) {
-    const std::uint64_t cap = *limits.max_memory_bytes / kPage;
-    if (memory.minimum_pages > cap) {
-      return Error{Error::Kind::memory_limit_too_small, program.module,
-                   fmt::format("its shared memory starts at {} (its declared minimum), more than --max-memory {}",
-                               base::size_text(memory.minimum_pages * kPage, base::Rounding::up),
-                               base::size_text(*limits.max_memory_bytes, base::Rounding::nearest)),
-                   {fmt::format("give it at least --max-memory {}",
-                                base::size_text(memory.minimum_pages * kPage, base::Rounding::up))}};
-    }
-    memory.maximum_pages = std::min(memory.maximum_pages.value_or(cap), cap);
-  }
-  const StoreLimits bounds = store_limits(shape, limits.max_memory_bytes);
+  auto budget = threads_memory_budget(program, memory, limits);
+  if (auto* error = std::get_if<Error>(&budget)) return *error;
+  const StoreLimits bounds = store_limits(shape, std::get<std::optional<std::uint64_t>>(budget));
   wasmtime::WasiConfig wasi = make_wasi(program, policy);
   if (auto error = grant_directories(wasi, grants)) return *error;
   if (auto error = policy.confine_process ? confine_to_grants(grants) : std::nullopt) {
@@ -624,6 +638,7 @@ Outcome run_threads_module(const Program& program, const Policy& policy, const s
       .outcome_of_instantiation_failure = [program, limits](const wasmtime::TrapError& failure) {
         return outcome_of_instantiation_failure(program, limits, failure, std::nullopt);
       },
+      .ended = [&deadline] { deadline.reset(); },
       .start_thread = [stack = limits.max_wasm_stack_bytes](std::function<void()> work) {
         return start_detached_on_large_stack(stack, std::move(work));
       },

@@ -53,9 +53,20 @@ bool imports_spawn(const wasmtime::Module& module) {
   return false;
 }
 
-bool exports_named(const wasmtime::Module& module, std::string_view name) {
+bool exports_kind(const wasmtime::Module& module, std::string_view name, bool function) {
   for (const auto& exported : module.exports()) {
-    if (exported.name() == name) return true;
+    if (exported.name() != name) continue;
+    auto type = wasmtime::ExternType::from_export(exported);
+    return function ? std::holds_alternative<wasmtime::FuncType::Ref>(type)
+                    : std::holds_alternative<wasmtime::MemoryType::Ref>(type);
+  }
+  return false;
+}
+
+bool exports_shared_memory(const wasmtime::Module& module) {
+  for (const auto& exported : module.exports()) {
+    auto type = wasmtime::ExternType::from_export(exported);
+    if (auto* memory = std::get_if<wasmtime::MemoryType::Ref>(&type); memory && memory->is_shared()) return true;
   }
   return false;
 }
@@ -92,6 +103,10 @@ struct Group {
     }
     changed.notify_all();
   }
+  bool has_ended() {
+    std::lock_guard lock(mutex);
+    return outcome.has_value();
+  }
   void finished() {
     {
       std::lock_guard lock(mutex);
@@ -114,6 +129,9 @@ std::unique_ptr<wasmtime::Store> thread_store(Group& group) {
 // new store, entered at wasi_thread_start(id, start_arg).
 void run_spawned(const std::shared_ptr<Group>& group, std::int32_t id, std::int32_t start_arg) {
   auto store = thread_store(*group);
+  // A thread that starts after the run ended (spawned just before it)
+  // would miss the stop's epoch ticks: it never enters the guest.
+  if (group->has_ended()) return;
   auto instance = group->linker->instantiate(*store, group->run.module);
   if (!instance) {
     group->end(group->run.outcome_of_instantiation_failure(instance.err()));
@@ -127,6 +145,17 @@ void run_spawned(const std::shared_ptr<Group>& group, std::int32_t id, std::int3
   }
   auto result = entry_func->call(*store, {wasmtime::Val(id), wasmtime::Val(start_arg)});
   if (!result) group->end(group->run.outcome_of_failure(result.err()));
+}
+
+// Runs a thread's body; an exception (the host out of memory) ends the run
+// as the runner's error rather than escaping a detached thread.
+template <class Body>
+void guarded(Group& group, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& failure) {
+    group.end(Error{Error::Kind::instantiation_failed, group.run.file, failure.what()});
+  }
 }
 
 // thread-spawn(start_arg): a thread id, or a negative value when the run is
@@ -143,7 +172,7 @@ std::int32_t spawn(const std::shared_ptr<Group>& group, std::int32_t start_arg) 
     ++group->running;
   }
   const bool started = group->run.start_thread([group, id, start_arg] {
-    run_spawned(group, id, start_arg);
+    guarded(*group, [&] { run_spawned(group, id, start_arg); });
     group->finished();
   });
   if (started) return id;
@@ -216,7 +245,9 @@ std::optional<std::string> define_imports(const std::shared_ptr<Group>& group, w
 // memory.atomic.wait are not waited for: nothing would wake them.
 void stop_threads(Group& group) {
   constexpr int kTicks = 3;
-  constexpr std::uint32_t kPatienceMs = 1000;  // for a WASI call in flight
+  // For a WASI call in flight: a write finishing. A call blocked in a read
+  // or a sleep is not waited for; it stops when it returns.
+  constexpr std::uint32_t kPatienceMs = 200;
   {
     std::unique_lock lock(group.mutex);
     for (int tick = 0; tick < kTicks && group.running > 0; ++tick) {
@@ -255,7 +286,11 @@ std::optional<SharedMemoryImport> shared_memory_import(const wasmtime::Module& m
 }
 
 bool needs_wasi_threads(const wasmtime::Module& module) {
-  return imports_spawn(module) || shared_memory_import(module).has_value();
+  return imports_spawn(module) || shared_memory_import(module).has_value() || exports_shared_memory(module);
+}
+
+bool exports_function(const wasmtime::Module& module, std::string_view name) {
+  return exports_kind(module, name, true);
 }
 
 std::optional<std::string> threads_module_problem(const wasmtime::Module& module) {
@@ -263,12 +298,12 @@ std::optional<std::string> threads_module_problem(const wasmtime::Module& module
     return "its memory is not an imported 32-bit shared memory (link it with -pthread "
            "-Wl,--import-memory,--shared-memory)";
   }
-  if (!exports_named(module, "memory")) {
+  if (!exports_kind(module, "memory", false)) {
     return "it does not export its memory, which WASI reads (link it with -Wl,--export-memory)";
   }
   // wasi-libc links wasi_thread_start in with pthread_create only: a
   // threads build that starts no thread has neither, and runs.
-  if (imports_spawn(module) && !exports_named(module, "wasi_thread_start")) {
+  if (imports_spawn(module) && !exports_function(module, "wasi_thread_start")) {
     return "it imports wasi::thread-spawn but exports no wasi_thread_start";
   }
   return std::nullopt;
@@ -286,7 +321,7 @@ Outcome run_threads(ThreadsRun run) {
   }
   group->running = 1;
   if (!group->run.start_thread([group] {
-        run_main(group);
+        guarded(*group, [&] { run_main(group); });
         group->finished();
       })) {
     return Error{Error::Kind::instantiation_failed, group->run.file,
@@ -306,6 +341,7 @@ Outcome run_threads(ThreadsRun run) {
   }
   Outcome outcome = *group->outcome;
   lock.unlock();
+  if (group->run.ended) group->run.ended();
   stop_threads(*group);
   return outcome;
 }

@@ -23,8 +23,11 @@ struct SharedMemoryImport {
 };
 
 // Whether a compiled module (a .cwasm, whose sections cannot be read)
-// imports wasi::thread-spawn or a shared memory.
+// imports wasi::thread-spawn or a shared memory, or exports a shared memory.
 [[nodiscard]] bool needs_wasi_threads(const wasmtime::Module& module);
+
+// Whether the module exports a function by that name (not another kind).
+[[nodiscard]] bool exports_function(const wasmtime::Module& module, std::string_view name);
 
 // What a module that needs wasi-threads lacks to run here ("its shared
 // memory is not imported": each thread would get its own), or nullopt.
@@ -50,6 +53,9 @@ struct ThreadsRun {
   // instantiation that did (then possibly the runner's error).
   std::function<Outcome(const wasmtime::TrapError&)> outcome_of_failure;
   std::function<Outcome(const wasmtime::TrapError&)> outcome_of_instantiation_failure;
+  // Called once the run's outcome is known, before the other threads are
+  // stopped (the caller's deadline ends there: the run has ended in time).
+  std::function<void()> ended;
   // Runs `work` on a new detached host thread with room for the wasm stack;
   // false when no thread can be made.
   std::function<bool(std::function<void()>)> start_thread;
