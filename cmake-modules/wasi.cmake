@@ -386,6 +386,11 @@ if(WASIBUILD_SUPPORT_LIBRARY)
       __wasi_fd_read __wasi_fd_write __wasi_fd_pread __wasi_fd_pwrite __wasi_fd_close __wasi_fd_seek __wasi_fd_tell
       __wasi_fd_fdstat_get __wasi_fd_fdstat_set_flags __wasi_fd_filestat_get __wasi_fd_renumber)
   endif()
+  # Threads: a sleep waits in the guest, not in a WASI call that would keep
+  # the other threads' calls waiting (support/thread_sleep.c).
+  if(WASIBUILD_TARGET MATCHES "-threads$")
+    list(APPEND _wasibuild_wrapped __wasi_poll_oneoff)
+  endif()
   list(JOIN _wasibuild_wrapped " -Wl,--wrap=" _wasibuild_wrap_flags)
   string(APPEND _wasibuild_standard_libraries " -Wl,--wrap=${_wasibuild_wrap_flags} \"${WASIBUILD_SUPPORT_LIBRARY}\"")
   # support/resource_usage.c calls wasi-libc's getrusage(), whose archive

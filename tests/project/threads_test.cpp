@@ -154,6 +154,17 @@ TEST_CASE("lines that threads print at the same time stay whole") {
   CHECK(seen.size() == 400);
 }
 
+TEST_CASE("a sleeping thread does not hold up the others' output, nor the exit") {
+  const Fixtures* threads = fixtures();
+  if (threads == nullptr) return;
+  // The sleep waits in the guest (support/thread_sleep.c); as a WASI call
+  // it would keep main's output, and its exit, waiting 30 s: a timeout.
+  const auto ran = threads->project.wasibuild.exec({"--timeout", "10s", threads->module(kBehaviours), "sleeper"});
+  CHECK(ran.err == "");
+  CHECK(ran.exit_status == 0);
+  CHECK(ran.out == "main printed while a thread sleeps\n");
+}
+
 TEST_CASE("CTest runs a threads project's tests through the toolchain file, with its thread cap") {
   const Fixtures* threads = fixtures();
   if (threads == nullptr) return;
