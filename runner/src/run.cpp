@@ -341,46 +341,25 @@ class Deadline {
   std::thread thread_;  // last: it starts once everything above exists
 };
 
-// Wasmtime's WASI preview1 runs each host call to completion on the calling
-// thread, inside a Tokio runtime it creates on the first call; that
-// runtime's worker threads only drive timers and I/O readiness. Tokio starts
-// one worker per core (after reading the cgroup CPU quota), and one is
-// enough here: the blocking file operations run on Tokio's separate
-// blocking pool, and stdin on a thread of its own. TOKIO_WORKER_THREADS is
-// Tokio's documented override; an explicit setting by the user wins.
-// Measured: one thread and ~0.2 ms less per `exec` (docs/performance.md).
+// Room for the host calls made at the guest's deepest point.
+constexpr std::uint64_t kHostRoom = std::uint64_t{4} << 20;
+
+enum class Join { wait, detach };
+
 // Runs `work` on a thread whose native stack holds Wasmtime's whole wasm
 // stack budget plus room for the host calls made at the deepest point
 // (Wasmtime counts its budget from where wasm is entered and does not check
 // that the thread has that much: without the room, an overflow would crash
 // the host instead of trapping). The stack is reserved, not committed:
 // pages cost memory only once touched. A thread started after Landlock
-// confinement inherits it. Returns false if no such thread can be made.
-constexpr std::uint64_t kHostRoom = std::uint64_t{4} << 20;
-
-bool run_on_large_stack(std::uint64_t wasm_stack_bytes, const std::function<void()>& work) {
+// confinement inherits it. `wait`: returns once `work` has run; `detach`:
+// at once, the thread owning `work` (a wasi-threads thread). Returns false
+// if no such thread can be made.
+bool start_on_large_stack(std::uint64_t wasm_stack_bytes, std::function<void()> work, Join join) {
   pthread_attr_t attributes;
   if (::pthread_attr_init(&attributes) != 0) return false;
-  const bool sized = ::pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(wasm_stack_bytes + kHostRoom)) == 0;
-  pthread_t thread;
-  auto entry = [](void* argument) -> void* {
-    (*static_cast<const std::function<void()>*>(argument))();
-    return nullptr;
-  };
-  const bool started =
-      sized && ::pthread_create(&thread, &attributes, entry, const_cast<std::function<void()>*>(&work)) == 0;
-  ::pthread_attr_destroy(&attributes);
-  if (!started) return false;
-  ::pthread_join(thread, nullptr);
-  return true;
-}
-
-// As run_on_large_stack, on a detached thread that owns `work`.
-bool start_detached_on_large_stack(std::uint64_t wasm_stack_bytes, std::function<void()> work) {
-  pthread_attr_t attributes;
-  if (::pthread_attr_init(&attributes) != 0) return false;
-  const bool set = ::pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(wasm_stack_bytes + kHostRoom)) == 0 &&
-                   ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED) == 0;
+  bool set = ::pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(wasm_stack_bytes + kHostRoom)) == 0;
+  if (join == Join::detach) set = set && ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED) == 0;
   auto owned = std::make_unique<std::function<void()>>(std::move(work));
   auto entry = [](void* argument) -> void* {
     std::unique_ptr<std::function<void()>> owned_work(static_cast<std::function<void()>*>(argument));
@@ -390,10 +369,24 @@ bool start_detached_on_large_stack(std::uint64_t wasm_stack_bytes, std::function
   pthread_t thread;
   const bool started = set && ::pthread_create(&thread, &attributes, entry, owned.get()) == 0;
   ::pthread_attr_destroy(&attributes);
-  if (started) (void)owned.release();
-  return started;
+  if (!started) return false;
+  (void)owned.release();
+  if (join == Join::wait) ::pthread_join(thread, nullptr);
+  return true;
 }
 
+bool run_on_large_stack(std::uint64_t wasm_stack_bytes, const std::function<void()>& work) {
+  return start_on_large_stack(wasm_stack_bytes, work, Join::wait);
+}
+
+// Wasmtime's WASI preview1 runs each host call to completion on the calling
+// thread, inside a Tokio runtime it creates on the first call; that
+// runtime's worker threads only drive timers and I/O readiness. Tokio starts
+// one worker per core (after reading the cgroup CPU quota), and one is
+// enough here: the blocking file operations run on Tokio's separate
+// blocking pool, and stdin on a thread of its own. TOKIO_WORKER_THREADS is
+// Tokio's documented override; an explicit setting by the user wins.
+// Measured: one thread and ~0.2 ms less per `exec` (docs/performance.md).
 void use_one_wasi_runtime_worker() { ::setenv("TOKIO_WORKER_THREADS", "1", 0); }
 
 // wasi-libc's exit() ends in proc_exit, and Wasmtime's refuses a status of
@@ -640,7 +633,7 @@ Outcome run_threads_module(const Program& program, const Policy& policy, const s
       },
       .ended = [&deadline] { deadline.reset(); },
       .start_thread = [stack = limits.max_wasm_stack_bytes](std::function<void()> work) {
-        return start_detached_on_large_stack(stack, std::move(work));
+        return start_on_large_stack(stack, std::move(work), Join::detach);
       },
   });
   deadline.reset();
